@@ -1,0 +1,66 @@
+// The one interface every way of summing implements, and what flows through it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gpusum/series.hpp"
+
+namespace gpusum {
+
+class Progress;
+
+struct Request {
+    Progression series;
+    unsigned workers = 1;          // upper bound; a backend may use fewer
+    std::uint64_t chunks = 100;    // requested; capped by effective_chunks()
+    Progress* progress = nullptr;  // optional, advanced as elements are summed
+};
+
+// Wall-clock seconds of the phases of one run.
+struct Timings {
+    double setup = 0;    // starting workers, device context, buffers
+    double compute = 0;  // the additions, until the last partial sum is in
+    double combine = 0;  // reducing the partial sums to one
+    double total() const { return setup + compute + combine; }
+};
+
+struct Result {
+    i128 sum = 0;
+    Timings seconds;
+    unsigned workers = 1;
+    std::uint64_t chunks = 1;
+    std::uint64_t retried_chunks = 0;  // chunks re-run after a worker died
+    // Backend-specific facts worth reporting (device name, kernel time...).
+    std::vector<std::pair<std::string, std::string>> details;
+};
+
+struct Availability {
+    bool usable = false;
+    std::string reason;  // why not, or a short description of what will run
+};
+
+// A failure at run time (fork failed, CUDA error, ...). The dispatcher may
+// fall back to another backend; an explicitly requested one exits 3.
+class BackendError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+class Backend {
+  public:
+    virtual ~Backend() = default;
+    virtual std::string_view name() const = 0;
+    virtual std::string_view summary() const = 0;  // one line for --help and reports
+    virtual Availability availability() const = 0;
+    virtual Result sum(const Request& request) = 0;
+};
+
+using BackendList = std::vector<std::unique_ptr<Backend>>;
+
+}  // namespace gpusum

@@ -1,0 +1,49 @@
+// The CPU side: the summing loop every CPU backend shares, and the backends.
+#pragma once
+
+#include <sys/types.h>
+#include <functional>
+#include <memory>
+
+#include "gpusum/backend.hpp"
+
+namespace gpusum {
+
+// The exact sum of `p`, computed by adding every element. Blocks whose total
+// provably fits in int64 run on a vectorised wrapping-int64 loop; elements too
+// large for that go through a 128-bit accumulator.
+i128 sum_series(Progression p);
+
+// Its two halves, exposed for tests and benchmarks.
+std::uint64_t sum_wrapping(std::int64_t first, std::uint64_t count, std::int64_t step);
+i128 sum_wide(Progression p);
+
+// Which instruction set sum_wrapping runs with on this CPU, e.g. "avx512f".
+std::string_view simd_level();
+
+unsigned online_cores();
+
+std::unique_ptr<Backend> make_serial_backend();
+std::unique_ptr<Backend> make_threads_backend();
+
+struct ProcessPoolOptions {
+    // Called in the parent right after chunk `chunk` is sent to worker `pid`.
+    // Lets tests inject faults (kill the worker) at a precise moment.
+    std::function<void(pid_t pid, std::uint64_t chunk)> on_dispatch;
+    // A chunk whose worker died is re-run; after this many failed attempts the
+    // run fails instead of looping forever.
+    unsigned max_attempts_per_chunk = 4;
+};
+
+std::unique_ptr<Backend> make_process_backend(ProcessPoolOptions options = {});
+
+// Thrown by the process pool when SIGINT or SIGTERM arrived mid-run; every
+// worker has been killed and reaped by the time it propagates.
+class Interrupted : public std::runtime_error {
+  public:
+    explicit Interrupted(int signal_number)
+        : std::runtime_error("interrupted"), signal(signal_number) {}
+    int signal;
+};
+
+}  // namespace gpusum

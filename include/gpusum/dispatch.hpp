@@ -1,0 +1,36 @@
+// Which backend runs a request, and why. Plain policy over the Backend
+// interface; every decision carries a reason the user sees.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gpusum/backend.hpp"
+
+namespace gpusum {
+
+// Every backend this build has, in the order --compare runs them.
+BackendList all_backends();
+
+Backend* find_backend(const BackendList& backends, std::string_view name);
+
+// "serial|threads|process|..." for help texts and errors.
+std::string backend_names(const BackendList& backends);
+
+struct Choice {
+    Backend* backend = nullptr;
+    std::string reason;  // why this backend is the one to try now
+};
+
+struct AutoPlan {
+    std::vector<Choice> candidates;    // best first; the rest are fallbacks
+    std::vector<std::string> skipped;  // backends passed over, with the reason
+};
+
+// Below this many elements one core finishes before extra threads would even
+// start (measured: see README, "How auto picks").
+inline constexpr std::uint64_t kParallelThreshold = 4'000'000;
+
+AutoPlan plan_auto(const BackendList& backends, const Request& request);
+
+}  // namespace gpusum

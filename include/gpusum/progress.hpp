@@ -1,0 +1,37 @@
+// A progress bar on stderr for long runs. Backends only call advance(); the
+// bar draws itself from its own thread, and only when it was enabled (stderr
+// is a terminal, output is not JSON) and the run has lasted over a second.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+namespace gpusum {
+
+class Progress {
+  public:
+    Progress(std::uint64_t total_elements, bool enabled);
+    ~Progress();
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
+
+    void advance(std::uint64_t elements) noexcept {
+        done_.fetch_add(elements, std::memory_order_relaxed);
+    }
+    std::uint64_t done() const noexcept { return done_.load(std::memory_order_relaxed); }
+
+  private:
+    void draw_loop();
+
+    std::uint64_t total_;
+    std::atomic<std::uint64_t> done_{0};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread drawer_;
+};
+
+}  // namespace gpusum

@@ -1,0 +1,20 @@
+// Human and machine-readable reports of a job. Every human report has a JSON
+// twin carrying the same facts.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "gpusum/job.hpp"
+
+namespace gpusum {
+
+std::string_view version();
+
+std::string format_report(const Job& job, const Outcome& outcome);
+std::string format_comparison(const Job& job, const Comparison& comparison);
+
+std::string json_report(const Job& job, const Outcome& outcome);
+std::string json_comparison(const Job& job, const Comparison& comparison);
+
+}  // namespace gpusum

@@ -1,0 +1,36 @@
+// Text in and out: exact decimal for 128-bit sums, strict integer parsing for
+// the command line (and later for file headers), human-friendly numbers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gpusum/series.hpp"
+
+namespace gpusum {
+
+std::string to_string(i128 value);
+
+// The outcome of parsing one integer: the value, or why it is not one.
+struct ParsedInt {
+    std::optional<std::int64_t> value;
+    std::string error;  // set when value is empty, e.g. "is not an integer"
+};
+
+// Accepts an optional sign, decimal digits with optional '_' between digits
+// (as Python does: 1_000_000_000) and an optional exact power-of-ten suffix
+// (1e9, 25e8). Rejects whitespace, empty text, and values outside int64.
+ParsedInt parse_int64(std::string_view text);
+
+// "1.23 G" style: three significant digits with an SI prefix.
+std::string si(double value);
+
+// Seconds in the unit that reads best: "812 us", "12.3 ms", "4.51 s".
+std::string duration(double seconds);
+
+// 1000000000 -> "1,000,000,000"
+std::string grouped(std::uint64_t value);
+
+}  // namespace gpusum

@@ -1,0 +1,58 @@
+#include "gpusum/dispatch.hpp"
+
+#include "gpusum/cpu.hpp"
+#include "gpusum/text.hpp"
+
+namespace gpusum {
+
+BackendList all_backends() {
+    BackendList list;
+    list.push_back(make_serial_backend());
+    list.push_back(make_threads_backend());
+    list.push_back(make_process_backend());
+    return list;
+}
+
+Backend* find_backend(const BackendList& backends, std::string_view name) {
+    for (const auto& b : backends)
+        if (b->name() == name) return b.get();
+    return nullptr;
+}
+
+std::string backend_names(const BackendList& backends) {
+    std::string names;
+    for (const auto& b : backends) {
+        if (!names.empty()) names += '|';
+        names += b->name();
+    }
+    return names;
+}
+
+AutoPlan plan_auto(const BackendList& backends, const Request& request) {
+    AutoPlan plan;
+    auto offer = [&](std::string_view name, std::string reason) {
+        Backend* b = find_backend(backends, name);
+        if (b == nullptr) return;
+        const Availability a = b->availability();
+        if (a.usable)
+            plan.candidates.push_back({b, std::move(reason)});
+        else
+            plan.skipped.push_back(std::string(name) + ": " + a.reason);
+    };
+
+    const std::uint64_t n = request.series.count;
+    if (request.workers <= 1) {
+        offer("serial", "one worker requested");
+    } else if (n < kParallelThreshold) {
+        offer("serial", grouped(n) + " elements is below the parallel threshold of " +
+                            grouped(kParallelThreshold) + ", where one core finishes first");
+    } else {
+        offer("threads", grouped(n) + " elements on " + std::to_string(request.workers) +
+                             " workers; threads start faster than processes");
+        offer("process", "threads failed; the process pool is the next parallel backend");
+        offer("serial", "the parallel backends failed");
+    }
+    return plan;
+}
+
+}  // namespace gpusum

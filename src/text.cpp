@@ -1,0 +1,123 @@
+#include "gpusum/text.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace gpusum {
+
+std::string to_string(i128 value) {
+    // Work with the magnitude as unsigned so INT128_MIN needs no special case.
+    u128 mag = value < 0 ? u128{0} - static_cast<u128>(value) : static_cast<u128>(value);
+    std::string digits;
+    do {
+        digits.push_back(static_cast<char>('0' + static_cast<int>(mag % 10)));
+        mag /= 10;
+    } while (mag != 0);
+    if (value < 0) digits.push_back('-');
+    std::reverse(digits.begin(), digits.end());
+    return digits;
+}
+
+namespace {
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// Parses "digits[_digits...]" into mag; false if malformed or above limit.
+bool parse_digits(std::string_view text, u128 limit, u128& mag, std::string& error) {
+    if (text.empty() || !is_digit(text.front()) || !is_digit(text.back())) {
+        error = "is not an integer";
+        return false;
+    }
+    mag = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '_' && is_digit(text[i - 1]) && is_digit(text[i + 1])) continue;
+        if (!is_digit(c)) {
+            error = "is not an integer";
+            return false;
+        }
+        mag = mag * 10 + static_cast<unsigned>(c - '0');
+        if (mag > limit) {
+            error = "is out of range for a 64-bit signed integer";
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+ParsedInt parse_int64(std::string_view text) {
+    ParsedInt out;
+    bool negative = false;
+    if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+        negative = text.front() == '-';
+        text.remove_prefix(1);
+    }
+    std::string_view mantissa = text;
+    unsigned exponent = 0;
+    if (const auto e = text.find_first_of("eE"); e != std::string_view::npos) {
+        mantissa = text.substr(0, e);
+        const std::string_view exp_text = text.substr(e + 1);
+        u128 exp_value = 0;
+        if (exp_text.empty() || !parse_digits(exp_text, 40, exp_value, out.error)) {
+            out.error = exp_text.empty() || out.error.starts_with("is not")
+                            ? "is not an integer (exponent must be a non-negative integer)"
+                            : "is out of range for a 64-bit signed integer";
+            return out;
+        }
+        exponent = static_cast<unsigned>(exp_value);
+    }
+    const u128 limit = negative ? u128{1} << 63 : (u128{1} << 63) - 1;
+    u128 mag = 0;
+    if (!parse_digits(mantissa, limit, mag, out.error)) return out;
+    for (unsigned i = 0; i < exponent && mag != 0; ++i) {
+        mag *= 10;
+        if (mag > limit) {
+            out.error = "is out of range for a 64-bit signed integer";
+            return out;
+        }
+    }
+    out.value =
+        negative ? static_cast<std::int64_t>(u128{0} - mag) : static_cast<std::int64_t>(mag);
+    return out;
+}
+
+std::string si(double value) {
+    static constexpr const char* prefixes[] = {"", " k", " M", " G", " T", " P", " E"};
+    std::size_t p = 0;
+    double v = value;
+    while (std::fabs(v) >= 999.5 && p + 1 < std::size(prefixes)) {
+        v /= 1000;
+        ++p;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g%s", v, prefixes[p]);
+    return buf;
+}
+
+std::string duration(double seconds) {
+    char buf[32];
+    if (seconds < 1e-3)
+        std::snprintf(buf, sizeof buf, "%.3g us", seconds * 1e6);
+    else if (seconds < 1)
+        std::snprintf(buf, sizeof buf, "%.3g ms", seconds * 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.3g s", seconds);
+    return buf;
+}
+
+std::string grouped(std::uint64_t value) {
+    const std::string digits = std::to_string(value);
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+}  // namespace gpusum

@@ -1,0 +1,171 @@
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <dirent.h>
+
+#include <set>
+
+#include "gpusum/cpu.hpp"
+#include "gpusum/dispatch.hpp"
+#include "gpusum/job.hpp"
+#include "gpusum/progress.hpp"
+#include "gpusum/text.hpp"
+#include "reference.hpp"
+
+using gpusum::i128;
+
+namespace {
+
+gpusum::Request request_for(gpusum::Range r, unsigned workers, std::uint64_t chunks) {
+    return {gpusum::to_progression(r), workers, chunks, nullptr};
+}
+
+// Children of this process that still exist (zombies included).
+int child_processes() {
+    int count = 0;
+    const std::string self = std::to_string(::getpid());
+    DIR* proc = ::opendir("/proc");
+    while (dirent* e = ::readdir(proc)) {
+        const std::string stat_path = std::string("/proc/") + e->d_name + "/stat";
+        FILE* f = std::fopen(stat_path.c_str(), "r");
+        if (f == nullptr) continue;
+        int pid = 0, ppid = 0;
+        char state = 0;
+        char comm[256];
+        if (std::fscanf(f, "%d %255s %c %d", &pid, comm, &state, &ppid) == 4 &&
+            std::to_string(ppid) == self)
+            ++count;
+        std::fclose(f);
+    }
+    ::closedir(proc);
+    return count;
+}
+
+int open_fds() {
+    int count = 0;
+    DIR* d = ::opendir("/proc/self/fd");
+    while (::readdir(d) != nullptr) ++count;
+    ::closedir(d);
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("every CPU backend equals the reference on seeded random ranges") {
+    const gpusum::BackendList backends = gpusum::all_backends();
+    std::mt19937_64 rng(6);
+    for (const auto& backend : backends) {
+        CAPTURE(std::string(backend->name()));
+        REQUIRE(backend->availability().usable);
+        for (int i = 0; i < 40; ++i) {
+            const gpusum::Range r = ref::random_range(rng, 5000);
+            const auto chunks = rng() % 64 + 1;
+            const auto result = backend->sum(request_for(r, 3, chunks));
+            CHECK(gpusum::to_string(result.sum) == gpusum::to_string(ref::naive_sum(r)));
+            CHECK(result.chunks == gpusum::effective_chunks(gpusum::element_count(r), chunks));
+            CHECK(result.retried_chunks == 0);
+        }
+    }
+}
+
+TEST_CASE("backends handle the empty range and a total beyond 64 bits") {
+    const gpusum::BackendList backends = gpusum::all_backends();
+    for (const auto& backend : backends) {
+        CAPTURE(std::string(backend->name()));
+        CHECK(backend->sum(request_for({5, 5, 1}, 2, 100)).sum == 0);
+        const gpusum::Range big{INT64_MAX - 5000, INT64_MAX, 3};
+        CHECK(backend->sum(request_for(big, 2, 7)).sum == ref::naive_sum(big));
+    }
+}
+
+TEST_CASE("progress counts every element once") {
+    const gpusum::BackendList backends = gpusum::all_backends();
+    for (const auto& backend : backends) {
+        gpusum::Progress progress(12345, false);
+        auto request = request_for({0, 12345, 1}, 2, 10);
+        request.progress = &progress;
+        backend->sum(request);
+        CHECK(progress.done() == 12345);
+    }
+}
+
+TEST_CASE("the process pool re-runs the chunk of a worker killed mid-run") {
+    const int fds_before = open_fds();
+    int kills = 0;
+    std::set<std::uint64_t> killed;
+    gpusum::ProcessPoolOptions options;
+    options.on_dispatch = [&](pid_t pid, std::uint64_t chunk) {
+        // Kill the worker that was just given this chunk, the first time only.
+        if (chunk % 10 == 3 && killed.insert(chunk).second) {
+            ::kill(pid, SIGKILL);
+            ++kills;
+        }
+    };
+    auto pool = gpusum::make_process_backend(options);
+    // 10^8 elements a chunk: the worker is still adding when the kill lands.
+    const gpusum::Range r{-123456789, 35'000'000'000, 7};
+    const auto result = pool->sum(request_for(r, 2, 50));
+    CHECK(result.sum == gpusum::closed_form_sum(gpusum::to_progression(r)));
+    CHECK(kills == 5);
+    CHECK(result.retried_chunks == 5);  // chunks 3, 13, ..., 43 were each re-run once
+    CHECK(child_processes() == 0);      // every worker reaped, none left as a zombie
+    CHECK(open_fds() == fds_before);
+}
+
+TEST_CASE("a chunk that kills every worker fails the run instead of looping") {
+    gpusum::ProcessPoolOptions options;
+    options.max_attempts_per_chunk = 3;
+    options.on_dispatch = [](pid_t pid, std::uint64_t chunk) {
+        if (chunk == 2) ::kill(pid, SIGKILL);
+    };
+    auto pool = gpusum::make_process_backend(options);
+    CHECK_THROWS_AS(pool->sum(request_for({0, 1'000'000'000, 1}, 2, 5)), gpusum::BackendError);
+    CHECK(child_processes() == 0);
+}
+
+TEST_CASE("auto picks serial for small ranges and threads for large ones, with reasons") {
+    const gpusum::BackendList backends = gpusum::all_backends();
+    auto small = gpusum::plan_auto(backends, request_for({0, 1000, 1}, 4, 100));
+    REQUIRE_FALSE(small.candidates.empty());
+    CHECK(small.candidates.front().backend->name() == "serial");
+    CHECK(small.candidates.front().reason.find("threshold") != std::string::npos);
+
+    auto large = gpusum::plan_auto(backends, request_for({0, 1'000'000'000, 1}, 4, 100));
+    REQUIRE(large.candidates.size() == 3);
+    CHECK(large.candidates[0].backend->name() == "threads");
+    CHECK(large.candidates[1].backend->name() == "process");
+    CHECK(large.candidates[2].backend->name() == "serial");
+
+    auto single = gpusum::plan_auto(backends, request_for({0, 1'000'000'000, 1}, 1, 100));
+    CHECK(single.candidates.front().backend->name() == "serial");
+}
+
+TEST_CASE("run_job verifies, repeats and reports the chosen backend") {
+    const gpusum::BackendList backends = gpusum::all_backends();
+    gpusum::Job job;
+    job.range = {-5, 100'000'000, 3};
+    job.workers = 2;
+    job.repeat = 3;
+    const auto out = gpusum::run_job(backends, job);
+    CHECK(out.backend == "threads");
+    CHECK(out.verified);
+    CHECK(out.totals.size() == 3);
+    CHECK(out.min_total() <= out.median_total());
+    CHECK(out.median_total() <= out.max_total());
+    CHECK(out.result.sum == out.expected);
+
+    job.backend = "no-such";
+    CHECK_THROWS_AS(gpusum::run_job(backends, job), gpusum::Unavailable);
+}
+
+TEST_CASE("compare runs every backend on the same job") {
+    const gpusum::BackendList backends = gpusum::all_backends();
+    gpusum::Job job;
+    job.range = {0, 10'000'000, 1};
+    job.workers = 2;
+    const auto c = gpusum::compare_backends(backends, job);
+    CHECK(c.runs.size() == backends.size());
+    for (const auto& o : c.runs) CHECK(o.verified);
+}

@@ -1,0 +1,278 @@
+// Runs the built gpusum binary as a user would and checks what it says.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "reference.hpp"
+
+extern char** environ;
+
+namespace {
+
+struct Process {
+    pid_t pid = -1;
+    int out = -1;
+    int err = -1;
+};
+
+Process start(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    std::string exe = GPUSUM_EXE;
+    argv.push_back(exe.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int out[2], err[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    Process p;
+    REQUIRE(::posix_spawn(&p.pid, exe.c_str(), &actions, nullptr, argv.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    ::close(err[1]);
+    p.out = out[0];
+    p.err = err[0];
+    return p;
+}
+
+struct Finished {
+    int code = -1;  // exit status, or 128 + signal
+    std::string out;
+    std::string err;
+};
+
+Finished finish(Process p) {
+    Finished f;
+    pollfd fds[2] = {{p.out, POLLIN, 0}, {p.err, POLLIN, 0}};
+    std::string* sinks[2] = {&f.out, &f.err};
+    int open = 2;
+    while (open > 0) {
+        if (::poll(fds, 2, -1) < 0) continue;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+            char buf[4096];
+            const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                sinks[i]->append(buf, static_cast<std::size_t>(n));
+            } else {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open;
+            }
+        }
+    }
+    int status = 0;
+    ::waitpid(p.pid, &status, 0);
+    f.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return f;
+}
+
+Finished run(const std::vector<std::string>& args) {
+    return finish(start(args));
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+    std::vector<pid_t> out;
+    for (pid_t c; in >> c;) out.push_back(c);
+    return out;
+}
+
+// Running or stopped; a zombie has ended (its reaper may simply be slow).
+bool alive(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string pid_text, comm;
+    char state = 0;
+    if (!(stat >> pid_text >> comm >> state)) return false;
+    return state != 'Z' && state != 'X';
+}
+
+// Waits until the pool has started its workers.
+std::vector<pid_t> wait_for_workers(pid_t parent, std::size_t n) {
+    for (int i = 0; i < 500; ++i) {
+        auto c = children_of(parent);
+        if (c.size() >= n) return c;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return {};
+}
+
+int lines(const std::string& s) {
+    int n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("the default job sums range(0, 1e9) and verifies it") {
+    const Finished f = run({});
+    CHECK(f.code == 0);
+    CHECK(f.out.find("sum of range(0, 1000000000, 1)") != std::string::npos);
+    CHECK(f.out.find("verified    yes") != std::string::npos);
+    CHECK(f.out.find("499999999500000000") != std::string::npos);
+    CHECK(f.out.find("auto:") != std::string::npos);
+    CHECK(f.err.empty());  // no progress bar: stderr is not a terminal
+}
+
+TEST_CASE("--json carries every documented field") {
+    const Finished f =
+        run({"--start", "-7", "--stop", "1e6", "--step", "3", "--backend", "process", "--json"});
+    REQUIRE(f.code == 0);
+    const auto j = nlohmann::json::parse(f.out);
+    for (const char* key :
+         {"backend", "reason", "start", "stop", "step", "elements", "workers", "chunks", "sum",
+          "expected", "verified", "seconds", "elements_per_second", "retried_chunks", "repeat"})
+        CHECK_MESSAGE(j.contains(key), key);
+    CHECK(j["backend"] == "process");
+    CHECK(j["start"] == -7);
+    CHECK(j["elements"] == 333336);
+    CHECK(j["sum"] == j["expected"]);
+    CHECK(j["sum"].is_string());
+    CHECK(j["verified"] == true);
+    CHECK(j["seconds"]["total"].get<double>() >= j["seconds"]["compute"].get<double>());
+}
+
+TEST_CASE("sums beyond 64 bits are printed exactly") {
+    const Finished f =
+        run({"--start", "-9223372036854775808", "--stop", "-9223372036854775000", "--json"});
+    REQUIRE(f.code == 0);
+    const auto j = nlohmann::json::parse(f.out);
+    // 808 elements, each about -2^63: the total is below -2^72.
+    CHECK(j["sum"] == ref::decimal(ref::naive_sum({INT64_MIN, -9223372036854775000, 1})));
+    CHECK(j["sum"].get<std::string>().size() > 22);
+    CHECK(j["verified"] == true);
+}
+
+TEST_CASE("--repeat reports min, median and max") {
+    const Finished f = run({"--stop", "1e7", "--repeat", "5", "--json"});
+    REQUIRE(f.code == 0);
+    const auto j = nlohmann::json::parse(f.out);
+    CHECK(j["repeat"]["count"] == 5);
+    CHECK(j["repeat"]["min"].get<double>() <= j["repeat"]["median"].get<double>());
+    CHECK(j["repeat"]["median"].get<double>() <= j["repeat"]["max"].get<double>());
+}
+
+TEST_CASE("--compare runs every backend side by side") {
+    const Finished f = run({"--stop", "1e8", "--compare"});
+    REQUIRE(f.code == 0);
+    for (const char* b : {"serial", "threads", "process"})
+        CHECK_MESSAGE(f.out.find(std::string("  ") + b + " ") != std::string::npos, b);
+    CHECK(f.out.find("vs serial") != std::string::npos);
+    const Finished j = run({"--stop", "1e6", "--compare", "--json"});
+    REQUIRE(j.code == 0);
+    const auto parsed = nlohmann::json::parse(j.out);
+    REQUIRE(parsed["runs"].is_array());
+    CHECK(parsed["runs"].size() >= 3);
+    for (const auto& r : parsed["runs"]) CHECK(r["verified"] == true);
+}
+
+TEST_CASE("an empty range sums to 0, negative steps work") {
+    CHECK(nlohmann::json::parse(run({"--start", "5", "--stop", "5", "--json"}).out)["sum"] == "0");
+    const auto j = nlohmann::json::parse(
+        run({"--start", "10", "--stop", "-10", "--step", "-3", "--json"}).out);
+    CHECK(j["elements"] == 7);  // 10 7 4 1 -2 -5 -8
+    CHECK(j["sum"] == "7");
+}
+
+TEST_CASE("bad input: exit 2 and one line naming the flag") {
+    struct Case {
+        std::vector<std::string> args;
+        std::string fragment;
+    };
+    const std::vector<Case> cases = {
+        {{"--step", "0"}, "--step: must not be zero"},
+        {{"--start", "abc"}, "--start: 'abc' is not an integer"},
+        {{"--stop", "1.5"}, "--stop: '1.5' is not an integer"},
+        {{"--stop", "9223372036854775808"}, "--stop: '9223372036854775808' is out of range"},
+        {{"--start", ""}, "--start: '' is not an integer"},
+        {{"--workers", "0"}, "--workers: 0 is out of range"},
+        {{"--chunks", "0"}, "--chunks: 0 is out of range"},
+        {{"--chunks", "-3"}, "--chunks: -3 is out of range"},
+        {{"--repeat", "0"}, "--repeat: 0 is out of range"},
+        {{"--backend", "gpu9000"}, "--backend: unknown backend 'gpu9000'"},
+        {{"--bogus"}, "--bogus"},
+        {{"--start"}, "--start"},
+        {{"--compare", "--backend", "serial"}, "--compare"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.args.front());
+        const Finished f = run(c.args);
+        CHECK(f.code == 2);
+        CHECK(f.out.empty());
+        CHECK(f.err.rfind("gpusum: ", 0) == 0);
+        CHECK(f.err.find(c.fragment) != std::string::npos);
+        CHECK(lines(f.err) == 1);
+    }
+}
+
+TEST_CASE("chunks beyond the element count are capped, not an error") {
+    const auto j = nlohmann::json::parse(run({"--stop", "10", "--chunks", "1000", "--json"}).out);
+    CHECK(j["chunks"] == 10);
+    CHECK(j["verified"] == true);
+}
+
+TEST_CASE("--help and --version exit 0") {
+    const Finished help = run({"--help"});
+    CHECK(help.code == 0);
+    for (const char* flag : {"--start", "--stop", "--step", "--backend", "--workers", "--chunks",
+                             "--repeat", "--json", "--compare", "Exit codes"})
+        CHECK_MESSAGE(help.out.find(flag) != std::string::npos, flag);
+    const Finished v = run({"--version"});
+    CHECK(v.code == 0);
+    CHECK(v.out.find('.') != std::string::npos);
+}
+
+TEST_CASE("process pool: a worker killed mid-run is retried and the answer stays exact") {
+    // About a second of work spread over many chunks, so the kill lands mid-run.
+    Process p = start(
+        {"--backend", "process", "--workers", "2", "--chunks", "2000", "--stop", "3e10", "--json"});
+    const auto workers = wait_for_workers(p.pid, 2);
+    REQUIRE(workers.size() == 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ::kill(workers[0], SIGKILL);
+    const Finished f = finish(p);
+    REQUIRE(f.code == 0);
+    const auto j = nlohmann::json::parse(f.out);
+    CHECK(j["verified"] == true);
+    CHECK(j["retried_chunks"].get<int>() >= 1);
+}
+
+TEST_CASE("process pool: Ctrl-C ends every worker and exits 130") {
+    Process p = start({"--backend", "process", "--workers", "2", "--stop", "1e13"});
+    const auto workers = wait_for_workers(p.pid, 2);
+    REQUIRE(workers.size() == 2);
+    ::kill(p.pid, SIGINT);
+    const Finished f = finish(p);
+    CHECK(f.code == 130);
+    CHECK(f.out.empty());  // nothing printed as if it were a result
+    CHECK(f.err.find("interrupted") != std::string::npos);
+    for (pid_t w : workers) CHECK_FALSE(alive(w));
+}
+
+TEST_CASE("process pool: no worker outlives a parent killed outright") {
+    Process p = start({"--backend", "process", "--workers", "2", "--stop", "1e13"});
+    const auto workers = wait_for_workers(p.pid, 2);
+    REQUIRE(workers.size() == 2);
+    ::kill(p.pid, SIGKILL);
+    finish(p);
+    for (int i = 0; i < 200 && (alive(workers[0]) || alive(workers[1])); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (pid_t w : workers) CHECK_FALSE(alive(w));
+}
