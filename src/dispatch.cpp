@@ -1,6 +1,7 @@
 #include "gpusum/dispatch.hpp"
 
 #include "gpusum/cpu.hpp"
+#include "gpusum/cuda.hpp"
 #include "gpusum/text.hpp"
 
 namespace gpusum {
@@ -10,6 +11,7 @@ BackendList all_backends() {
     list.push_back(make_serial_backend());
     list.push_back(make_threads_backend());
     list.push_back(make_process_backend());
+    for (auto& gpu : make_cuda_backends()) list.push_back(std::move(gpu));
     return list;
 }
 
@@ -41,6 +43,14 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
     };
 
     const std::uint64_t n = request.series.count;
+    if (n >= kGpuThreshold) {
+        offer("cuda", grouped(n) + " elements is at or above the GPU threshold of " +
+                          grouped(kGpuThreshold));
+    } else if (find_backend(backends, "cuda") != nullptr) {
+        plan.skipped.push_back("cuda: " + grouped(n) + " elements is below the GPU threshold of " +
+                               grouped(kGpuThreshold) +
+                               ", where starting the device costs more than the CPU needs");
+    }
     if (request.workers <= 1) {
         offer("serial", "one worker requested");
     } else if (n < kParallelThreshold) {
@@ -49,7 +59,7 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
     } else {
         offer("threads", grouped(n) + " elements on " + std::to_string(request.workers) +
                              " workers; threads start faster than processes");
-        offer("process", "threads failed; the process pool is the next parallel backend");
+        offer("process", "the process pool is the next parallel backend");
         offer("serial", "the parallel backends failed");
     }
     return plan;

@@ -36,7 +36,7 @@ Outcome measure(Backend& backend, const Job& job, std::string reason) {
     std::vector<Result> runs;
     for (unsigned r = 0; r < std::max(job.repeat, 1U); ++r) {
         Progress progress(series.count, job.progress);
-        const Request request{series, job.workers, job.chunks, &progress};
+        const Request request{series, job.workers, job.chunks, &progress, job.device};
         runs.push_back(backend.sum(request));
         out.totals.push_back(runs.back().seconds.total());
         out.verified = out.verified && runs.back().sum == out.expected;

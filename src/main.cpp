@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "gpusum/cpu.hpp"
+#include "gpusum/cuda.hpp"
 #include "gpusum/dispatch.hpp"
 #include "gpusum/report.hpp"
 #include "gpusum/text.hpp"
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
     std::string start = "0", stop = "1000000000", step = "1";
     std::string backend = "auto";
     std::string workers = std::to_string(gpusum::online_cores());
-    std::string chunks = "100", repeat = "1";
+    std::string chunks = "100", repeat = "1", device = "0";
     bool json = false, compare = false;
     app.add_option("--start", start, "first element (Python range semantics)")
         ->capture_default_str();
@@ -66,6 +67,8 @@ int main(int argc, char** argv) {
     app.add_option("-c,--chunks", chunks, "chunks the range is cut into, handed out dynamically")
         ->capture_default_str();
     app.add_option("-r,--repeat", repeat, "run N times; report min / median / max")
+        ->capture_default_str();
+    app.add_option("-d,--device", device, "CUDA device index for the GPU backends")
         ->capture_default_str();
     app.add_flag("-j,--json", json, "print one JSON object instead of the table");
     app.add_flag("--compare", compare, "run every usable backend side by side");
@@ -90,6 +93,19 @@ int main(int argc, char** argv) {
         job.chunks = static_cast<std::uint64_t>(bounded_flag("--chunks", chunks, 1, kMaxChunks));
         job.repeat = static_cast<unsigned>(bounded_flag("--repeat", repeat, 1, kMaxRepeat));
         job.progress = !json && ::isatty(STDERR_FILENO);
+        if (app.count("--device") > 0) {
+            const gpusum::GpuInventory gpus = gpusum::gpu_inventory();
+            if (gpus.devices.empty())
+                return fail(kUnavailable, "--device: no usable CUDA device: " + gpus.problem);
+            job.device = static_cast<int>(bounded_flag("--device", device, 0, INT32_MAX));
+            if (static_cast<std::size_t>(job.device) >= gpus.devices.size()) {
+                std::string list;
+                for (std::size_t i = 0; i < gpus.devices.size(); ++i)
+                    list += (i ? "; " : "") + std::to_string(i) + ": " + gpus.devices[i];
+                throw UsageError{"--device: " + device + " is not a CUDA device (devices: " + list +
+                                 ")"};
+            }
+        }
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);
         return fail(kUsage, std::string(e.what()) + " (see --help)");

@@ -18,6 +18,14 @@ using gpusum::i128;
 
 namespace {
 
+gpusum::BackendList cpu_backends() {
+    gpusum::BackendList list;
+    list.push_back(gpusum::make_serial_backend());
+    list.push_back(gpusum::make_threads_backend());
+    list.push_back(gpusum::make_process_backend());
+    return list;
+}
+
 gpusum::Request request_for(gpusum::Range r, unsigned workers, std::uint64_t chunks) {
     return {gpusum::to_progression(r), workers, chunks, nullptr};
 }
@@ -54,7 +62,7 @@ int open_fds() {
 }  // namespace
 
 TEST_CASE("every CPU backend equals the reference on seeded random ranges") {
-    const gpusum::BackendList backends = gpusum::all_backends();
+    const gpusum::BackendList backends = cpu_backends();
     std::mt19937_64 rng(6);
     for (const auto& backend : backends) {
         CAPTURE(std::string(backend->name()));
@@ -71,7 +79,7 @@ TEST_CASE("every CPU backend equals the reference on seeded random ranges") {
 }
 
 TEST_CASE("backends handle the empty range and a total beyond 64 bits") {
-    const gpusum::BackendList backends = gpusum::all_backends();
+    const gpusum::BackendList backends = cpu_backends();
     for (const auto& backend : backends) {
         CAPTURE(std::string(backend->name()));
         CHECK(backend->sum(request_for({5, 5, 1}, 2, 100)).sum == 0);
@@ -81,7 +89,7 @@ TEST_CASE("backends handle the empty range and a total beyond 64 bits") {
 }
 
 TEST_CASE("progress counts every element once") {
-    const gpusum::BackendList backends = gpusum::all_backends();
+    const gpusum::BackendList backends = cpu_backends();
     for (const auto& backend : backends) {
         gpusum::Progress progress(12345, false);
         auto request = request_for({0, 12345, 1}, 2, 10);
@@ -126,7 +134,7 @@ TEST_CASE("a chunk that kills every worker fails the run instead of looping") {
 }
 
 TEST_CASE("auto picks serial for small ranges and threads for large ones, with reasons") {
-    const gpusum::BackendList backends = gpusum::all_backends();
+    const gpusum::BackendList backends = cpu_backends();
     auto small = gpusum::plan_auto(backends, request_for({0, 1000, 1}, 4, 100));
     REQUIRE_FALSE(small.candidates.empty());
     CHECK(small.candidates.front().backend->name() == "serial");
@@ -140,6 +148,71 @@ TEST_CASE("auto picks serial for small ranges and threads for large ones, with r
 
     auto single = gpusum::plan_auto(backends, request_for({0, 1'000'000'000, 1}, 1, 100));
     CHECK(single.candidates.front().backend->name() == "serial");
+}
+
+namespace {
+// Stands in for a GPU backend so the dispatcher's GPU policy runs on any machine.
+class FakeGpu final : public gpusum::Backend {
+  public:
+    FakeGpu(bool usable, bool fails) : usable_(usable), fails_(fails) {}
+    std::string_view name() const override { return "cuda"; }
+    std::string_view summary() const override { return "test double"; }
+    gpusum::Availability availability() const override {
+        return {usable_, usable_ ? "fake device" : "no CUDA device found"};
+    }
+    gpusum::Result sum(const gpusum::Request& r) override {
+        if (fails_) throw gpusum::BackendError("cudaMalloc: cudaErrorMemoryAllocation");
+        gpusum::Result result;
+        result.sum = gpusum::sum_series(r.series);
+        return result;
+    }
+
+  private:
+    bool usable_;
+    bool fails_;
+};
+
+gpusum::BackendList with_fake_gpu(bool usable, bool fails) {
+    gpusum::BackendList list = cpu_backends();
+    list.push_back(std::make_unique<FakeGpu>(usable, fails));
+    return list;
+}
+}  // namespace
+
+TEST_CASE("auto prefers a usable GPU for large ranges and says why it skipped one") {
+    const auto big = request_for({0, INT64_MAX, 1}, 4, 100);
+    const auto usable_gpu = with_fake_gpu(true, false);
+    const auto no_gpu = with_fake_gpu(false, false);
+    const auto gpu = gpusum::plan_auto(usable_gpu, big);
+    CHECK(gpu.candidates.front().backend->name() == "cuda");
+    CHECK(gpu.candidates.front().reason.find("GPU threshold") != std::string::npos);
+    CHECK(gpu.candidates.back().backend->name() == "serial");
+
+    const auto small = gpusum::plan_auto(usable_gpu, request_for({0, 1000, 1}, 4, 100));
+    CHECK(small.candidates.front().backend->name() == "serial");
+    REQUIRE(small.skipped.size() == 1);
+    CHECK(small.skipped.front().find("below the GPU threshold") != std::string::npos);
+
+    const auto none = gpusum::plan_auto(no_gpu, big);
+    CHECK(none.candidates.front().backend->name() == "threads");
+    REQUIRE(none.skipped.size() == 1);
+    CHECK(none.skipped.front() == "cuda: no CUDA device found");
+}
+
+TEST_CASE("a GPU failing mid-run falls back to the CPU with the reason, still exact") {
+    gpusum::Job job;
+    job.range = {0, static_cast<std::int64_t>(gpusum::kGpuThreshold) + 1000, 1};
+    job.workers = 2;
+    const auto out = gpusum::run_job(with_fake_gpu(true, true), job);
+    CHECK(out.backend == "threads");
+    CHECK(out.verified);
+    REQUIRE(out.notes.size() == 1);
+    CHECK(out.notes.front() == "cuda failed: cudaMalloc: cudaErrorMemoryAllocation");
+
+    job.backend = "cuda";  // asked for explicitly: no fallback, a clear error
+    CHECK_THROWS_WITH_AS(gpusum::run_job(with_fake_gpu(true, true), job),
+                         "backend 'cuda' failed: cudaMalloc: cudaErrorMemoryAllocation",
+                         gpusum::Unavailable);
 }
 
 TEST_CASE("run_job verifies, repeats and reports the chosen backend") {
@@ -166,6 +239,9 @@ TEST_CASE("compare runs every backend on the same job") {
     job.range = {0, 10'000'000, 1};
     job.workers = 2;
     const auto c = gpusum::compare_backends(backends, job);
-    CHECK(c.runs.size() == backends.size());
+    std::size_t usable = 0;
+    for (const auto& b : backends) usable += b->availability().usable;
+    CHECK(c.runs.size() == usable);
+    CHECK(c.runs.size() + c.notes.size() == backends.size());
     for (const auto& o : c.runs) CHECK(o.verified);
 }

@@ -27,9 +27,16 @@ struct Process {
     int err = -1;
 };
 
+// The binary under test: the one this build made, unless GPUSUM_EXE names
+// another (the same tests, run on a copy of the build elsewhere).
+std::string executable() {
+    const char* override_path = std::getenv("GPUSUM_EXE");
+    return override_path != nullptr ? override_path : GPUSUM_EXE;
+}
+
 Process start(const std::vector<std::string>& args) {
     std::vector<char*> argv;
-    std::string exe = GPUSUM_EXE;
+    std::string exe = executable();
     argv.push_back(exe.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
@@ -275,4 +282,37 @@ TEST_CASE("process pool: no worker outlives a parent killed outright") {
     for (int i = 0; i < 200 && (alive(workers[0]) || alive(workers[1])); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     for (pid_t w : workers) CHECK_FALSE(alive(w));
+}
+
+TEST_CASE("GPU backends: exit 3 with one line when no GPU can run them, else verified") {
+    for (const char* backend : {"cuda", "cub", "thrust"}) {
+        CAPTURE(backend);
+        const Finished f = run({"--backend", backend, "--stop", "1e6", "--json"});
+        if (f.code == 3) {
+            CHECK(f.out.empty());
+            CHECK(lines(f.err) == 1);
+            CHECK(f.err.find(std::string("backend '") + backend + "' is unavailable: ") !=
+                  std::string::npos);
+        } else {
+            REQUIRE(f.code == 0);
+            CHECK(nlohmann::json::parse(f.out)["verified"] == true);
+        }
+    }
+}
+
+TEST_CASE("auto says why it did not use the GPU") {
+    const auto j = nlohmann::json::parse(run({"--stop", "1e6", "--json"}).out);
+    CHECK(j["backend"] == "serial");
+    REQUIRE(j["notes"].is_array());
+    bool mentions_cuda = false;
+    for (const auto& note : j["notes"])
+        mentions_cuda = mentions_cuda || note.get<std::string>().rfind("cuda: ", 0) == 0;
+    CHECK(mentions_cuda);
+}
+
+TEST_CASE("--device must name a usable CUDA device") {
+    const Finished f = run({"--device", "99", "--stop", "10"});
+    CHECK((f.code == 2 || f.code == 3));
+    CHECK(lines(f.err) == 1);
+    CHECK(f.err.find("--device: ") != std::string::npos);
 }

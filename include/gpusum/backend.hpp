@@ -20,6 +20,7 @@ struct Request {
     unsigned workers = 1;          // upper bound; a backend may use fewer
     std::uint64_t chunks = 100;    // requested; capped by effective_chunks()
     Progress* progress = nullptr;  // optional, advanced as elements are summed
+    int device = 0;                // CUDA device index, for the GPU backends
 };
 
 // Wall-clock seconds of the phases of one run.

@@ -31,6 +31,10 @@ struct AutoPlan {
 // start (measured: see README, "How auto picks").
 inline constexpr std::uint64_t kParallelThreshold = 4'000'000;
 
+// From this many elements the GPU wins end to end, device start-up included
+// (measured: see README, "How auto picks").
+inline constexpr std::uint64_t kGpuThreshold = std::uint64_t{1} << 32;
+
 AutoPlan plan_auto(const BackendList& backends, const Request& request);
 
 }  // namespace gpusum

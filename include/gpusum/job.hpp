@@ -16,6 +16,7 @@ struct Job {
     unsigned workers = 1;
     std::uint64_t chunks = 100;
     unsigned repeat = 1;
+    int device = 0;         // CUDA device for the GPU backends
     bool progress = false;  // draw a progress bar on stderr for long runs
 };
 

@@ -1,0 +1,98 @@
+// GPU backends against the closed form and an independent reference. Needs a
+// CUDA device; without one it says so and ctest reports the test as skipped.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <cstdio>
+
+#include "gpusum/cpu.hpp"
+#include "gpusum/cuda.hpp"
+#include "gpusum/dispatch.hpp"
+#include "gpusum/job.hpp"
+#include "gpusum/text.hpp"
+#include "reference.hpp"
+
+using gpusum::i128;
+
+namespace {
+constexpr int kSkipped = 77;  // SKIP_RETURN_CODE in tests/CMakeLists.txt
+
+gpusum::Request request_for(gpusum::Progression p) {
+    return {p, 1, 100, nullptr, 0};
+}
+}  // namespace
+
+TEST_CASE("every GPU backend is exact on edge ranges") {
+    const std::vector<gpusum::Range> edges = {
+        {0, 0, 1},
+        {0, 1, 1},
+        {5, -5, -1},
+        {0, 1'000'000'000, 1},
+        {-1'000'000'000, 1'000'000'000, 3},
+        {INT64_MAX - 100'000, INT64_MAX, 1},  // total far beyond 64 bits, huge elements
+        {INT64_MIN, INT64_MIN + 100'000, 7},  // same, negative
+        {INT64_MAX, INT64_MIN, -(INT64_C(1) << 50)},
+        {0, INT64_C(1) << 34, 1},  // 2^34 elements, total ~2^67
+        {INT64_C(1) << 40, -(INT64_C(1) << 40), -12345},
+    };
+    for (auto& backend : gpusum::make_cuda_backends()) {
+        CAPTURE(std::string(backend->name()));
+        REQUIRE(backend->availability().usable);
+        for (const gpusum::Range& r : edges) {
+            CAPTURE(r.start);
+            CAPTURE(r.stop);
+            CAPTURE(r.step);
+            const auto p = gpusum::to_progression(r);
+            const auto result = backend->sum(request_for(p));
+            CHECK(gpusum::to_string(result.sum) == gpusum::to_string(gpusum::closed_form_sum(p)));
+        }
+    }
+}
+
+TEST_CASE("every GPU backend equals the CPU reference on seeded random ranges") {
+    std::mt19937_64 rng(7);
+    std::vector<gpusum::Range> ranges;
+    for (int i = 0; i < 60; ++i) ranges.push_back(ref::random_range(rng, 200'000));
+    for (auto& backend : gpusum::make_cuda_backends()) {
+        CAPTURE(std::string(backend->name()));
+        for (const gpusum::Range& r : ranges) {
+            CAPTURE(r.start);
+            CAPTURE(r.step);
+            const auto result = backend->sum(request_for(gpusum::to_progression(r)));
+            CHECK(gpusum::to_string(result.sum) == gpusum::to_string(ref::naive_sum(r)));
+        }
+    }
+}
+
+TEST_CASE("an impossible allocation makes auto fall back to the CPU, still exact") {
+    gpusum::BackendList backends;
+    backends.push_back(gpusum::make_threads_backend());
+    backends.push_back(gpusum::make_serial_backend());
+    gpusum::CudaOptions options;
+    options.extra_allocation_bytes = std::size_t{1} << 50;  // a petabyte
+    for (auto& gpu : gpusum::make_cuda_backends(options)) backends.push_back(std::move(gpu));
+    gpusum::Job job;
+    job.range = {0, static_cast<std::int64_t>(gpusum::kGpuThreshold) * 2, 1};
+    job.workers = 4;
+    const auto out = gpusum::run_job(backends, job);
+    CHECK(out.backend == "threads");
+    CHECK(out.verified);
+    REQUIRE_FALSE(out.notes.empty());
+    CHECK(out.notes.front().find("cuda failed: cudaMalloc: cudaErrorMemoryAllocation") == 0);
+
+    // The device still works after the failed allocation.
+    job.backend = "cuda";
+    gpusum::BackendList healthy = gpusum::make_cuda_backends();
+    CHECK(gpusum::run_job(healthy, job).verified);
+}
+
+int main(int argc, char** argv) {
+    const gpusum::GpuInventory gpus = gpusum::gpu_inventory();
+    if (gpus.devices.empty()) {
+        std::printf("no CUDA device: skipped (%s)\n", gpus.problem.c_str());
+        return kSkipped;
+    }
+    for (const auto& d : gpus.devices) std::printf("CUDA device: %s\n", d.c_str());
+    doctest::Context context(argc, argv);
+    return context.run();
+}
