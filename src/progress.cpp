@@ -43,10 +43,12 @@ void Progress::draw_loop() {
             const double elapsed =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             const int filled = static_cast<int>(fraction * kBarWidth);
+            const double eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
             char line[160];
-            std::snprintf(line, sizeof line, "\r  [%-*s] %5.1f%%  %.0f s elapsed", kBarWidth,
+            std::snprintf(line, sizeof line,
+                          "\r  [%-*s] %5.1f%%  %.0f s elapsed, about %.0f s left ", kBarWidth,
                           std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                          100 * fraction, elapsed);
+                          100 * fraction, elapsed, eta);
             write_stderr(line);
             drawn = true;
         } while (!wake_.wait_for(lock, kRedrawEvery, [this] { return stopping_; }));

@@ -29,7 +29,7 @@ struct AutoPlan {
 
 // Below this many elements one core finishes before extra threads would even
 // start (measured: see README, "How auto picks").
-inline constexpr std::uint64_t kParallelThreshold = 4'000'000;
+inline constexpr std::uint64_t kParallelThreshold = std::uint64_t{1} << 24;
 
 // From this many elements the GPU wins end to end, device start-up included
 // (measured: see README, "How auto picks").
