@@ -49,10 +49,7 @@ class ThreadsBackend final : public Backend {
 
     Result sum(const Request& request) override {
         Stopwatch clock;
-        Result result;
-        result.chunks = effective_chunks(request.series.count, request.chunks);
-        result.workers = static_cast<unsigned>(
-            std::min<std::uint64_t>(std::max(request.workers, 1U), result.chunks));
+        Result result = parallel_shape(request);
         std::vector<i128> partials(result.chunks);
         std::atomic<std::uint64_t> next{0};
         std::latch ready(result.workers);

@@ -178,10 +178,7 @@ class ProcessBackend final : public Backend {
 
     Result sum(const Request& request) override {
         Stopwatch clock;
-        Result result;
-        result.chunks = effective_chunks(request.series.count, request.chunks);
-        result.workers = static_cast<unsigned>(
-            std::min<std::uint64_t>(std::max(request.workers, 1U), result.chunks));
+        Result result = parallel_shape(request);
 
         StopSignals stop_signals;
         Pool pool(request, result.chunks);
