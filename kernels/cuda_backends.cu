@@ -81,6 +81,7 @@ class GpuBackend : public Backend {
         if (inv.devices.empty()) return {false, inv.problem};
         return {true, inv.devices.front()};
     }
+    bool sums_arrays() const override { return false; }
 
     Result sum(const Request& request) final {
         Stopwatch clock;

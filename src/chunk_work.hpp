@@ -9,10 +9,22 @@
 
 namespace gpusum {
 
-inline i128 sum_chunk(const Request& request, std::uint64_t chunks, std::uint64_t index) {
-    const Progression chunk = chunk_of(request.series, chunks, index);
-    const i128 partial = sum_series(chunk);
-    if (request.progress != nullptr) request.progress->advance(chunk.count);
+inline Partial sum_chunk(const Request& request, std::uint64_t chunks, std::uint64_t index) {
+    Partial partial;
+    std::uint64_t elements;
+    if (request.array) {
+        const ArrayView part = chunk_of(*request.array, chunks, index);
+        if (is_float(part.dtype))
+            partial.real = sum_floats(part);
+        else
+            partial.integer = sum_integers(part);
+        elements = part.count;
+    } else {
+        const Progression part = chunk_of(request.series, chunks, index);
+        partial.integer = sum_series(part);
+        elements = part.count;
+    }
+    if (request.progress != nullptr) request.progress->advance(elements);
     return partial;
 }
 
@@ -20,17 +32,24 @@ inline i128 sum_chunk(const Request& request, std::uint64_t chunks, std::uint64_
 // count, and no more workers than chunks.
 inline Result parallel_shape(const Request& request) {
     Result result;
-    result.chunks = effective_chunks(request.series.count, request.chunks);
+    result.chunks = effective_chunks(request.elements(), request.chunks);
     result.workers = static_cast<unsigned>(
         std::min<std::uint64_t>(std::max(request.workers, 1U), result.chunks));
     return result;
 }
 
-// Exact in any order; chunk order keeps runs reproducible step by step.
-inline i128 combine_in_order(const std::vector<i128>& partials) {
+// Integers: exact in any order. Floats: pairwise in chunk order, so a run is
+// reproducible whatever the scheduling was.
+inline void combine_in_order(const std::vector<Partial>& partials, Result& result) {
     i128 total = 0;
-    for (const i128 p : partials) total += p;
-    return total;
+    std::vector<FloatSum> reals;
+    reals.reserve(partials.size());
+    for (const Partial& p : partials) {
+        total += p.integer;
+        reals.push_back(p.real);
+    }
+    result.sum = total;
+    result.real = combine_float_sums(reals);
 }
 
 }  // namespace gpusum

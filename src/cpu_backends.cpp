@@ -23,15 +23,14 @@ class SerialBackend final : public Backend {
 
     Result sum(const Request& request) override {
         Stopwatch clock;
-        Result result;
-        result.chunks = effective_chunks(request.series.count, request.chunks);
+        Result result = parallel_shape(request);
         result.workers = 1;
-        std::vector<i128> partials(result.chunks);
+        std::vector<Partial> partials(result.chunks);
         result.seconds.setup = clock.lap();
         for (std::uint64_t i = 0; i < result.chunks; ++i)
             partials[i] = sum_chunk(request, result.chunks, i);
         result.seconds.compute = clock.lap();
-        result.sum = combine_in_order(partials);
+        combine_in_order(partials, result);
         result.seconds.combine = clock.lap();
         return result;
     }
@@ -50,7 +49,7 @@ class ThreadsBackend final : public Backend {
     Result sum(const Request& request) override {
         Stopwatch clock;
         Result result = parallel_shape(request);
-        std::vector<i128> partials(result.chunks);
+        std::vector<Partial> partials(result.chunks);
         std::atomic<std::uint64_t> next{0};
         std::latch ready(result.workers);
         std::latch go(1);
@@ -76,7 +75,7 @@ class ThreadsBackend final : public Backend {
         go.count_down();
         for (auto& t : threads) t.join();
         result.seconds.compute = clock.lap();
-        result.sum = combine_in_order(partials);
+        combine_in_order(partials, result);
         result.seconds.combine = clock.lap();
         return result;
     }

@@ -42,7 +42,7 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
             plan.skipped.push_back(std::string(name) + ": " + a.reason);
     };
 
-    const std::uint64_t n = request.series.count;
+    const std::uint64_t n = request.elements();
     if (n >= kGpuThreshold) {
         offer("cuda", grouped(n) + " elements is at or above the GPU threshold of " +
                           grouped(kGpuThreshold));

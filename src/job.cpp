@@ -1,9 +1,12 @@
 #include "gpusum/job.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "gpusum/dispatch.hpp"
+#include "gpusum/input.hpp"
 #include "gpusum/progress.hpp"
+#include "stopwatch.hpp"
 
 namespace gpusum {
 
@@ -22,24 +25,107 @@ double Outcome::elements_per_second() const {
     const double t = median_total();
     return t > 0 ? static_cast<double>(elements) / t : 0;
 }
+double Outcome::bytes_per_second() const {
+    const double t = result.seconds.compute;
+    return t > 0 ? static_cast<double>(bytes) / t : 0;
+}
 
 namespace {
 
-Outcome measure(Backend& backend, const Job& job, std::string reason) {
-    Outcome out;
-    out.backend = std::string(backend.name());
-    out.reason = std::move(reason);
-    const Progression series = to_progression(job.range);
-    out.elements = series.count;
-    out.expected = closed_form_sum(series);
-    out.verified = true;
+std::string range_text(const Range& r) {
+    return "range(" + std::to_string(r.start) + ", " + std::to_string(r.stop) + ", " +
+           std::to_string(r.step) + ")";
+}
+
+// The data a job sums, prepared once and shared by every backend that runs
+// it, with the value each answer is checked against.
+class Workload {
+  public:
+    explicit Workload(const Job& job) {
+        const Progression series = to_progression(job.range);
+        template_.series = series;
+        template_.workers = job.workers;
+        template_.chunks = job.chunks;
+        template_.device = job.device;
+        if (!job.input.empty()) {
+            try {
+                file_ = std::make_unique<MappedInput>(job.input, job.input_dtype);
+            } catch (const InputError& e) {
+                throw InputError(job.input + ": " + e.what());
+            }
+            template_.array = file_->view();
+            base_.source = job.input + " (" + file_->description() + ")";
+        } else if (job.mode == Mode::array) {
+            Stopwatch fill;
+            try {
+                array_ = std::make_unique<HostArray>(series, job.workers, job.chunks);
+            } catch (const InputError& e) {
+                throw InputError(std::string("--mode array: ") + e.what());
+            }
+            base_.fill_seconds = fill.lap();
+            template_.array = array_->view();
+            base_.source = range_text(job.range) + " as an int64 array";
+        } else {
+            base_.source = range_text(job.range);
+        }
+        base_.elements = template_.elements();
+        base_.real = template_.real();
+        base_.bytes = template_.array ? template_.array->bytes() : 0;
+    }
+
+    Request request() const { return template_; }
+
+    // An outcome with the job's facts and the check value filled in. The
+    // check runs once, the first time it is needed.
+    Outcome outcome() {
+        if (!checked_) {
+            Stopwatch clock;
+            if (!job_has_file()) {
+                base_.expected = closed_form_sum(template_.series);
+                base_.check = "closed form (exact)";
+            } else if (base_.real) {
+                base_.expected_real = check_sum_floats(*template_.array);
+                base_.check =
+                    "Neumaier compensated sum in long double; agreement within both error bounds";
+            } else {
+                base_.expected = check_sum_integers(*template_.array);
+                base_.check = "second CPU path, one 128-bit add per element (exact)";
+            }
+            base_.check_seconds = clock.lap();
+            checked_ = true;
+        }
+        return base_;
+    }
+
+    bool agrees(const Outcome& o, const Result& r) const {
+        return o.real ? agree(r.real, o.expected_real) : r.sum == o.expected;
+    }
+
+  private:
+    bool job_has_file() const { return file_ != nullptr; }
+
+    Request template_;
+    std::unique_ptr<MappedInput> file_;
+    std::unique_ptr<HostArray> array_;
+    Outcome base_;
+    bool checked_ = false;
+};
+
+Outcome measure(Backend& backend, const Job& job, Workload& work, std::string reason) {
     std::vector<Result> runs;
     for (unsigned r = 0; r < std::max(job.repeat, 1U); ++r) {
-        Progress progress(series.count, job.progress);
-        const Request request{series, job.workers, job.chunks, &progress, job.device};
+        Request request = work.request();
+        Progress progress(request.elements(), job.progress);
+        request.progress = &progress;
         runs.push_back(backend.sum(request));
-        out.totals.push_back(runs.back().seconds.total());
-        out.verified = out.verified && runs.back().sum == out.expected;
+    }
+    Outcome out = work.outcome();
+    out.backend = std::string(backend.name());
+    out.reason = std::move(reason);
+    out.verified = true;
+    for (const Result& r : runs) {
+        out.totals.push_back(r.seconds.total());
+        out.verified = out.verified && work.agrees(out, r);
     }
     // Report the median run; a wrong repetition, if any, wins so it is seen.
     std::vector<std::size_t> order(runs.size());
@@ -48,8 +134,15 @@ Outcome measure(Backend& backend, const Job& job, std::string reason) {
               [&](std::size_t a, std::size_t b) { return out.totals[a] < out.totals[b]; });
     out.result = runs[order[order.size() / 2]];
     for (const Result& r : runs)
-        if (r.sum != out.expected) out.result = r;
+        if (!work.agrees(out, r)) out.result = r;
     return out;
+}
+
+std::string unusable_reason(const Backend& b, const Request& request) {
+    const Availability a = b.availability();
+    if (!a.usable) return a.reason;
+    if (request.array && !b.sums_arrays()) return "does not sum arrays";
+    return {};
 }
 
 }  // namespace
@@ -58,21 +151,27 @@ Outcome run_job(const BackendList& backends, const Job& job) {
     if (job.backend != "auto") {
         Backend* b = find_backend(backends, job.backend);
         if (b == nullptr) throw Unavailable("unknown backend '" + job.backend + "'");
-        const Availability a = b->availability();
-        if (!a.usable)
+        if (const Availability a = b->availability(); !a.usable)
             throw Unavailable("backend '" + job.backend + "' is unavailable: " + a.reason);
+        Workload work(job);
+        if (const std::string why = unusable_reason(*b, work.request()); !why.empty())
+            throw Unavailable("backend '" + job.backend + "' " + why);
         try {
-            return measure(*b, job, "requested with --backend");
+            return measure(*b, job, work, "requested with --backend");
         } catch (const BackendError& e) {
             throw Unavailable("backend '" + job.backend + "' failed: " + e.what());
         }
     }
-    const Request request{to_progression(job.range), job.workers, job.chunks, nullptr};
-    AutoPlan plan = plan_auto(backends, request);
+    Workload work(job);
+    AutoPlan plan = plan_auto(backends, work.request());
     std::vector<std::string> notes = plan.skipped;
     for (Choice& c : plan.candidates) {
+        if (const std::string why = unusable_reason(*c.backend, work.request()); !why.empty()) {
+            notes.push_back(std::string(c.backend->name()) + ": " + why);
+            continue;
+        }
         try {
-            Outcome out = measure(*c.backend, job, c.reason);
+            Outcome out = measure(*c.backend, job, work, c.reason);
             out.notes = notes;
             return out;
         } catch (const BackendError& e) {
@@ -86,14 +185,14 @@ Outcome run_job(const BackendList& backends, const Job& job) {
 
 Comparison compare_backends(const BackendList& backends, const Job& job) {
     Comparison c;
+    Workload work(job);
     for (const auto& b : backends) {
-        const Availability a = b->availability();
-        if (!a.usable) {
-            c.notes.push_back(std::string(b->name()) + ": " + a.reason);
+        if (const std::string why = unusable_reason(*b, work.request()); !why.empty()) {
+            c.notes.push_back(std::string(b->name()) + ": " + why);
             continue;
         }
         try {
-            c.runs.push_back(measure(*b, job, "--compare runs every usable backend"));
+            c.runs.push_back(measure(*b, job, work, "--compare runs every usable backend"));
         } catch (const BackendError& e) {
             c.notes.push_back(std::string(b->name()) + " failed: " + e.what());
         }

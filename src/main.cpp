@@ -7,6 +7,7 @@
 #include "gpusum/cpu.hpp"
 #include "gpusum/cuda.hpp"
 #include "gpusum/dispatch.hpp"
+#include "gpusum/input.hpp"
 #include "gpusum/report.hpp"
 #include "gpusum/text.hpp"
 
@@ -37,6 +38,14 @@ std::int64_t bounded_flag(std::string_view flag, const std::string& text, std::i
     return v;
 }
 
+std::string mismatch(const gpusum::Outcome& o) {
+    if (o.real)
+        return "sum " + std::to_string(o.result.real.value) + " disagrees with the check " +
+               std::to_string(o.expected_real.value) + " beyond their error bounds";
+    return "sum " + gpusum::to_string(o.result.sum) + " differs from the check " +
+           gpusum::to_string(o.expected) + " (" + o.check + ")";
+}
+
 int fail(ExitCode code, const std::string& message) {
     std::cerr << "gpusum: " << message << '\n';
     return code;
@@ -56,11 +65,19 @@ int main(int argc, char** argv) {
     std::string backend = "auto";
     std::string workers = std::to_string(gpusum::online_cores());
     std::string chunks = "100", repeat = "1", device = "0";
+    std::string mode = "range", input, dtype;
     bool json = false, compare = false;
     app.add_option("--start", start, "first element (Python range semantics)")
         ->capture_default_str();
     app.add_option("--stop", stop, "end, exclusive")->capture_default_str();
     app.add_option("--step", step, "step, negative allowed, not 0")->capture_default_str();
+    app.add_option("-m,--mode", mode,
+                   "range: add the series; array: materialise it as int64, sum the array")
+        ->capture_default_str();
+    app.add_option("-i,--input", input, "sum a .npy file, or raw binary data given --dtype");
+    app.add_option("--dtype", dtype,
+                   "element type of a raw --input file: int8|int16|int32|int64|uint8|uint16|"
+                   "uint32|uint64|float32|float64");
     app.add_option("-b,--backend", backend, "auto|" + names)->capture_default_str();
     app.add_option("-w,--workers", workers, "worker threads or processes (default: online cores)")
         ->capture_default_str();
@@ -83,6 +100,25 @@ int main(int argc, char** argv) {
         job.range = {integer_flag("--start", start), integer_flag("--stop", stop),
                      integer_flag("--step", step)};
         if (job.range.step == 0) throw UsageError{"--step: must not be zero"};
+        if (mode != "range" && mode != "array")
+            throw UsageError{"--mode: unknown mode '" + mode + "' (choose range|array)"};
+        job.mode = mode == "array" ? gpusum::Mode::array : gpusum::Mode::range;
+        if (!input.empty()) {
+            for (const char* flag : {"--start", "--stop", "--step", "--mode"})
+                if (app.count(flag) > 0)
+                    throw UsageError{std::string("--input: cannot be combined with ") + flag};
+            job.input = input;
+        } else if (app.count("--input") > 0) {
+            throw UsageError{"--input: the file name is empty"};
+        }
+        if (app.count("--dtype") > 0) {
+            if (input.empty()) throw UsageError{"--dtype: only applies to a raw --input file"};
+            job.input_dtype = gpusum::parse_dtype(dtype);
+            if (!job.input_dtype)
+                throw UsageError{"--dtype: unknown type '" + dtype +
+                                 "' (choose int8|int16|int32|int64|uint8|uint16|uint32|uint64|"
+                                 "float32|float64)"};
+        }
         if (backend != "auto" && gpusum::find_backend(backends, backend) == nullptr)
             throw UsageError{"--backend: unknown backend '" + backend + "' (choose auto|" + names +
                              ")"};
@@ -127,11 +163,10 @@ int main(int argc, char** argv) {
         }
         const gpusum::Outcome o = gpusum::run_job(backends, job);
         std::cout << (json ? gpusum::json_report(job, o) : gpusum::format_report(job, o));
-        if (!o.verified)
-            return fail(kMismatch, "sum " + gpusum::to_string(o.result.sum) +
-                                       " differs from the closed form " +
-                                       gpusum::to_string(o.expected));
+        if (!o.verified) return fail(kMismatch, mismatch(o));
         return kOk;
+    } catch (const gpusum::InputError& e) {
+        return fail(kUsage, e.what());
     } catch (const gpusum::Unavailable& e) {
         return fail(kUnavailable, e.what());
     } catch (const gpusum::Interrupted& e) {

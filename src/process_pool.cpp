@@ -1,8 +1,8 @@
 // The seed's ProcessPoolExecutor done right: a fixed pool of forked workers,
 // one Unix socket each, chunks handed out dynamically as a chunk index (the
-// workers already hold the series, inherited through fork), 128-bit partials
-// sent back as 24 bytes. A worker that dies has its chunk re-run by a fresh
-// worker; SIGINT/SIGTERM kill and reap every worker before the run unwinds.
+// workers already hold the series or the mapped array, inherited through
+// fork), the partial sent back as one fixed-size message. A worker that dies has its chunk re-run
+// by a fresh worker; SIGINT/SIGTERM kill and reap every worker before the run unwinds.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,8 +26,9 @@ namespace {
 
 struct ChunkResult {
     std::uint64_t chunk;
-    std::uint64_t low;
+    std::uint64_t low;  // the 128-bit integer partial, in two halves
     std::uint64_t high;
+    FloatSum real;
 };
 
 // Both loops survive EINTR and partial transfers. false: the peer is gone.
@@ -55,12 +56,14 @@ bool receive_all(int fd, void* data, std::size_t size) {
     return true;
 }
 
-[[noreturn]] void worker_main(int fd, const Request& request, std::uint64_t chunks) {
+[[noreturn]] void worker_main(int fd, Request request, std::uint64_t chunks) {
+    request.progress = nullptr;  // the parent counts progress as results arrive
     for (std::uint64_t index; receive_all(fd, &index, sizeof index);) {
         if (index >= chunks) ::_exit(2);
-        const u128 partial = static_cast<u128>(sum_series(chunk_of(request.series, chunks, index)));
-        const ChunkResult message{index, static_cast<std::uint64_t>(partial),
-                                  static_cast<std::uint64_t>(partial >> 64)};
+        const Partial partial = sum_chunk(request, chunks, index);
+        const auto bits = static_cast<u128>(partial.integer);
+        const ChunkResult message{index, static_cast<std::uint64_t>(bits),
+                                  static_cast<std::uint64_t>(bits >> 64), partial.real};
         if (!send_all(fd, &message, sizeof message)) ::_exit(1);
     }
     ::_exit(0);  // the parent closed our socket: the run is over
@@ -185,7 +188,7 @@ class ProcessBackend final : public Backend {
         for (unsigned w = 0; w < result.workers; ++w) pool.workers().push_back(pool.spawn());
         result.seconds.setup = clock.lap();
 
-        std::vector<i128> partials(result.chunks);
+        std::vector<Partial> partials(result.chunks);
         std::deque<std::uint64_t> retry;
         std::map<std::uint64_t, unsigned> failures;
         std::uint64_t next_fresh = 0;
@@ -239,11 +242,13 @@ class ProcessBackend final : public Backend {
                 ChunkResult message{};
                 if ((fds[i].revents & POLLIN) && receive_all(w.fd, &message, sizeof message) &&
                     w.chunk && message.chunk == *w.chunk) {
-                    partials[message.chunk] =
-                        static_cast<i128>((static_cast<u128>(message.high) << 64) | message.low);
+                    partials[message.chunk] = {
+                        static_cast<i128>((static_cast<u128>(message.high) << 64) | message.low),
+                        message.real};
                     if (request.progress != nullptr)
                         request.progress->advance(
-                            chunk_of(request.series, result.chunks, message.chunk).count);
+                            chunk_begin(request.elements(), result.chunks, message.chunk + 1) -
+                            chunk_begin(request.elements(), result.chunks, message.chunk));
                     w.chunk.reset();
                     ++completed;
                 } else {
@@ -252,7 +257,7 @@ class ProcessBackend final : public Backend {
             }
         }
         result.seconds.compute = clock.lap();
-        result.sum = combine_in_order(partials);
+        combine_in_order(partials, result);
         result.seconds.combine = clock.lap();
         return result;
     }

@@ -15,11 +15,6 @@ std::string_view version() {
 
 namespace {
 
-std::string range_text(const Range& r) {
-    return "range(" + std::to_string(r.start) + ", " + std::to_string(r.stop) + ", " +
-           std::to_string(r.step) + ")";
-}
-
 void row(std::ostringstream& out, std::string_view label, const std::string& value) {
     char pad[16];
     std::snprintf(pad, sizeof pad, "  %-11.*s ", static_cast<int>(label.size()), label.data());
@@ -36,14 +31,14 @@ nlohmann::json outcome_json(const Outcome& o) {
     const Result& r = o.result;
     nlohmann::json details = nlohmann::json::object();
     for (const auto& [k, v] : r.details) details[k] = v;
-    return {
+    nlohmann::json j = {
         {"backend", o.backend},
         {"reason", o.reason},
         {"notes", o.notes},
         {"workers", r.workers},
         {"chunks", r.chunks},
         {"retried_chunks", r.retried_chunks},
-        {"sum", to_string(r.sum)},
+        {"sum", o.real ? nlohmann::json(r.real.value) : nlohmann::json(to_string(r.sum))},
         {"verified", o.verified},
         {"seconds",
          {{"setup", r.seconds.setup},
@@ -56,21 +51,60 @@ nlohmann::json outcome_json(const Outcome& o) {
           {"median", o.median_total()},
           {"max", o.max_total()}}},
         {"elements_per_second", o.elements_per_second()},
+        {"bytes_per_second", o.bytes_per_second()},
         {"details", details},
     };
+    if (o.real) j["sum_error_bound"] = r.real.error_bound;
+    return j;
 }
 
 nlohmann::json job_json(const Job& job, const Outcome& any) {
-    return {
+    nlohmann::json j = {
         {"tool", "gpusum"},
         {"version", version()},
-        {"start", job.range.start},
-        {"stop", job.range.stop},
-        {"step", job.range.step},
+        {"source", any.source},
+        {"mode", !job.input.empty()        ? "input"
+                 : job.mode == Mode::array ? "array"
+                                           : "range"},
         {"elements", any.elements},
-        {"expected", to_string(any.expected)},
+        {"bytes", any.bytes},
+        {"check", any.check},
+        {"check_seconds", any.check_seconds},
+        {"fill_seconds", any.fill_seconds},
         {"cpu_simd", simd_level()},
     };
+    if (job.input.empty()) {
+        j["start"] = job.range.start;
+        j["stop"] = job.range.stop;
+        j["step"] = job.range.step;
+    } else {
+        j["input"] = job.input;
+    }
+    if (any.real) {
+        j["expected"] = any.expected_real.value;
+        j["expected_error_bound"] = any.expected_real.error_bound;
+    } else {
+        j["expected"] = to_string(any.expected);
+    }
+    return j;
+}
+
+std::string real_text(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+std::string sum_text(const Outcome& o, const Result& r) {
+    return o.real ? real_text(r.real.value) + " (error at most " + real_text(r.real.error_bound) +
+                        "; float32 widened to double, pairwise)"
+                  : to_string(r.sum);
+}
+
+std::string expected_text(const Outcome& o) {
+    return o.real ? real_text(o.expected_real.value) + " (error at most " +
+                        real_text(o.expected_real.error_bound) + ")"
+                  : to_string(o.expected);
 }
 
 }  // namespace
@@ -78,7 +112,7 @@ nlohmann::json job_json(const Job& job, const Outcome& any) {
 std::string format_report(const Job& job, const Outcome& o) {
     const Result& r = o.result;
     std::ostringstream out;
-    out << "gpusum " << version() << ": sum of " << range_text(job.range) << '\n';
+    out << "gpusum " << version() << ": sum of " << o.source << '\n';
     row(out, "backend",
         o.backend + " (" + (job.backend == "auto" ? "auto: " : "") + o.reason + ")");
     for (const auto& note : o.notes) row(out, "skipped", note);
@@ -87,10 +121,16 @@ std::string format_report(const Job& job, const Outcome& o) {
             (r.retried_chunks > 0
                  ? ", retried " + grouped(r.retried_chunks) + " after a worker died"
                  : ""));
-    row(out, "elements", grouped(o.elements));
-    row(out, "sum", to_string(r.sum));
-    row(out, "expected", to_string(o.expected) + " (closed form)");
-    row(out, "verified", o.verified ? "yes" : "NO: the sum differs from the closed form");
+    row(out, "elements",
+        grouped(o.elements) + (o.bytes > 0 ? ", " + si(static_cast<double>(o.bytes)) + "B" : ""));
+    row(out, "sum", sum_text(o, r));
+    row(out, "expected", expected_text(o));
+    row(out, "check", o.check + (o.check_seconds > 1e-3 ? ", " + duration(o.check_seconds) : ""));
+    row(out, "verified", o.verified ? "yes" : "NO: the sum disagrees with the check");
+    if (o.fill_seconds > 0)
+        row(out, "fill",
+            duration(o.fill_seconds) + ", " + si(static_cast<double>(o.bytes) / o.fill_seconds) +
+                "B/s");
     row(out, "time",
         duration(r.seconds.total()) + " = setup " + duration(r.seconds.setup) + " + compute " +
             duration(r.seconds.compute) + " + combine " + duration(r.seconds.combine));
@@ -98,16 +138,18 @@ std::string format_report(const Job& job, const Outcome& o) {
         row(out, "repeat",
             std::to_string(o.totals.size()) + " runs: min " + duration(o.min_total()) +
                 ", median " + duration(o.median_total()) + ", max " + duration(o.max_total()));
-    row(out, "throughput", si(o.elements_per_second()) + " elements/s");
+    row(out, "throughput",
+        si(o.elements_per_second()) + " elements/s" +
+            (o.bytes > 0 ? ", " + si(o.bytes_per_second()) + "B/s read" : ""));
     for (const auto& [k, v] : r.details) row(out, k, v);
     return out.str();
 }
 
-std::string format_comparison(const Job& job, const Comparison& c) {
+std::string format_comparison(const Job&, const Comparison& c) {
     const Outcome& first = c.runs.front();
     std::ostringstream out;
-    out << "gpusum " << version() << ": sum of " << range_text(job.range) << ", "
-        << grouped(first.elements) << " elements, expected " << to_string(first.expected) << "\n\n";
+    out << "gpusum " << version() << ": sum of " << first.source << ", " << grouped(first.elements)
+        << " elements, expected " << expected_text(first) << "\n\n";
     double serial = 0;
     for (const Outcome& o : c.runs)
         if (o.backend == "serial") serial = o.median_total();

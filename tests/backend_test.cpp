@@ -27,7 +27,7 @@ gpusum::BackendList cpu_backends() {
 }
 
 gpusum::Request request_for(gpusum::Range r, unsigned workers, std::uint64_t chunks) {
-    return {gpusum::to_progression(r), workers, chunks, nullptr};
+    return {gpusum::to_progression(r), workers, chunks, nullptr, 0, std::nullopt};
 }
 
 // Children of this process that still exist (zombies included).

@@ -8,13 +8,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "npy_writer.hpp"
 #include "reference.hpp"
 
 extern char** environ;
@@ -315,4 +319,132 @@ TEST_CASE("--device must name a usable CUDA device") {
     CHECK((f.code == 2 || f.code == 3));
     CHECK(lines(f.err) == 1);
     CHECK(f.err.find("--device: ") != std::string::npos);
+}
+
+TEST_CASE("--mode array materialises the range and verifies it") {
+    const Finished f =
+        run({"--mode", "array", "--start", "-3", "--stop", "2e6", "--step", "7", "--json"});
+    REQUIRE(f.code == 0);
+    const auto j = nlohmann::json::parse(f.out);
+    CHECK(j["mode"] == "array");
+    CHECK(j["verified"] == true);
+    CHECK(j["bytes"] == j["elements"].get<std::uint64_t>() * 8);
+    CHECK(j["fill_seconds"].get<double>() > 0);
+    CHECK(j["sum"] == ref::decimal(ref::naive_sum({-3, 2'000'000, 7})));
+}
+
+TEST_CASE("--input sums .npy files of every dtype exactly, on every CPU backend") {
+    const std::string dir = testfiles::temp_dir();
+    std::mt19937_64 rng(13);
+    std::vector<std::uint64_t> raw(3001);
+    for (auto& x : raw) x = rng();
+    struct Type {
+        const char* descr;
+        std::size_t size;
+        bool is_signed;
+    };
+    for (const Type t : {Type{"|i1", 1, true}, Type{"<i2", 2, true}, Type{"<i4", 4, true},
+                         Type{"<i8", 8, true}, Type{"|u1", 1, false}, Type{"<u2", 2, false},
+                         Type{"<u4", 4, false}, Type{"<u8", 8, false}}) {
+        CAPTURE(t.descr);
+        // The expected total, from the same bytes, by the plainest loop.
+        const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
+        ref::i128 expected = 0;
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            std::uint64_t u = 0;
+            std::memcpy(&u, bytes + i * t.size, t.size);
+            const unsigned shift = 64 - 8 * static_cast<unsigned>(t.size);
+            expected += t.is_signed
+                            ? static_cast<ref::i128>(static_cast<std::int64_t>(u << shift) >> shift)
+                            : static_cast<ref::i128>(u);
+        }
+        const std::string path = dir + "/" + std::string(t.descr + 1) + ".npy";
+        testfiles::write_file(path,
+                              testfiles::npy_bytes(t.descr, "(3001,)", bytes, raw.size() * t.size));
+        for (const char* backend : {"serial", "threads", "process"}) {
+            CAPTURE(backend);
+            const Finished f =
+                run({"--input", path, "--backend", backend, "--chunks", "7", "--json"});
+            REQUIRE(f.code == 0);
+            const auto j = nlohmann::json::parse(f.out);
+            CHECK(j["sum"] == ref::decimal(expected));
+            CHECK(j["verified"] == true);
+            CHECK(j["elements"] == 3001);
+            CHECK(j["check"].get<std::string>().find("second CPU path") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("--input float files: accurate sum, stated bound, checked") {
+    const std::string dir = testfiles::temp_dir();
+    std::vector<float> f32(10'000);
+    std::vector<double> f64(10'000);
+    std::mt19937_64 rng(14);
+    std::normal_distribution<double> dist(0, 1e3);
+    for (std::size_t i = 0; i < f64.size(); ++i) {
+        f64[i] = dist(rng);
+        f32[i] = static_cast<float>(f64[i]);
+    }
+    testfiles::write_file(dir + "/f32.npy",
+                          testfiles::npy_bytes("<f4", "(100, 100)", f32.data(), 40'000));
+    testfiles::write_file(dir + "/f64.raw",
+                          std::string(reinterpret_cast<const char*>(f64.data()), 80'000));
+    for (const auto& args :
+         {std::vector<std::string>{"--input", dir + "/f32.npy"},
+          std::vector<std::string>{"--input", dir + "/f64.raw", "--dtype", "float64"}}) {
+        auto with_json = args;
+        with_json.push_back("--json");
+        const Finished f = run(with_json);
+        REQUIRE(f.code == 0);
+        const auto j = nlohmann::json::parse(f.out);
+        CHECK(j["verified"] == true);
+        CHECK(j["sum"].is_number());
+        CHECK(std::fabs(j["sum"].get<double>() - j["expected"].get<double>()) <=
+              j["sum_error_bound"].get<double>() + j["expected_error_bound"].get<double>());
+        CHECK(j["sum_error_bound"].get<double>() > 0);
+        CHECK(j["check"].get<std::string>().find("Neumaier") != std::string::npos);
+    }
+    const Finished table = run({"--input", dir + "/f32.npy"});
+    CHECK(table.out.find("error at most") != std::string::npos);
+}
+
+TEST_CASE("bad files and input flags: exit 2, one line naming the file or flag") {
+    const std::string dir = testfiles::temp_dir();
+    const std::int64_t three[3] = {1, 2, 3};
+    testfiles::write_file(dir + "/short.npy", testfiles::npy_bytes("<i8", "(4,)", three, 24));
+    testfiles::write_file(dir + "/big.npy", testfiles::npy_bytes(">i8", "(3,)", three, 24));
+    testfiles::write_file(dir + "/c16.npy", testfiles::npy_bytes("<c16", "(1,)", three, 16));
+    testfiles::write_file(dir + "/text.txt", "1 2 3\n");
+    testfiles::write_file(dir + "/ok.npy", testfiles::npy_bytes("<i8", "(3,)", three, 24));
+    struct Case {
+        std::vector<std::string> args;
+        std::string fragment;
+    };
+    const std::vector<Case> cases = {
+        {{"--input", dir + "/missing.npy"}, "missing.npy: cannot open: No such file"},
+        {{"--input", dir + "/short.npy"}, "short.npy: truncated"},
+        {{"--input", dir + "/big.npy"}, "big-endian data ('>i8') is not supported"},
+        {{"--input", dir + "/c16.npy"}, "unsupported .npy dtype '<c16'"},
+        {{"--input", dir + "/text.txt"}, "text.txt: not a .npy file"},
+        {{"--input", dir + "/text.txt", "--dtype", "int32"},
+         "is not a multiple of the int32 element size"},
+        {{"--input", dir + "/ok.npy", "--dtype", "int64"}, "drop --dtype"},
+        {{"--input", dir}, "not a regular file"},
+        {{"--input", dir + "/ok.npy", "--stop", "5"}, "--input: cannot be combined with --stop"},
+        {{"--input", ""}, "--input: the file name is empty"},
+        {{"--dtype", "int8"}, "--dtype: only applies to a raw --input file"},
+        {{"--input", dir + "/text.txt", "--dtype", "int128"}, "--dtype: unknown type 'int128'"},
+        {{"--mode", "matrix"}, "--mode: unknown mode 'matrix'"},
+        {{"--mode", "array", "--stop", "9e18"}, "--mode array: needs"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.fragment);
+        const Finished f = run(c.args);
+        CHECK(f.code == 2);
+        CHECK(f.out.empty());
+        CHECK(f.err.find(c.fragment) != std::string::npos);
+        CHECK(lines(f.err) == 1);
+    }
+    const Finished ok = run({"--input", dir + "/ok.npy"});
+    CHECK(ok.code == 0);
 }

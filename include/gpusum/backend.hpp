@@ -3,12 +3,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "gpusum/array.hpp"
 #include "gpusum/series.hpp"
 
 namespace gpusum {
@@ -21,6 +23,18 @@ struct Request {
     std::uint64_t chunks = 100;    // requested; capped by effective_chunks()
     Progress* progress = nullptr;  // optional, advanced as elements are summed
     int device = 0;                // CUDA device index, for the GPU backends
+    // When set, sum these elements instead of `series`.
+    std::optional<ArrayView> array;
+
+    std::uint64_t elements() const { return array ? array->count : series.count; }
+    bool real() const { return array && is_float(array->dtype); }
+};
+
+// What one chunk (or one whole run) adds up to: an exact integer, or for
+// float arrays a float sum with its error bound.
+struct Partial {
+    i128 integer = 0;
+    FloatSum real;
 };
 
 // Wall-clock seconds of the phases of one run.
@@ -32,7 +46,8 @@ struct Timings {
 };
 
 struct Result {
-    i128 sum = 0;
+    i128 sum = 0;   // integer series and arrays
+    FloatSum real;  // float arrays
     Timings seconds;
     unsigned workers = 1;
     std::uint64_t chunks = 1;
@@ -59,6 +74,7 @@ class Backend {
     virtual std::string_view name() const = 0;
     virtual std::string_view summary() const = 0;  // one line for --help and reports
     virtual Availability availability() const = 0;
+    virtual bool sums_arrays() const { return true; }
     virtual Result sum(const Request& request) = 0;
 };
 

@@ -1,5 +1,5 @@
-// One user request end to end: choose a backend, run it (repeatedly), verify
-// every answer against the closed form, keep the timings.
+// One user request end to end: prepare the data, choose a backend, run it
+// (repeatedly), verify every answer, keep the timings.
 #pragma once
 
 #include <optional>
@@ -10,8 +10,13 @@
 
 namespace gpusum {
 
+enum class Mode { range, array };
+
 struct Job {
     Range range;
+    Mode mode = Mode::range;           // array: materialise the range, sum the array
+    std::string input;                 // a .npy or raw file to sum instead of a range
+    std::optional<DType> input_dtype;  // required for raw files
     std::string backend = "auto";
     unsigned workers = 1;
     std::uint64_t chunks = 100;
@@ -27,14 +32,22 @@ struct Outcome {
     std::vector<std::string> notes;  // backends skipped or failed on the way
     Result result;                   // the run with the median total time
     std::vector<double> totals;      // total seconds of every repetition
+    std::string source;              // what was summed, for reports
     std::uint64_t elements = 0;
-    i128 expected = 0;      // closed form
-    bool verified = false;  // every repetition equalled the closed form
+    std::uint64_t bytes = 0;  // array bytes read per run; 0 for ranges
+    double fill_seconds = 0;  // array mode: materialising the range
+    bool real = false;        // a float array: compare `real`, not `sum`
+    i128 expected = 0;        // integer check value
+    FloatSum expected_real;   // float check value and its own bound
+    std::string check;        // how `expected` was obtained
+    double check_seconds = 0;
+    bool verified = false;  // every repetition agreed with the check
 
     double min_total() const;
     double median_total() const;
     double max_total() const;
     double elements_per_second() const;  // elements / median total
+    double bytes_per_second() const;     // bytes / median compute time
 };
 
 // The requested backend exists but cannot run here; the CLI exits 3.
@@ -43,6 +56,7 @@ class Unavailable : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Throws InputError for bad files or arrays that cannot fit in memory.
 Outcome run_job(const BackendList& backends, const Job& job);
 
 struct Comparison {

@@ -1,0 +1,79 @@
+// Where arrays come from: NumPy .npy files and raw binary files, memory-mapped
+// (never copied), and ranges materialised in memory for array mode.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+#include "gpusum/array.hpp"
+
+namespace gpusum {
+
+// Bad input: a missing or malformed file, an impossible allocation. The CLI
+// prints the message after the file name or flag and exits 2.
+class InputError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct NpyHeader {
+    DType dtype = DType::int64;
+    std::uint64_t count = 0;        // product of the shape
+    std::uint64_t data_offset = 0;  // where the elements start
+    bool fortran_order = false;     // irrelevant to a sum, reported
+    std::string shape;              // as written, e.g. "(1000, 3)"
+};
+
+// Parses and checks a .npy header. `head` is the start of the file (as much
+// as is available), `file_size` the whole file's size: the element data must
+// fill the rest of the file exactly. Throws InputError saying what is wrong.
+// Never reads outside `head`.
+NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t file_size);
+
+// A file mapped read-only; its elements as an ArrayView.
+class MappedInput {
+  public:
+    // .npy files are recognised by their magic; anything else needs `raw_dtype`.
+    MappedInput(const std::string& path, std::optional<DType> raw_dtype);
+    ~MappedInput();
+    MappedInput(const MappedInput&) = delete;
+    MappedInput& operator=(const MappedInput&) = delete;
+
+    ArrayView view() const { return view_; }
+    const std::string& description() const { return description_; }
+
+  private:
+    void* map_ = nullptr;
+    std::uint64_t size_ = 0;
+    ArrayView view_;
+    std::string description_;
+};
+
+// An int64 array in anonymous memory backed by huge pages where the kernel
+// allows, filled in parallel so each worker first-touches its own chunks.
+class HostArray {
+  public:
+    // The elements of `series`; InputError if they cannot fit in memory.
+    HostArray(Progression series, unsigned workers, std::uint64_t chunks);
+    ~HostArray();
+    HostArray(const HostArray&) = delete;
+    HostArray& operator=(const HostArray&) = delete;
+
+    ArrayView view() const { return view_; }
+
+  private:
+    void* map_ = nullptr;
+    std::uint64_t size_ = 0;
+    ArrayView view_;
+};
+
+// Bytes of memory the kernel reports available now (MemAvailable).
+std::uint64_t available_memory();
+
+// "8.00 GB" / "23.5 GiB" style sizes for messages.
+std::string bytes_text(double bytes);
+
+}  // namespace gpusum

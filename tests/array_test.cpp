@@ -1,0 +1,144 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "gpusum/array.hpp"
+#include "gpusum/text.hpp"
+#include "reference.hpp"
+
+using gpusum::ArrayView;
+using gpusum::DType;
+using gpusum::i128;
+
+namespace {
+
+template <class T>
+std::vector<T> random_values(std::mt19937_64& rng, std::size_t n) {
+    std::vector<T> v(n);
+    for (auto& x : v) x = static_cast<T>(rng());  // the full range of T
+    return v;
+}
+
+template <class T>
+i128 reference_sum(const std::vector<T>& v) {
+    i128 total = 0;
+    for (const T x : v) total += x;
+    return total;
+}
+
+// The same values placed at an odd address: files need not be aligned.
+template <class T>
+ArrayView unaligned_view(const std::vector<T>& v, std::vector<unsigned char>& storage, DType t) {
+    storage.assign(v.size() * sizeof(T) + 1, 0);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(v.data());
+    std::copy(bytes, bytes + v.size() * sizeof(T), storage.begin() + 1);
+    return {storage.data() + 1, v.size(), t};
+}
+
+template <class T>
+void check_integer_type(DType t) {
+    std::mt19937_64 rng(static_cast<unsigned>(t) + 10);
+    for (std::size_t n : {0, 1, 7, 31, 64, 100, 1000, 4097, 100'000}) {
+        const auto values = random_values<T>(rng, n);
+        std::vector<unsigned char> storage;
+        const ArrayView view = unaligned_view(values, storage, t);
+        const std::string expected = gpusum::to_string(reference_sum(values));
+        CAPTURE(n);
+        CHECK(gpusum::to_string(gpusum::sum_integers(view)) == expected);
+        CHECK(gpusum::to_string(gpusum::check_sum_integers(view)) == expected);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("integer arrays of every type sum exactly, totals beyond 64 bits included") {
+    check_integer_type<std::int8_t>(DType::int8);
+    check_integer_type<std::int16_t>(DType::int16);
+    check_integer_type<std::int32_t>(DType::int32);
+    check_integer_type<std::int64_t>(DType::int64);
+    check_integer_type<std::uint8_t>(DType::uint8);
+    check_integer_type<std::uint16_t>(DType::uint16);
+    check_integer_type<std::uint32_t>(DType::uint32);
+    check_integer_type<std::uint64_t>(DType::uint64);
+}
+
+TEST_CASE("int64 extremes: every element INT64_MIN or INT64_MAX") {
+    for (std::int64_t value : {INT64_MIN, INT64_MAX}) {
+        const std::vector<std::int64_t> v(1000, value);
+        const ArrayView view{reinterpret_cast<const unsigned char*>(v.data()), v.size(),
+                             DType::int64};
+        CHECK(gpusum::sum_integers(view) == i128{value} * 1000);
+    }
+    const std::vector<std::uint64_t> u(999, UINT64_MAX);
+    const ArrayView uview{reinterpret_cast<const unsigned char*>(u.data()), u.size(),
+                          DType::uint64};
+    CHECK(gpusum::sum_integers(uview) == static_cast<i128>(UINT64_MAX) * 999);
+}
+
+TEST_CASE("float sums stay within their stated error bound") {
+    std::mt19937_64 rng(11);
+    std::uniform_int_distribution<std::int64_t> mantissa(-(INT64_C(1) << 40), INT64_C(1) << 40);
+    for (std::size_t n : {0, 1, 15, 16, 17, 2048, 2049, 100'000, 300'001}) {
+        // Multiples of 2^-20 below 2^20: their exact sum is an integer count of 2^-20.
+        std::vector<double> v(n);
+        i128 exact_units = 0;
+        for (auto& x : v) {
+            const std::int64_t m = mantissa(rng);
+            exact_units += m;
+            x = std::ldexp(static_cast<double>(m), -20);
+        }
+        const double exact = std::ldexp(static_cast<double>(exact_units), -20);
+        const ArrayView view{reinterpret_cast<const unsigned char*>(v.data()), n, DType::float64};
+        const gpusum::FloatSum fast = gpusum::sum_floats(view);
+        const gpusum::FloatSum check = gpusum::check_sum_floats(view);
+        CAPTURE(n);
+        CHECK(std::fabs(fast.value - exact) <= fast.error_bound + std::fabs(exact) * 1e-16);
+        CHECK(std::fabs(check.value - exact) <= check.error_bound + std::fabs(exact) * 1e-16);
+        CHECK(gpusum::agree(fast, check));
+        CHECK(fast.error_bound <= 1e-12 * (fast.magnitude + 1));  // a useful bound
+    }
+}
+
+TEST_CASE("float32 arrays are widened, cancellation is bounded, NaN propagates") {
+    const std::vector<float> f = {1e8f, 1.0f, -1e8f, 0.5f, 3.25f};
+    const ArrayView fview{reinterpret_cast<const unsigned char*>(f.data()), f.size(),
+                          DType::float32};
+    CHECK(gpusum::sum_floats(fview).value == doctest::Approx(4.75).epsilon(1e-12));
+    const std::vector<double> d = {1e16, 1.0, -1e16, 1.0};
+    const ArrayView dview{reinterpret_cast<const unsigned char*>(d.data()), d.size(),
+                          DType::float64};
+    const auto fast = gpusum::sum_floats(dview);
+    const auto check = gpusum::check_sum_floats(dview);
+    CHECK(check.value == 2.0);  // compensated: exact here
+    CHECK(std::fabs(fast.value - 2.0) <= fast.error_bound);
+    CHECK(gpusum::agree(fast, check));
+    const std::vector<double> nan = {1.0, std::nan(""), 2.0};
+    const ArrayView nview{reinterpret_cast<const unsigned char*>(nan.data()), 3, DType::float64};
+    CHECK(std::isnan(gpusum::sum_floats(nview).value));
+    CHECK(gpusum::agree(gpusum::sum_floats(nview), gpusum::check_sum_floats(nview)));
+}
+
+TEST_CASE("chunked float partials combine within the combined bound") {
+    std::mt19937_64 rng(12);
+    std::normal_distribution<double> dist(0, 1e6);
+    std::vector<double> v(50'000);
+    for (auto& x : v) x = dist(rng);
+    const ArrayView view{reinterpret_cast<const unsigned char*>(v.data()), v.size(),
+                         DType::float64};
+    std::vector<gpusum::FloatSum> parts;
+    for (std::uint64_t c = 0; c < 37; ++c)
+        parts.push_back(gpusum::sum_floats(gpusum::chunk_of(view, 37, c)));
+    CHECK(gpusum::agree(gpusum::combine_float_sums(parts), gpusum::check_sum_floats(view)));
+}
+
+TEST_CASE("dtype names round-trip") {
+    for (const char* name : {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                             "uint64", "float32", "float64"}) {
+        const auto t = gpusum::parse_dtype(name);
+        REQUIRE(t.has_value());
+        CHECK(gpusum::dtype_name(*t) == name);
+    }
+    CHECK_FALSE(gpusum::parse_dtype("int128").has_value());
+    CHECK(gpusum::dtype_size(DType::uint16) == 2);
+}

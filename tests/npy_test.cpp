@@ -1,0 +1,133 @@
+#include <doctest/doctest.h>
+
+#include <cstring>
+
+#include "gpusum/input.hpp"
+#include "npy_writer.hpp"
+
+using gpusum::DType;
+
+namespace {
+
+gpusum::NpyHeader parse(const std::string& bytes) {
+    return gpusum::parse_npy_header(
+        {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()}, bytes.size());
+}
+
+std::string npy(const std::string& descr, const std::string& shape, std::size_t data_bytes,
+                bool fortran = false, int major = 1) {
+    const std::string data(data_bytes, '\x01');
+    return testfiles::npy_bytes(descr, shape, data.data(), data.size(), fortran, major);
+}
+
+}  // namespace
+
+TEST_CASE("valid .npy headers") {
+    auto h = parse(npy("<i8", "(3,)", 24));
+    CHECK(h.dtype == DType::int64);
+    CHECK(h.count == 3);
+    CHECK(h.data_offset % 64 == 0);
+    CHECK(h.shape == "(3,)");
+
+    h = parse(npy("<f4", "(2, 3, 4)", 96, true));
+    CHECK(h.dtype == DType::float32);
+    CHECK(h.count == 24);
+    CHECK(h.fortran_order);
+
+    CHECK(parse(npy("|u1", "()", 1)).count == 1);  // a 0-d array holds one element
+    CHECK(parse(npy("<u2", "(0,)", 0)).count == 0);
+    CHECK(parse(npy("<i4", "(5,)", 20, false, 2)).count == 5);  // format 2.0
+    CHECK(parse(npy("<f8", "(5,)", 40, false, 3)).dtype == DType::float64);
+    CHECK(parse(npy("=i2", "(1,)", 2)).dtype == DType::int16);
+    CHECK(parse(npy("|i1", "(4,)", 4)).dtype == DType::int8);
+}
+
+TEST_CASE("every hostile header is a clear error, never a read past the buffer") {
+    struct Case {
+        std::string bytes;
+        std::string fragment;
+    };
+    std::string bad_version = npy("<i8", "(1,)", 8);
+    bad_version[6] = 9;
+    std::string long_header = npy("<i8", "(1,)", 8);
+    long_header[8] = '\xff';
+    long_header[9] = '\x7f';
+    const std::vector<Case> cases = {
+        {"", "not a .npy file"},
+        {"hello world, not numpy", "not a .npy file"},
+        {std::string("\x93NUMPY", 6), "not a .npy file"},
+        {std::string("\x93NUMPY\x01\x00", 8), "truncated .npy header"},
+        {bad_version, "unsupported .npy format version 9.0"},
+        {long_header, "truncated .npy header"},
+        {npy(">i8", "(1,)", 8), "big-endian data ('>i8') is not supported"},
+        {npy("<c16", "(1,)", 16), "unsupported .npy dtype '<c16'"},
+        {npy("|b1", "(1,)", 1), "unsupported .npy dtype '|b1'"},
+        {npy("<f2", "(1,)", 2), "unsupported .npy dtype '<f2'"},
+        {npy("<i8", "(3,)", 16),
+         "truncated: the header describes 24 bytes of data, the file holds 16"},
+        {npy("<i8", "(3,)", 32), "8 bytes more than its header describes"},
+        {npy("<i8", "(-3,)", 0), "shape must be a tuple of non-negative integers"},
+        {npy("<i8", "(3.5,)", 0), "expected ','"},
+        {npy("<i8", "[3]", 0), "expected '('"},
+        {npy("<i8", "(4294967296, 4294967296, 4294967296)", 0), "is too large"},
+        {npy("<i8", "(99999999999999999999999,)", 0), "dimension too large"},
+        {std::string("\x93NUMPY\x01\x00\x04\x00{}  ", 14), "needs descr, fortran_order and shape"},
+        {std::string("\x93NUMPY\x01\x00\x06\x00{'a':1", 16), "unexpected key 'a'"},
+        {std::string("\x93NUMPY\x01\x00\x08\x00{'descr'", 18), "expected ':'"},
+        {std::string("\x93NUMPY\x01\x00\x0a\x00{'descr': ", 20), "expected a quoted string"},
+        {std::string("\x93NUMPY\x01\x00\x0b\x00{'descr': '", 21), "unterminated string"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.fragment);
+        try {
+            parse(c.bytes);
+            FAIL("accepted a hostile header");
+        } catch (const gpusum::InputError& e) {
+            CHECK(std::string(e.what()).find(c.fragment) != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("a header cut short anywhere is rejected") {
+    const std::string whole = npy("<i4", "(10, 10)", 400);
+    for (std::size_t cut = 0; cut < 128; ++cut) {
+        const std::string part = whole.substr(0, cut);
+        CHECK_THROWS_AS(parse(part), gpusum::InputError);
+    }
+}
+
+TEST_CASE("mapped inputs: .npy by magic, raw by --dtype, with checks") {
+    const std::string dir = testfiles::temp_dir();
+    const std::vector<std::int32_t> values = {5, -7, 11, 2147483647, -2147483647 - 1};
+    testfiles::write_file(dir + "/a.npy", testfiles::npy_bytes("<i4", "(5,)", values.data(), 20));
+    gpusum::MappedInput npy_file(dir + "/a.npy", std::nullopt);
+    CHECK(npy_file.view().count == 5);
+    CHECK(npy_file.view().dtype == DType::int32);
+    CHECK(gpusum::sum_integers(npy_file.view()) == gpusum::check_sum_integers(npy_file.view()));
+
+    testfiles::write_file(dir + "/a.raw",
+                          std::string(reinterpret_cast<const char*>(values.data()), 20));
+    gpusum::MappedInput raw(dir + "/a.raw", DType::int32);
+    CHECK(raw.view().count == 5);
+    CHECK_THROWS_WITH_AS(gpusum::MappedInput(dir + "/a.raw", DType::int64),
+                         "size 20 is not a multiple of the int64 element size (8)",
+                         gpusum::InputError);
+    CHECK_THROWS_WITH_AS(gpusum::MappedInput(dir + "/a.raw", std::nullopt),
+                         doctest::Contains("for raw binary data give --dtype"), gpusum::InputError);
+    CHECK_THROWS_WITH_AS(gpusum::MappedInput(dir + "/a.npy", DType::int32),
+                         doctest::Contains("drop --dtype"), gpusum::InputError);
+    CHECK_THROWS_WITH_AS(gpusum::MappedInput(dir + "/missing.npy", std::nullopt),
+                         "cannot open: No such file or directory", gpusum::InputError);
+    CHECK_THROWS_WITH_AS(gpusum::MappedInput(dir, std::nullopt), "not a regular file",
+                         gpusum::InputError);
+    testfiles::write_file(dir + "/empty.raw", "");
+    CHECK(gpusum::MappedInput(dir + "/empty.raw", DType::uint8).view().count == 0);
+}
+
+TEST_CASE("array mode refuses what cannot fit, before allocating") {
+    const gpusum::Progression huge{0, std::uint64_t{1} << 50, 1};  // 8 PiB of int64
+    CHECK_THROWS_WITH_AS(gpusum::HostArray(huge, 2, 100), doctest::Contains("needs 9007.2 TB"),
+                         gpusum::InputError);
+    const gpusum::HostArray small(gpusum::Progression{-5, 1000, 3}, 3, 7);
+    CHECK(gpusum::sum_integers(small.view()) == gpusum::closed_form_sum({-5, 1000, 3}));
+}
