@@ -1,18 +1,23 @@
 // The three GPU backends: our tree reduction, and CUB and Thrust as peers.
-// All three verify the same way and report the same phases: setup (device
-// context and buffers), compute (device time of the reduction, from CUDA
-// events), combine (copying the 128-bit total back).
+// All verify the same way and report the same phases: setup (device context
+// and buffers), compute (device time of the reduction, from CUDA events; for
+// arrays the whole overlapped copy-and-reduce stream), combine (copying the
+// result back and adding up pieces).
 #include <thrust/execution_policy.h>
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/iterator/transform_iterator.h>
 #include <thrust/transform_reduce.h>
 #include <cub/device/device_reduce.cuh>
 
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <memory>
 
 #include "cuda_support.cuh"
 #include "gpusum/cuda.hpp"
 #include "gpusum/progress.hpp"
+#include "gpusum/text.hpp"
 #include "stopwatch.hpp"
 #include "tree_reduce.cuh"
 
@@ -43,6 +48,7 @@ namespace {
 using kernels::check;
 using kernels::DeviceBuffer;
 using kernels::EventTimer;
+using kernels::RealAcc;
 
 // The closed form is not used here: the elements are generated and added.
 struct ElementAt {
@@ -61,14 +67,169 @@ bool fits_in_one_int64_block(const Progression& p) {
     return exact_int64_block(p) >= p.count;
 }
 
-i128 copy_back(const i128* device_total, Result& result) {
-    EventTimer timer;
-    timer.start();
-    i128 total = 0;
-    check(cudaMemcpy(&total, device_total, sizeof total, cudaMemcpyDeviceToHost),
-          "copying the sum back");
-    result.seconds.combine = timer.stop();
-    return total;
+constexpr double kUnit = std::numeric_limits<double>::epsilon() / 2;
+double gamma(double k) {
+    return k * kUnit / (1 - k * kUnit);
+}
+
+// Calls f(T{}) with the C++ element type of `t`.
+template <class F>
+decltype(auto) with_element_type(DType t, F&& f) {
+    switch (t) {
+        case DType::int8:
+            return f(std::int8_t{});
+        case DType::int16:
+            return f(std::int16_t{});
+        case DType::int32:
+            return f(std::int32_t{});
+        case DType::int64:
+            return f(std::int64_t{});
+        case DType::uint8:
+            return f(std::uint8_t{});
+        case DType::uint16:
+            return f(std::uint16_t{});
+        case DType::uint32:
+            return f(std::uint32_t{});
+        case DType::uint64:
+            return f(std::uint64_t{});
+        case DType::float32:
+            return f(float{});
+        case DType::float64:
+            return f(double{});
+    }
+    __builtin_unreachable();
+}
+
+template <class T>
+struct WidenToAcc {
+    using Acc = typename kernels::ArraySource<T>::Acc;
+    __host__ __device__ Acc operator()(T x) const {
+        if constexpr (std::is_floating_point_v<T>) {
+            const double d = x;
+            return RealAcc{d, d < 0 ? -d : d};
+        } else {
+            return static_cast<i128>(x);
+        }
+    }
+};
+
+struct AddAcc {
+    template <class Acc>
+    __host__ __device__ Acc operator()(const Acc& a, const Acc& b) const {
+        return a + b;
+    }
+};
+
+// Arrays reach the device in pieces: the CPU copies piece k + 1 into a pinned
+// buffer while the GPU copies and reduces piece k on the other stream. An
+// array that fits in one piece is copied once and reduced where it lies.
+constexpr std::uint64_t kPieceBytes = std::uint64_t{256} << 20;
+
+struct StreamTimes {
+    double h2d = 0;     // summed device time of the host-to-device copies
+    double kernel = 0;  // summed device time of the reductions
+    std::uint64_t pieces = 0;
+};
+
+// `reduce(device_elements, count, stream, out)` enqueues one piece's
+// reduction, writing its Acc to `out` (device memory). Returns every piece's Acc.
+template <class T, class Reduce>
+std::vector<typename kernels::ArraySource<T>::Acc> stream_array(const ArrayView& a, Reduce&& reduce,
+                                                                StreamTimes& times) {
+    using Acc = typename kernels::ArraySource<T>::Acc;
+    const std::uint64_t per_piece = kPieceBytes / sizeof(T);
+    const std::uint64_t pieces = a.count == 0 ? 0 : (a.count - 1) / per_piece + 1;
+    const std::uint64_t slot_elements = std::min(per_piece, a.count);
+    DeviceBuffer<Acc> results(std::max<std::uint64_t>(pieces, 1));
+    struct Slot {
+        T* pinned = nullptr;
+        std::unique_ptr<DeviceBuffer<T>> device;
+        cudaStream_t stream{};
+        cudaEvent_t copy_start{}, copy_end{}, kernel_end{};
+        bool busy = false;
+    } slots[2];
+    auto release = [&] {
+        for (Slot& s : slots) {
+            if (s.stream) cudaStreamSynchronize(s.stream);
+            cudaFreeHost(s.pinned);
+            cudaEventDestroy(s.copy_start);
+            cudaEventDestroy(s.copy_end);
+            cudaEventDestroy(s.kernel_end);
+            if (s.stream) cudaStreamDestroy(s.stream);
+        }
+    };
+    // Adds a finished slot's event times to the totals.
+    auto collect = [&](Slot& s) {
+        check(cudaEventSynchronize(s.kernel_end), "waiting for a piece");
+        float copy_ms = 0, kernel_ms = 0;
+        check(cudaEventElapsedTime(&copy_ms, s.copy_start, s.copy_end), "cudaEventElapsedTime");
+        check(cudaEventElapsedTime(&kernel_ms, s.copy_end, s.kernel_end), "cudaEventElapsedTime");
+        times.h2d += copy_ms / 1e3;
+        times.kernel += kernel_ms / 1e3;
+        s.busy = false;
+    };
+    try {
+        for (Slot& s : slots) {
+            check(
+                cudaMallocHost(reinterpret_cast<void**>(&s.pinned), slot_elements * sizeof(T) + 1),
+                "cudaMallocHost");
+            s.device = std::make_unique<DeviceBuffer<T>>(slot_elements + 1);
+            check(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking), "cudaStreamCreate");
+            check(cudaEventCreate(&s.copy_start), "cudaEventCreate");
+            check(cudaEventCreate(&s.copy_end), "cudaEventCreate");
+            check(cudaEventCreate(&s.kernel_end), "cudaEventCreate");
+        }
+        for (std::uint64_t k = 0; k < pieces; ++k) {
+            Slot& s = slots[k % 2];
+            if (s.busy) collect(s);  // its pinned buffer is free again
+            const std::uint64_t first = k * per_piece;
+            const std::uint64_t n = std::min(per_piece, a.count - first);
+            std::memcpy(s.pinned, a.data + first * sizeof(T), n * sizeof(T));
+            check(cudaEventRecord(s.copy_start, s.stream), "cudaEventRecord");
+            check(cudaMemcpyAsync(s.device->get(), s.pinned, n * sizeof(T), cudaMemcpyHostToDevice,
+                                  s.stream),
+                  "copying a piece to the device");
+            check(cudaEventRecord(s.copy_end, s.stream), "cudaEventRecord");
+            reduce(s.device->get(), n, s.stream, results.get() + k, k % 2);
+            check(cudaGetLastError(), "launching a piece's reduction");
+            check(cudaEventRecord(s.kernel_end, s.stream), "cudaEventRecord");
+            s.busy = true;
+        }
+        for (Slot& s : slots)
+            if (s.busy) collect(s);
+    } catch (...) {
+        release();
+        throw;
+    }
+    release();
+    times.pieces = pieces;
+    std::vector<Acc> out(pieces);
+    if (pieces > 0)
+        check(cudaMemcpy(out.data(), results.get(), pieces * sizeof(Acc), cudaMemcpyDeviceToHost),
+              "copying the piece sums back");
+    return out;
+}
+
+// Integer pieces add exactly; float pieces pairwise, with `depth` rounding
+// steps per piece in the bound.
+template <class Acc>
+void combine_pieces(const std::vector<Acc>& pieces, double depth, Result& result) {
+    if constexpr (std::is_same_v<Acc, i128>) {
+        for (const i128 p : pieces) result.sum += p;
+    } else {
+        std::vector<FloatSum> parts;
+        for (const RealAcc& p : pieces)
+            parts.push_back(
+                {p.value, p.magnitude, gamma(depth) * p.magnitude * (1 + gamma(depth))});
+        result.real = combine_float_sums(parts);
+    }
+}
+
+void describe_stream(const StreamTimes& times, const ArrayView& a, Result& result) {
+    result.details.emplace_back("pieces", std::to_string(times.pieces));
+    result.details.emplace_back(
+        "h2d_gb_per_s", times.h2d > 0 ? si(static_cast<double>(a.bytes()) / times.h2d / 1e9) : "-");
+    result.details.emplace_back("kernel_seconds", std::to_string(times.kernel));
 }
 
 class GpuBackend : public Backend {
@@ -81,7 +242,6 @@ class GpuBackend : public Backend {
         if (inv.devices.empty()) return {false, inv.problem};
         return {true, inv.devices.front()};
     }
-    bool sums_arrays() const override { return false; }
 
     Result sum(const Request& request) final {
         Stopwatch clock;
@@ -89,19 +249,83 @@ class GpuBackend : public Backend {
         const cudaDeviceProp prop = kernels::open_device(request.device);
         kernels::describe_device(prop, request.device, result);
         DeviceBuffer<char> ballast(options_.extra_allocation_bytes);
-        result.sum = run(request, prop, clock, result);
-        if (request.progress != nullptr) request.progress->advance(request.series.count);
+        if (request.array)
+            run_array(*request.array, prop, clock, result);
+        else
+            result.sum = run(request.series, prop, clock, result);
+        if (request.progress != nullptr) request.progress->advance(request.elements());
         return result;
     }
 
   protected:
     // Sets result.seconds (setup from `clock`), workers, chunks and details.
-    virtual i128 run(const Request& request, const cudaDeviceProp& prop, Stopwatch& clock,
+    virtual i128 run(const Progression& series, const cudaDeviceProp& prop, Stopwatch& clock,
                      Result& result) = 0;
+    // Sets result.sum or result.real, the seconds and details.
+    virtual void run_array(const ArrayView& array, const cudaDeviceProp& prop, Stopwatch& clock,
+                           Result& result) = 0;
 
   private:
     GpuBackendInfo info_;
     CudaOptions options_;
+};
+
+// Launches tree_reduce<Source> with a grid sized from the device: the buffers
+// for one launch at a time per slot (two slots for two streams).
+template <class Source>
+class TreeLauncher {
+  public:
+    using Acc = typename Source::Acc;
+
+    TreeLauncher(const cudaDeviceProp& prop, kernels::TreeTuning tuning) : tuning_(tuning) {
+        int per_sm = 0;
+        check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+                  &per_sm, kernels::tree_reduce<Source>, static_cast<int>(tuning.threads_per_block),
+                  0),
+              "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+        max_blocks_ = static_cast<std::uint64_t>(prop.multiProcessorCount) * per_sm;
+        for (Buffers& b : slots_) {
+            b.partials = std::make_unique<DeviceBuffer<Acc>>(max_blocks_);
+            b.blocks_done = std::make_unique<DeviceBuffer<unsigned>>(1);
+            check(cudaMemset(b.blocks_done->get(), 0, sizeof(unsigned)), "cudaMemset");
+        }
+    }
+
+    void launch(const Source& source, Acc* out, cudaStream_t stream, unsigned slot) {
+        // No more blocks than there are threads' worth of elements.
+        blocks_ =
+            std::min<std::uint64_t>(max_blocks_, source.count() / tuning_.threads_per_block + 1);
+        chunks_ = effective_chunks(source.count(), blocks_ * tuning_.chunks_per_block);
+        Buffers& b = slots_[slot];
+        kernels::
+            tree_reduce<<<static_cast<unsigned>(blocks_), tuning_.threads_per_block, 0, stream>>>(
+                source, chunks_, b.partials->get(), b.blocks_done->get(), out);
+    }
+
+    // Rounding steps along the longest path of a float sum of `count` values.
+    double depth(std::uint64_t count) const {
+        const double per_chunk = std::ceil(static_cast<double>(count) / chunks_);
+        const double chunks_per_block = std::ceil(static_cast<double>(chunks_) / blocks_);
+        const double per_thread =
+            std::ceil(per_chunk / tuning_.threads_per_block) * chunks_per_block;
+        return per_thread + chunks_per_block + 10 +
+               std::ceil(static_cast<double>(blocks_) / tuning_.threads_per_block) + 10;
+    }
+
+    std::uint64_t blocks() const { return blocks_; }
+    std::uint64_t chunks() const { return chunks_; }
+    unsigned threads() const { return tuning_.threads_per_block; }
+
+  private:
+    struct Buffers {
+        std::unique_ptr<DeviceBuffer<Acc>> partials;
+        std::unique_ptr<DeviceBuffer<unsigned>> blocks_done;
+    };
+    kernels::TreeTuning tuning_;
+    std::uint64_t max_blocks_ = 1;
+    std::uint64_t blocks_ = 1;
+    std::uint64_t chunks_ = 1;
+    Buffers slots_[2];
 };
 
 class TreeReduceBackend final : public GpuBackend {
@@ -109,41 +333,62 @@ class TreeReduceBackend final : public GpuBackend {
     using GpuBackend::GpuBackend;
 
   protected:
-    i128 run(const Request& request, const cudaDeviceProp& prop, Stopwatch& clock,
+    i128 run(const Progression& p, const cudaDeviceProp& prop, Stopwatch& clock,
              Result& result) override {
-        const kernels::TreeTuning tuning;
-        int blocks_per_sm = 0;
-        check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-                  &blocks_per_sm, kernels::tree_reduce, static_cast<int>(tuning.threads_per_block),
-                  0),
-              "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
-        const Progression& p = request.series;
-        // No more blocks than there are threads' worth of elements.
-        const std::uint64_t useful_blocks = p.count / tuning.threads_per_block + 1;
-        const std::uint64_t blocks = std::min<std::uint64_t>(
-            static_cast<std::uint64_t>(prop.multiProcessorCount) * blocks_per_sm, useful_blocks);
-        const std::uint64_t chunks = effective_chunks(p.count, blocks * tuning.chunks_per_block);
-        DeviceBuffer<i128> partials(blocks);
+        TreeLauncher<kernels::SeriesSource> launcher(prop, kernels::TreeTuning{});
         DeviceBuffer<i128> total(1);
-        DeviceBuffer<unsigned> blocks_done(1);
-        check(cudaMemset(blocks_done.get(), 0, sizeof(unsigned)), "cudaMemset");
         check(cudaDeviceSynchronize(), "preparing the reduction");
         result.seconds.setup = clock.lap();
 
         EventTimer timer;
         timer.start();
-        kernels::tree_reduce<<<static_cast<unsigned>(blocks), tuning.threads_per_block>>>(
-            p, chunks, exact_int64_block(p), partials.get(), blocks_done.get(), total.get());
+        launcher.launch(kernels::SeriesSource{p, exact_int64_block(p)}, total.get(), nullptr, 0);
         check(cudaGetLastError(), "launching tree_reduce");
         result.seconds.compute = timer.stop();
         check(cudaGetLastError(), "running tree_reduce");
+        describe_grid(launcher, result);
 
-        result.workers = static_cast<unsigned>(blocks * tuning.threads_per_block);
-        result.chunks = chunks;
-        result.details.emplace_back("grid", std::to_string(blocks) + " blocks x " +
-                                                std::to_string(tuning.threads_per_block) +
-                                                " threads");
-        return copy_back(total.get(), result);
+        EventTimer copy;
+        copy.start();
+        i128 sum = 0;
+        check(cudaMemcpy(&sum, total.get(), sizeof sum, cudaMemcpyDeviceToHost),
+              "copying the sum back");
+        result.seconds.combine = copy.stop();
+        return sum;
+    }
+
+    void run_array(const ArrayView& a, const cudaDeviceProp& prop, Stopwatch& clock,
+                   Result& result) override {
+        with_element_type(a.dtype, [&](auto t) {
+            using T = decltype(t);
+            using Source = kernels::ArraySource<T>;
+            TreeLauncher<Source> launcher(prop, kernels::TreeTuning{});
+            result.seconds.setup = clock.lap();
+            StreamTimes times;
+            double depth = 0;
+            const auto pieces = stream_array<T>(
+                a,
+                [&](const T* data, std::uint64_t n, cudaStream_t stream, typename Source::Acc* out,
+                    unsigned slot) {
+                    launcher.launch(Source{data, n}, out, stream, slot);
+                    depth = std::max(depth, launcher.depth(n));
+                },
+                times);
+            result.seconds.compute = clock.lap();
+            combine_pieces(pieces, depth, result);
+            result.seconds.combine = clock.lap();
+            describe_grid(launcher, result);
+            describe_stream(times, a, result);
+        });
+    }
+
+  private:
+    template <class Launcher>
+    static void describe_grid(const Launcher& launcher, Result& result) {
+        result.workers = static_cast<unsigned>(launcher.blocks() * launcher.threads());
+        result.chunks = launcher.chunks();
+        result.details.emplace_back("grid", std::to_string(launcher.blocks()) + " blocks x " +
+                                                std::to_string(launcher.threads()) + " threads");
     }
 };
 
@@ -152,15 +397,50 @@ class CubBackend final : public GpuBackend {
     using GpuBackend::GpuBackend;
 
   protected:
-    i128 run(const Request& request, const cudaDeviceProp&, Stopwatch& clock,
+    i128 run(const Progression& p, const cudaDeviceProp&, Stopwatch& clock,
              Result& result) override {
-        const Progression& p = request.series;
         const thrust::counting_iterator<std::uint64_t> index(0);
         if (fits_in_one_int64_block(p))
             return reduce(thrust::make_transform_iterator(index, ElementAt{p}), std::uint64_t{0},
                           p.count, clock, result);
         return reduce(thrust::make_transform_iterator(index, WideElementAt{p}), i128{0}, p.count,
                       clock, result);
+    }
+
+    void run_array(const ArrayView& a, const cudaDeviceProp&, Stopwatch& clock,
+                   Result& result) override {
+        with_element_type(a.dtype, [&](auto t) {
+            using T = decltype(t);
+            using Acc = typename kernels::ArraySource<T>::Acc;
+            const std::uint64_t most = std::min(kPieceBytes / sizeof(T), a.count);
+            // Scratch for the largest piece, one per stream.
+            std::size_t scratch_bytes = 0;
+            check(cub::DeviceReduce::Reduce(nullptr, scratch_bytes,
+                                            thrust::make_transform_iterator(
+                                                static_cast<const T*>(nullptr), WidenToAcc<T>{}),
+                                            static_cast<Acc*>(nullptr), most, AddAcc{}, Acc{}),
+                  "cub::DeviceReduce::Reduce (sizing)");
+            DeviceBuffer<char> scratch0(scratch_bytes), scratch1(scratch_bytes);
+            char* scratch[2] = {scratch0.get(), scratch1.get()};
+            result.seconds.setup = clock.lap();
+            StreamTimes times;
+            const auto pieces = stream_array<T>(
+                a,
+                [&](const T* data, std::uint64_t n, cudaStream_t stream, Acc* out, unsigned slot) {
+                    std::size_t bytes = scratch_bytes;
+                    check(cub::DeviceReduce::Reduce(
+                              scratch[slot], bytes,
+                              thrust::make_transform_iterator(data, WidenToAcc<T>{}), out, n,
+                              AddAcc{}, Acc{}, stream),
+                          "cub::DeviceReduce::Reduce");
+                },
+                times);
+            result.seconds.compute = clock.lap();
+            // CUB does not specify its order: bound every piece as if sequential.
+            combine_pieces(pieces, static_cast<double>(most), result);
+            result.seconds.combine = clock.lap();
+            describe_stream(times, a, result);
+        });
     }
 
   private:
@@ -195,11 +475,11 @@ class CubBackend final : public GpuBackend {
 class ThrustBackend final : public GpuBackend {
   public:
     using GpuBackend::GpuBackend;
+    bool sums_arrays() const override { return false; }
 
   protected:
-    i128 run(const Request& request, const cudaDeviceProp&, Stopwatch& clock,
+    i128 run(const Progression& p, const cudaDeviceProp&, Stopwatch& clock,
              Result& result) override {
-        const Progression& p = request.series;
         const thrust::counting_iterator<std::uint64_t> first(0), last(p.count);
         result.seconds.setup = clock.lap();
         EventTimer timer;
@@ -219,6 +499,10 @@ class ThrustBackend final : public GpuBackend {
         result.details.emplace_back(
             "accumulator", fits_in_one_int64_block(p) ? "wrapping int64 (total fits)" : "int128");
         return sum;
+    }
+
+    void run_array(const ArrayView&, const cudaDeviceProp&, Stopwatch&, Result&) override {
+        throw BackendError("thrust sums ranges only");
     }
 };
 

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
+#include "gpusum/exact.hpp"
 #include "gpusum/series.hpp"
 
 namespace gpusum::kernels {
@@ -61,5 +63,87 @@ GPUSUM_HD inline i128 thread_sum(Progression share, std::uint64_t exact_block) {
     }
     return total;
 }
+
+// A float partial on the device: the sum and the sum of magnitudes (for the
+// error bound). 16 bytes, like i128, so both travel the same way.
+struct RealAcc {
+    double value = 0;
+    double magnitude = 0;
+};
+
+GPUSUM_HD inline RealAcc operator+(RealAcc a, RealAcc b) {
+    return {a.value + b.value, a.magnitude + b.magnitude};
+}
+
+// The elements of an array a thread takes: indices first, first + stride,
+// ... below end. Integers exactly (64-bit elements by halves, flushed to
+// 128 bits every kExactHalvesBlock values), floats in double.
+template <class T>
+GPUSUM_HD i128 strided_integer_sum(const T* data, std::uint64_t first, std::uint64_t end,
+                                   std::uint64_t stride) {
+    i128 total = 0;
+    std::uint64_t i = first;
+    while (i < end) {
+        std::uint64_t wrapped = 0, highs = 0, negatives = 0;
+        std::int64_t narrow = 0;
+        for (std::uint64_t n = 0; n < kExactHalvesBlock && i < end; ++n, i += stride) {
+            if constexpr (sizeof(T) == 8) {
+                const auto x = static_cast<std::uint64_t>(data[i]);
+                wrapped += x;
+                highs += x >> 32;
+                negatives += x >> 63;
+            } else {
+                narrow += static_cast<std::int64_t>(data[i]);
+            }
+        }
+        if constexpr (sizeof(T) == 8)
+            total += total_from_halves(wrapped, highs, negatives, static_cast<T>(-1) < 0);
+        else
+            total += narrow;
+    }
+    return total;
+}
+
+template <class T>
+GPUSUM_HD RealAcc strided_float_sum(const T* data, std::uint64_t first, std::uint64_t end,
+                                    std::uint64_t stride) {
+    RealAcc acc;
+    for (std::uint64_t i = first; i < end; i += stride) {
+        const double x = static_cast<double>(data[i]);
+        acc.value += x;
+        acc.magnitude += x < 0 ? -x : x;
+    }
+    return acc;
+}
+
+// What each thread adds, by element source. A source names its accumulator
+// type and gives thread t's partial of chunk c.
+struct SeriesSource {
+    using Acc = i128;
+    Progression series;
+    std::uint64_t exact_block;
+    GPUSUM_HD std::uint64_t count() const { return series.count; }
+    GPUSUM_HD Acc part(std::uint64_t chunks, std::uint64_t c, std::uint64_t t,
+                       std::uint64_t threads) const {
+        return thread_sum(thread_share(chunk_of(series, chunks, c), t, threads), exact_block);
+    }
+};
+
+template <class T>
+struct ArraySource {
+    using Acc = std::conditional_t<std::is_floating_point_v<T>, RealAcc, i128>;
+    const T* data;
+    std::uint64_t elements;
+    GPUSUM_HD std::uint64_t count() const { return elements; }
+    GPUSUM_HD Acc part(std::uint64_t chunks, std::uint64_t c, std::uint64_t t,
+                       std::uint64_t threads) const {
+        const std::uint64_t begin = chunk_begin(elements, chunks, c) + t;
+        const std::uint64_t end = chunk_begin(elements, chunks, c + 1);
+        if constexpr (std::is_floating_point_v<T>)
+            return strided_float_sum(data, begin, end, threads);
+        else
+            return strided_integer_sum(data, begin, end, threads);
+    }
+};
 
 }  // namespace gpusum::kernels

@@ -1,11 +1,12 @@
 // gpusum's own reduction, read top to bottom: thread -> warp -> block -> grid.
 //
-// The range is cut into chunks (series.hpp's chunk_of, the same definition the
-// CPU backends use). Blocks take chunks grid-stride; inside a chunk thread t
-// generates elements t, t + blockDim, ... and adds them in registers. Then the
-// 128-bit partials meet by warp shuffles, a shared-memory step across warps,
-// and one partial per block; the last block to finish adds those up, so one
-// launch leaves the exact total in device memory.
+// The elements are cut into chunks (series.hpp's chunk_begin, the same
+// definition the CPU backends use). Blocks take chunks grid-stride; inside a
+// chunk thread t takes elements t, t + blockDim, ... (generated for a series,
+// read for an array: coalesced) and adds them in registers (tree_plan.hpp).
+// Then the 16-byte partials meet by warp shuffles, a shared-memory step
+// across warps, and one partial per block; the last block to finish adds
+// those up, so one launch leaves the total in device memory.
 #pragma once
 
 #include <cstdint>
@@ -14,31 +15,36 @@
 
 namespace gpusum::kernels {
 
-__device__ inline i128 shuffle_down(i128 v, unsigned offset) {
-    const u128 u = static_cast<u128>(v);
-    const auto lo = static_cast<unsigned long long>(u);
-    const auto hi = static_cast<unsigned long long>(u >> 64);
-    const u128 lo2 = __shfl_down_sync(0xffffffffu, lo, offset);
-    const u128 hi2 = __shfl_down_sync(0xffffffffu, hi, offset);
-    return static_cast<i128>((hi2 << 64) | lo2);
+// 16-byte accumulators (i128, RealAcc) move between lanes as two 64-bit words.
+template <class Acc>
+__device__ inline Acc shuffle_down(Acc v, unsigned offset) {
+    static_assert(sizeof(Acc) == 16);
+    unsigned long long words[2];
+    memcpy(words, &v, 16);
+    words[0] = __shfl_down_sync(0xffffffffu, words[0], offset);
+    words[1] = __shfl_down_sync(0xffffffffu, words[1], offset);
+    memcpy(&v, words, 16);
+    return v;
 }
 
 // Warp scope: lane 0 ends with the warp's total.
-__device__ inline i128 warp_sum(i128 v) {
-    for (unsigned offset = 16; offset > 0; offset /= 2) v += shuffle_down(v, offset);
+template <class Acc>
+__device__ inline Acc warp_sum(Acc v) {
+    for (unsigned offset = 16; offset > 0; offset /= 2) v = v + shuffle_down(v, offset);
     return v;
 }
 
 // Block scope: thread 0 ends with the block's total. All threads must call it.
-__device__ inline i128 block_sum(i128 v) {
-    __shared__ i128 per_warp[32];
+template <class Acc>
+__device__ inline Acc block_sum(Acc v) {
+    __shared__ Acc per_warp[32];
     const unsigned lane = threadIdx.x % 32;
     const unsigned warp = threadIdx.x / 32;
     v = warp_sum(v);
     if (lane == 0) per_warp[warp] = v;
     __syncthreads();
     const unsigned warps = (blockDim.x + 31) / 32;
-    v = threadIdx.x < warps ? per_warp[threadIdx.x] : i128{0};
+    v = threadIdx.x < warps ? per_warp[threadIdx.x] : Acc{};
     if (warp == 0) v = warp_sum(v);
     __syncthreads();  // per_warp may be reused by a following call
     return v;
@@ -46,15 +52,15 @@ __device__ inline i128 block_sum(i128 v) {
 
 // Grid scope. `block_partials` holds gridDim.x values; `blocks_done` must be 0
 // at launch and is 0 again when the kernel ends.
-__global__ void tree_reduce(Progression series, std::uint64_t chunks, std::uint64_t exact_block,
-                            i128* block_partials, unsigned* blocks_done, i128* total) {
-    i128 mine = 0;
-    for (std::uint64_t c = blockIdx.x; c < chunks; c += gridDim.x) {
-        const Progression share =
-            thread_share(chunk_of(series, chunks, c), threadIdx.x, blockDim.x);
-        mine += thread_sum(share, exact_block);
-    }
-    const i128 block_total = block_sum(mine);
+template <class Source>
+__global__ void tree_reduce(Source source, std::uint64_t chunks,
+                            typename Source::Acc* block_partials, unsigned* blocks_done,
+                            typename Source::Acc* total) {
+    using Acc = typename Source::Acc;
+    Acc mine{};
+    for (std::uint64_t c = blockIdx.x; c < chunks; c += gridDim.x)
+        mine = mine + source.part(chunks, c, threadIdx.x, blockDim.x);
+    const Acc block_total = block_sum(mine);
 
     // The last block to arrive adds up every block's partial.
     __shared__ bool last;
@@ -65,12 +71,13 @@ __global__ void tree_reduce(Progression series, std::uint64_t chunks, std::uint6
     }
     __syncthreads();
     if (!last) return;
-    i128 v = 0;
+    Acc v{};
     for (unsigned b = threadIdx.x; b < gridDim.x; b += blockDim.x) {
         // Bypass L1: other blocks wrote these.
-        const longlong2 parts = __ldcg(reinterpret_cast<const longlong2*>(block_partials + b));
-        v += static_cast<i128>((static_cast<u128>(static_cast<std::uint64_t>(parts.y)) << 64) |
-                               static_cast<std::uint64_t>(parts.x));
+        const longlong2 words = __ldcg(reinterpret_cast<const longlong2*>(block_partials + b));
+        Acc other;
+        memcpy(&other, &words, 16);
+        v = v + other;
     }
     v = block_sum(v);
     if (threadIdx.x == 0) {

@@ -5,6 +5,7 @@
 
 #include "gpusum/array.hpp"
 #include "gpusum/cpu.hpp"
+#include "gpusum/exact.hpp"
 
 namespace gpusum {
 
@@ -78,7 +79,7 @@ GPUSUM_VECTORS_OF(std::uint64_t)
 #undef GPUSUM_VECTORS_OF
 
 // 2^30 values below 2^32 in magnitude sum to below 2^62: 64-bit lanes are exact.
-constexpr std::uint64_t kIntegerBlock = std::uint64_t{1} << 30;
+constexpr std::uint64_t kIntegerBlock = kExactHalvesBlock;
 constexpr std::uint64_t kUnroll = 4;  // independent accumulators per loop
 
 // Elements narrower than 64 bits, widened into int64 lanes (exact per block).
@@ -102,12 +103,9 @@ __attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, 
     return total;
 }
 
-// 64-bit elements, read as unsigned x = hi * 2^32 + lo. Per lane: the
-// wrapping sum S, the sum H of hi (< 2^62 per block, exact) and, for signed
-// data, the count N of negative values. Then sum lo = S - H * 2^32 (mod 2^64,
-// exact since it is below 2^62), and the true total is
-// H * 2^32 + sum lo - N * 2^64. Three shifts-or-adds per element, no
-// multiplications, no carries: it keeps up with memory.
+// 64-bit elements: per lane the wrapping sum S, the sum H of the high halves
+// and the count N of negative values; total_from_halves() (exact.hpp) turns
+// them into the exact total. Shifts and adds only, no carries.
 template <class T, unsigned Lanes>
 __attribute__((always_inline)) inline i128 wide_block(const unsigned char* q, std::uint64_t m) {
     using lanes = typename VecOf<std::uint64_t, Lanes>::type;
@@ -136,10 +134,7 @@ __attribute__((always_inline)) inline i128 wide_block(const unsigned char* q, st
         H += x >> 32;
         N += x >> 63;
     }
-    const std::uint64_t low_halves = S - (H << 32);
-    i128 total = (static_cast<i128>(H) << 32) + static_cast<i128>(low_halves);
-    if constexpr (std::is_signed_v<T>) total -= static_cast<i128>(N) << 64;
-    return total;
+    return total_from_halves(S, H, N, std::is_signed_v<T>);
 }
 
 // VectorBytes: the target's vector width.

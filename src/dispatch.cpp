@@ -43,7 +43,11 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
     };
 
     const std::uint64_t n = request.elements();
-    if (n >= kGpuThreshold) {
+    if (request.array && find_backend(backends, "cuda") != nullptr) {
+        plan.skipped.push_back(
+            "cuda: the array is in host memory, which the CPU reads faster than it can be "
+            "copied to a GPU (use --backend cuda to stream it anyway)");
+    } else if (n >= kGpuThreshold) {
         offer("cuda", grouped(n) + " elements is at or above the GPU threshold of " +
                           grouped(kGpuThreshold));
     } else if (find_backend(backends, "cuda") != nullptr) {

@@ -193,6 +193,14 @@ TEST_CASE("auto prefers a usable GPU for large ranges and says why it skipped on
     REQUIRE(small.skipped.size() == 1);
     CHECK(small.skipped.front().find("below the GPU threshold") != std::string::npos);
 
+    auto array_request = big;
+    const std::int64_t one = 1;
+    array_request.array =
+        gpusum::ArrayView{reinterpret_cast<const unsigned char*>(&one), 1, gpusum::DType::int64};
+    const auto arrays = gpusum::plan_auto(usable_gpu, array_request);
+    CHECK(arrays.candidates.front().backend->name() == "serial");
+    CHECK(arrays.skipped.front().find("host memory") != std::string::npos);
+
     const auto none = gpusum::plan_auto(no_gpu, big);
     CHECK(none.candidates.front().backend->name() == "threads");
     REQUIRE(none.skipped.size() == 1);

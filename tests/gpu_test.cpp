@@ -86,6 +86,47 @@ TEST_CASE("an impossible allocation makes auto fall back to the CPU, still exact
     CHECK(gpusum::run_job(healthy, job).verified);
 }
 
+TEST_CASE("cuda and cub sum arrays of every type, resident and streamed") {
+    std::mt19937_64 rng(15);
+    // 80 M int64 (640 MB) streams in three pieces; the others fit in one.
+    std::vector<std::int64_t> big(80'000'000);
+    for (auto& x : big) x = static_cast<std::int64_t>(rng());
+    const gpusum::ArrayView big_view{reinterpret_cast<const unsigned char*>(big.data()), big.size(),
+                                     gpusum::DType::int64};
+    std::vector<std::uint64_t> raw(100'003);
+    for (auto& x : raw) x = rng();
+    std::vector<double> reals(1'000'000);
+    std::normal_distribution<double> dist(0, 1e9);
+    for (auto& x : reals) x = dist(rng);
+    auto backends = gpusum::make_cuda_backends();
+    for (int which : {0, 1}) {  // cuda, cub
+        auto& backend = backends[static_cast<std::size_t>(which)];
+        CAPTURE(std::string(backend->name()));
+        REQUIRE(backend->sums_arrays());
+        for (gpusum::DType t : {gpusum::DType::int8, gpusum::DType::int16, gpusum::DType::int32,
+                                gpusum::DType::int64, gpusum::DType::uint8, gpusum::DType::uint16,
+                                gpusum::DType::uint32, gpusum::DType::uint64}) {
+            const gpusum::ArrayView view{reinterpret_cast<const unsigned char*>(raw.data()),
+                                         raw.size() * 8 / gpusum::dtype_size(t), t};
+            gpusum::Request request = request_for({});
+            request.array = view;
+            CAPTURE(std::string(gpusum::dtype_name(t)));
+            CHECK(gpusum::to_string(backend->sum(request).sum) ==
+                  gpusum::to_string(gpusum::check_sum_integers(view)));
+        }
+        gpusum::Request big_request = request_for({});
+        big_request.array = big_view;
+        CHECK(backend->sum(big_request).sum == gpusum::check_sum_integers(big_view));
+        gpusum::Request real_request = request_for({});
+        real_request.array = gpusum::ArrayView{reinterpret_cast<const unsigned char*>(reals.data()),
+                                               reals.size(), gpusum::DType::float64};
+        const auto r = backend->sum(real_request);
+        const auto check = gpusum::check_sum_floats(*real_request.array);
+        CHECK(gpusum::agree(r.real, check));
+        CHECK(r.real.error_bound < 1e-6 * check.magnitude);
+    }
+}
+
 int main(int argc, char** argv) {
     const gpusum::GpuInventory gpus = gpusum::gpu_inventory();
     if (gpus.devices.empty()) {

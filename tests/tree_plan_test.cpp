@@ -16,15 +16,35 @@ namespace {
 
 // What the grid computes: blocks walk chunks grid-stride, thread t of a block
 // takes its share of each chunk.
-i128 emulate_grid(gpusum::Progression p, std::uint64_t blocks, std::uint64_t threads,
-                  std::uint64_t chunks, std::uint64_t exact_block) {
-    i128 total = 0;
+template <class Source>
+typename Source::Acc emulate_grid(const Source& source, std::uint64_t blocks, std::uint64_t threads,
+                                  std::uint64_t chunks) {
+    typename Source::Acc total{};
     for (std::uint64_t b = 0; b < blocks; ++b)
         for (std::uint64_t t = 0; t < threads; ++t)
             for (std::uint64_t c = b; c < chunks; c += blocks)
-                total += thread_sum(thread_share(gpusum::chunk_of(p, chunks, c), t, threads),
-                                    exact_block);
+                total = total + source.part(chunks, c, t, threads);
     return total;
+}
+
+i128 emulate_grid(gpusum::Progression p, std::uint64_t blocks, std::uint64_t threads,
+                  std::uint64_t chunks, std::uint64_t exact_block) {
+    return emulate_grid(gpusum::kernels::SeriesSource{p, exact_block}, blocks, threads, chunks);
+}
+
+template <class T>
+void check_array_grid(std::mt19937_64& rng) {
+    for (std::size_t n : {0, 1, 33, 1000, 5000}) {
+        std::vector<T> v(n);
+        for (auto& x : v) x = static_cast<T>(rng());
+        i128 expected = 0;
+        for (const T x : v) expected += x;
+        const std::uint64_t blocks = rng() % 5 + 1, threads = 32 * (rng() % 3 + 1);
+        const std::uint64_t chunks = gpusum::effective_chunks(n, blocks * 3);
+        CAPTURE(n);
+        CHECK(gpusum::to_string(emulate_grid(gpusum::kernels::ArraySource<T>{v.data(), n}, blocks,
+                                             threads, chunks)) == gpusum::to_string(expected));
+    }
 }
 
 }  // namespace
@@ -64,4 +84,24 @@ TEST_CASE("the emulated grid equals the reference, with and without 128-bit flus
         const std::uint64_t small = std::min<std::uint64_t>(exact, 3);
         CHECK(gpusum::to_string(emulate_grid(p, blocks, threads, chunks, small)) == expected);
     }
+}
+
+TEST_CASE("the emulated grid sums integer arrays of every type exactly") {
+    std::mt19937_64 rng(10);
+    check_array_grid<std::int8_t>(rng);
+    check_array_grid<std::int16_t>(rng);
+    check_array_grid<std::int32_t>(rng);
+    check_array_grid<std::int64_t>(rng);
+    check_array_grid<std::uint8_t>(rng);
+    check_array_grid<std::uint16_t>(rng);
+    check_array_grid<std::uint32_t>(rng);
+    check_array_grid<std::uint64_t>(rng);
+}
+
+TEST_CASE("the emulated grid sums float arrays with their magnitudes") {
+    const std::vector<float> v = {1.5f, -2.25f, 4.0f, -0.125f, 8.0f};
+    const auto acc =
+        emulate_grid(gpusum::kernels::ArraySource<float>{v.data(), v.size()}, 2, 32, 3);
+    CHECK(acc.value == 11.125);
+    CHECK(acc.magnitude == 15.875);
 }
