@@ -72,34 +72,6 @@ double gamma(double k) {
     return k * kUnit / (1 - k * kUnit);
 }
 
-// Calls f(T{}) with the C++ element type of `t`.
-template <class F>
-decltype(auto) with_element_type(DType t, F&& f) {
-    switch (t) {
-        case DType::int8:
-            return f(std::int8_t{});
-        case DType::int16:
-            return f(std::int16_t{});
-        case DType::int32:
-            return f(std::int32_t{});
-        case DType::int64:
-            return f(std::int64_t{});
-        case DType::uint8:
-            return f(std::uint8_t{});
-        case DType::uint16:
-            return f(std::uint16_t{});
-        case DType::uint32:
-            return f(std::uint32_t{});
-        case DType::uint64:
-            return f(std::uint64_t{});
-        case DType::float32:
-            return f(float{});
-        case DType::float64:
-            return f(double{});
-    }
-    __builtin_unreachable();
-}
-
 template <class T>
 struct WidenToAcc {
     using Acc = typename kernels::ArraySource<T>::Acc;
@@ -359,7 +331,7 @@ class TreeReduceBackend final : public GpuBackend {
 
     void run_array(const ArrayView& a, const cudaDeviceProp& prop, Stopwatch& clock,
                    Result& result) override {
-        with_element_type(a.dtype, [&](auto t) {
+        visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             using Source = kernels::ArraySource<T>;
             TreeLauncher<Source> launcher(prop, kernels::TreeTuning{});
@@ -409,7 +381,7 @@ class CubBackend final : public GpuBackend {
 
     void run_array(const ArrayView& a, const cudaDeviceProp&, Stopwatch& clock,
                    Result& result) override {
-        with_element_type(a.dtype, [&](auto t) {
+        visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             using Acc = typename kernels::ArraySource<T>::Acc;
             const std::uint64_t most = std::min(kPieceBytes / sizeof(T), a.count);

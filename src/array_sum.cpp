@@ -23,34 +23,6 @@ __attribute__((always_inline)) inline T load(const unsigned char* p, std::uint64
     return v;
 }
 
-// Calls f(T{}) with the C++ type of `t`.
-template <class F>
-decltype(auto) with_type(DType t, F&& f) {
-    switch (t) {
-        case DType::int8:
-            return f(std::int8_t{});
-        case DType::int16:
-            return f(std::int16_t{});
-        case DType::int32:
-            return f(std::int32_t{});
-        case DType::int64:
-            return f(std::int64_t{});
-        case DType::uint8:
-            return f(std::uint8_t{});
-        case DType::uint16:
-            return f(std::uint16_t{});
-        case DType::uint32:
-            return f(std::uint32_t{});
-        case DType::uint64:
-            return f(std::uint64_t{});
-        case DType::float32:
-            return f(float{});
-        case DType::float64:
-            return f(double{});
-    }
-    __builtin_unreachable();
-}
-
 // VecOf<T, N>::type: N lanes of T. GCC applies vector_size only to concrete
 // types, hence one specialisation per element type.
 template <class T, unsigned N>
@@ -255,7 +227,7 @@ struct BlockSums {
 // One body per instruction set; the vectoriser uses each target's width.
 #define GPUSUM_STAMP_ARRAY_LOOPS(suffix, target_attr, vector_bytes)                           \
     target_attr i128 integers_##suffix(ArrayView a) {                                         \
-        return with_type(a.dtype, [&](auto t) -> i128 {                                       \
+        return visit_dtype(a.dtype, [&](auto t) -> i128 {                                     \
             using T = decltype(t);                                                            \
             if constexpr (std::is_integral_v<T>)                                              \
                 return integer_body<T, vector_bytes>(a.data, a.count);                        \
@@ -263,7 +235,7 @@ struct BlockSums {
         });                                                                                   \
     }                                                                                         \
     target_attr FloatSum floats_##suffix(ArrayView a) {                                       \
-        return with_type(a.dtype, [&](auto t) -> FloatSum {                                   \
+        return visit_dtype(a.dtype, [&](auto t) -> FloatSum {                                 \
             using T = decltype(t);                                                            \
             if constexpr (std::is_floating_point_v<T>) return float_body<T>(a.data, a.count); \
             return {};                                                                        \
@@ -302,7 +274,7 @@ std::optional<DType> parse_dtype(std::string_view name) {
 }
 
 std::size_t dtype_size(DType t) {
-    return with_type(t, [](auto v) { return sizeof(v); });
+    return visit_dtype(t, [](auto v) { return sizeof(v); });
 }
 
 bool is_float(DType t) {
@@ -336,7 +308,7 @@ FloatSum combine_float_sums(const std::vector<FloatSum>& parts) {
 }
 
 i128 check_sum_integers(ArrayView a) {
-    return with_type(a.dtype, [&](auto t) -> i128 {
+    return visit_dtype(a.dtype, [&](auto t) -> i128 {
         using T = decltype(t);
         i128 total = 0;
         if constexpr (std::is_integral_v<T>)
@@ -346,7 +318,7 @@ i128 check_sum_integers(ArrayView a) {
 }
 
 FloatSum check_sum_floats(ArrayView a) {
-    return with_type(a.dtype, [&](auto t) -> FloatSum {
+    return visit_dtype(a.dtype, [&](auto t) -> FloatSum {
         using T = decltype(t);
         long double sum = 0, compensation = 0, magnitude = 0;
         if constexpr (std::is_floating_point_v<T>) {

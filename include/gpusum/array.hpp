@@ -24,6 +24,34 @@ enum class DType : std::uint8_t {
     float64
 };
 
+// Calls f(T{}) with the C++ element type of `t`; returns what f returns.
+template <class F>
+decltype(auto) visit_dtype(DType t, F&& f) {
+    switch (t) {
+        case DType::int8:
+            return f(std::int8_t{});
+        case DType::int16:
+            return f(std::int16_t{});
+        case DType::int32:
+            return f(std::int32_t{});
+        case DType::int64:
+            return f(std::int64_t{});
+        case DType::uint8:
+            return f(std::uint8_t{});
+        case DType::uint16:
+            return f(std::uint16_t{});
+        case DType::uint32:
+            return f(std::uint32_t{});
+        case DType::uint64:
+            return f(std::uint64_t{});
+        case DType::float32:
+            return f(float{});
+        case DType::float64:
+            return f(double{});
+    }
+    __builtin_unreachable();
+}
+
 std::string_view dtype_name(DType t);                // "int64"
 std::optional<DType> parse_dtype(std::string_view);  // the names above
 std::size_t dtype_size(DType t);
