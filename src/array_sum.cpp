@@ -75,11 +75,11 @@ __attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, 
     return total;
 }
 
-// 64-bit elements: per lane the wrapping sum S, the sum H of the high halves
-// and the count N of negative values; total_from_halves() (exact.hpp) turns
-// them into the exact total. Shifts and adds only, no carries.
+// 64-bit elements, exact for any values: per lane the wrapping sum S, the
+// sum H of the high halves and the count N of negative values;
+// total_from_halves() (exact.hpp) turns them into the exact total.
 template <class T, unsigned Lanes>
-__attribute__((always_inline)) inline i128 wide_block(const unsigned char* q, std::uint64_t m) {
+__attribute__((always_inline)) inline i128 halves_block(const unsigned char* q, std::uint64_t m) {
     using lanes = typename VecOf<std::uint64_t, Lanes>::type;
     lanes s[kUnroll] = {}, h[kUnroll] = {}, n[kUnroll] = {};
     std::uint64_t i = 0;
@@ -107,6 +107,52 @@ __attribute__((always_inline)) inline i128 wide_block(const unsigned char* q, st
         N += x >> 63;
     }
     return total_from_halves(S, H, N, std::is_signed_v<T>);
+}
+
+// Most data is far from the 64-bit limits. A sub-block small enough to stay
+// in L2 is first summed with wrapping adds while OR-ing (x + 2^32): if no
+// value left [-2^32, 2^32) (unsigned: [0, 2^33)) the wrapped sum is exact,
+// since 2^14 such values total below 2^47. Otherwise the sub-block is summed
+// again, from cache, by halves. Two or three operations per element instead
+// of five on typical data.
+constexpr std::uint64_t kSubBlock = std::uint64_t{1} << 14;
+
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline i128 wide_block(const unsigned char* q, std::uint64_t m) {
+    using lanes = typename VecOf<std::uint64_t, Lanes>::type;
+    constexpr std::uint64_t bias = std::is_signed_v<T> ? std::uint64_t{1} << 32 : 0;
+    i128 total = 0;
+    for (std::uint64_t b = 0; b < m; b += kSubBlock) {
+        const std::uint64_t count = std::min(kSubBlock, m - b);
+        const unsigned char* p = q + b * 8;
+        lanes s[kUnroll] = {}, seen[kUnroll] = {};
+        std::uint64_t i = 0;
+        for (; i + Lanes * kUnroll <= count; i += Lanes * kUnroll) {
+            for (std::uint64_t u = 0; u < kUnroll; ++u) {
+                lanes x;
+                __builtin_memcpy(&x, p + (i + u * Lanes) * 8, sizeof x);
+                s[u] += x;
+                seen[u] |= x + bias;
+            }
+        }
+        std::uint64_t S = 0, seen_all = 0;
+        for (std::uint64_t u = 0; u < kUnroll; ++u) {
+            for (unsigned l = 0; l < Lanes; ++l) {
+                S += s[u][l];
+                seen_all |= seen[u][l];
+            }
+        }
+        for (; i < count; ++i) {
+            const std::uint64_t x = load<std::uint64_t>(p, i);
+            S += x;
+            seen_all |= x + bias;
+        }
+        if (seen_all >> 33 == 0)
+            total += std::is_signed_v<T> ? i128{static_cast<std::int64_t>(S)} : i128{S};
+        else
+            total += halves_block<T, Lanes>(p, count);
+    }
+    return total;
 }
 
 // VectorBytes: the target's vector width.

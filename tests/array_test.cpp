@@ -76,6 +76,29 @@ TEST_CASE("int64 extremes: every element INT64_MIN or INT64_MAX") {
     CHECK(gpusum::sum_integers(uview) == static_cast<i128>(UINT64_MAX) * 999);
 }
 
+TEST_CASE("64-bit arrays: small-value fast path and exact fallback, sub-block by sub-block") {
+    std::mt19937_64 rng(16);
+    std::uniform_int_distribution<std::int64_t> small(-(INT64_C(1) << 32), (INT64_C(1) << 32) - 1);
+    std::vector<std::int64_t> v(100'000);
+    for (auto& x : v) x = small(rng);
+    // The edges of the fast path, and a few values beyond it in some sub-blocks.
+    v[5] = -(INT64_C(1) << 32);
+    v[6] = (INT64_C(1) << 32) - 1;
+    v[20'000] = INT64_C(1) << 32;
+    v[50'000] = INT64_MIN;
+    v[50'001] = INT64_MIN;
+    v[99'999] = INT64_MAX;
+    const ArrayView view{reinterpret_cast<const unsigned char*>(v.data()), v.size(), DType::int64};
+    CHECK(gpusum::to_string(gpusum::sum_integers(view)) == gpusum::to_string(reference_sum(v)));
+
+    std::vector<std::uint64_t> u(70'000);
+    for (auto& x : u) x = rng() >> 31;  // below 2^33: the fast path
+    u[40'000] = UINT64_MAX;
+    const ArrayView uview{reinterpret_cast<const unsigned char*>(u.data()), u.size(),
+                          DType::uint64};
+    CHECK(gpusum::to_string(gpusum::sum_integers(uview)) == gpusum::to_string(reference_sum(u)));
+}
+
 TEST_CASE("float sums stay within their stated error bound") {
     std::mt19937_64 rng(11);
     std::uniform_int_distribution<std::int64_t> mantissa(-(INT64_C(1) << 40), INT64_C(1) << 40);
