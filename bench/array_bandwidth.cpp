@@ -19,56 +19,13 @@
 #include "gpusum/cpu.hpp"
 #include "gpusum/input.hpp"
 #include "gpusum/text.hpp"
+#include "probes.hpp"
 
 namespace {
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Reads every byte once, as fast as plain C++ can: the bound to compare with.
-// Scheduled exactly like the threads backend (workers started and waiting,
-// then the same chunks handed out by an atomic counter), so only the loop
-// differs between the two measurements.
-double read_probe(const gpusum::ArrayView& a, unsigned workers, std::uint64_t chunks,
-                  std::uint64_t& sink) {
-    std::vector<std::uint64_t> sums(workers);
-    std::atomic<std::uint64_t> next{0};
-    std::latch ready(workers);
-    std::latch go(1);
-    std::vector<std::thread> threads;
-    for (unsigned w = 0; w < workers; ++w) {
-        threads.emplace_back([&, w] {
-            ready.count_down();
-            go.wait();
-            std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (std::uint64_t c; (c = next.fetch_add(1)) < chunks;) {
-                const gpusum::ArrayView part = gpusum::chunk_of(a, chunks, c);
-                const auto* p = reinterpret_cast<const std::uint64_t*>(part.data);
-                std::uint64_t i = 0;
-                for (; i + 4 <= part.count; i += 4) {
-                    s0 += p[i];
-                    s1 += p[i + 1];
-                    s2 += p[i + 2];
-                    s3 += p[i + 3];
-                }
-                for (; i < part.count; ++i) s0 += p[i];
-            }
-            sums[w] = s0 + s1 + s2 + s3;
-        });
-    }
-    ready.wait();
-    const auto t0 = std::chrono::steady_clock::now();
-    go.count_down();
-    for (auto& t : threads) t.join();
-    const double s = seconds_since(t0);
-    for (auto v : sums) sink += v;
-    return s;
 }
 
 }  // namespace
@@ -108,10 +65,10 @@ int main(int argc, char** argv) {
     std::vector<double> probe, summed;
     std::uint64_t sink = 0;
     bool exact = true;
-    read_probe(view, workers, kChunks, sink);  // warm-up
+    probes::read_probe(view, workers, kChunks, sink);  // warm-up
     for (unsigned r = 0; r < repeat; ++r) {
         const gpusum::Result result = backend->sum(request);
-        probe.push_back(read_probe(view, workers, kChunks, sink));
+        probe.push_back(probes::read_probe(view, workers, kChunks, sink));
         summed.push_back(result.seconds.compute);
         std::printf("  run %u: gpusum %5.1f GB/s, probe %5.1f GB/s\n", r,
                     view.bytes() / result.seconds.compute / 1e9, view.bytes() / probe.back() / 1e9);

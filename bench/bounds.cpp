@@ -1,0 +1,128 @@
+// The machine's two bounds, as JSON on stdout:
+//  - integer-add ALU rate: a register-only loop of independent vector adds,
+//    one core at a time, times the cores (range mode needs two adds per
+//    element: generate and accumulate), and
+//  - memory read bandwidth: probes::read_probe over an int64 array.
+// Usage: gpusum_bounds [--elements N] [--repeat R]
+#include <pthread.h>
+#include <sched.h>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gpusum/cpu.hpp"
+#include "gpusum/input.hpp"
+#include "gpusum/text.hpp"
+#include "probes.hpp"
+
+namespace {
+
+typedef std::uint64_t u64x4 __attribute__((vector_size(32)));
+typedef std::uint64_t u64x8 __attribute__((vector_size(64)));
+typedef std::uint64_t u64x2 __attribute__((vector_size(16)));
+
+constexpr int kChains = 8;  // independent accumulators: throughput, not latency
+
+// Runs `iterations` rounds of kChains independent vector adds, each chain
+// opaque to the optimiser so no add can be shared, folded or hoisted; the
+// chains are named variables so they stay in registers. Returns int64 adds.
+template <class V>
+__attribute__((always_inline)) inline std::uint64_t add_loop(std::uint64_t iterations,
+                                                             std::uint64_t& sink) {
+    V a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
+    const V inc = V{} + 1;
+    for (std::uint64_t i = 0; i < iterations; ++i) {
+        a0 += inc;
+        a1 += inc;
+        a2 += inc;
+        a3 += inc;
+        a4 += inc;
+        a5 += inc;
+        a6 += inc;
+        a7 += inc;
+        asm("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5), "+x"(a6), "+x"(a7));
+    }
+    sink += (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7)[0];
+    return iterations * kChains * (sizeof(V) / 8);
+}
+
+__attribute__((target("avx512f"))) std::uint64_t adds_avx512(std::uint64_t n, std::uint64_t& s) {
+    return add_loop<u64x8>(n, s);
+}
+__attribute__((target("avx2"))) std::uint64_t adds_avx2(std::uint64_t n, std::uint64_t& s) {
+    return add_loop<u64x4>(n, s);
+}
+std::uint64_t adds_sse2(std::uint64_t n, std::uint64_t& s) {
+    return add_loop<u64x2>(n, s);
+}
+
+// int64 adds per second of one core running alone, measured on each core in
+// turn (pinned), median taken. The bound for all cores is this times the core
+// count: whatever the cores lose by sharing (SMT siblings, a power budget)
+// shows as a fraction below 100%.
+double alu_probe(unsigned cores) {
+    auto adds = gpusum::simd_level() == "avx512f" ? adds_avx512
+                : gpusum::simd_level() == "avx2"  ? adds_avx2
+                                                  : adds_sse2;
+    constexpr std::uint64_t kIterations = 200'000'000;
+    std::vector<double> rates;
+    std::uint64_t sink = 0;
+    for (unsigned c = 0; c < cores; ++c) {
+        std::thread([&, c] {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(c, &set);
+            pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+            adds(kIterations / 10, sink);  // warm up the clock
+            const auto t0 = std::chrono::steady_clock::now();
+            const std::uint64_t n = adds(kIterations, sink);
+            rates.push_back(static_cast<double>(n) / probes::seconds_since(t0));
+        }).join();
+    }
+    std::sort(rates.begin(), rates.end());
+    return rates[rates.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::uint64_t elements = std::uint64_t{1} << 28;
+    unsigned repeat = 5;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i];
+        const auto value = gpusum::parse_int64(argv[i + 1]).value;
+        if (!value || *value < 1 || (flag != "--elements" && flag != "--repeat")) {
+            std::fprintf(stderr,
+                         "gpusum_bounds: usage: gpusum_bounds [--elements N] [--repeat R]\n");
+            return 2;
+        }
+        if (flag == "--elements")
+            elements = static_cast<std::uint64_t>(*value);
+        else
+            repeat = static_cast<unsigned>(*value);
+    }
+    const unsigned cores = gpusum::online_cores();
+    const double adds_per_core = alu_probe(cores);
+
+    const gpusum::HostArray array(gpusum::Progression{0, elements, 1}, cores, 100);
+    std::vector<double> reads;
+    std::uint64_t sink = 0;
+    probes::read_probe(array.view(), cores, 100, sink);
+    for (unsigned r = 0; r < repeat; ++r)
+        reads.push_back(probes::read_probe(array.view(), cores, 100, sink));
+    std::sort(reads.begin(), reads.end());
+    const double read_bytes_per_s =
+        static_cast<double>(array.view().bytes()) / reads[reads.size() / 2];
+
+    std::printf(
+        "{\"cores\": %u, \"cpu_simd\": \"%s\", \"alu_int64_adds_per_second_per_core\": %.6g, "
+        "\"range_bound_elements_per_second\": %.6g, \"read_bytes_per_second\": %.6g, "
+        "\"array_bound_elements_per_second\": %.6g, \"probe_elements\": %llu, \"sink\": %llu}\n",
+        cores, std::string(gpusum::simd_level()).c_str(), adds_per_core, adds_per_core * cores / 2,
+        read_bytes_per_s, read_bytes_per_s / 8, static_cast<unsigned long long>(elements),
+        static_cast<unsigned long long>(sink % 10));
+    return 0;
+}
