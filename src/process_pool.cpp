@@ -15,7 +15,6 @@
 #include <cstring>
 #include <deque>
 #include <map>
-#include <optional>
 
 #include "chunk_work.hpp"
 #include "stopwatch.hpp"
@@ -101,7 +100,8 @@ class StopSignals {
 struct Worker {
     pid_t pid = -1;
     int fd = -1;
-    std::optional<std::uint64_t> chunk;  // the chunk it is summing, if any
+    // Chunks sent and not yet answered, in order: the front is being summed.
+    std::deque<std::uint64_t> queued;
 };
 
 class Pool {
@@ -143,7 +143,7 @@ class Pool {
             worker_main(sv[1], request_, chunks_);
         }
         ::close(sv[1]);
-        return Worker{pid, sv[0], std::nullopt};
+        return Worker{pid, sv[0], {}};
     }
 
     // Returns how the worker ended, for messages.
@@ -166,6 +166,10 @@ class Pool {
     std::uint64_t chunks_;
     std::vector<Worker> workers_;
 };
+
+// Chunks sent ahead to each worker: with one in progress and one waiting, a
+// worker never idles while the parent is scheduled to send the next index.
+constexpr std::size_t kQueueDepth = 2;
 
 class ProcessBackend final : public Backend {
   public:
@@ -197,15 +201,16 @@ class ProcessBackend final : public Backend {
 
         auto replace = [&](Worker& w) {
             const std::string how = Pool::end(w);
-            if (w.chunk) {
-                const std::uint64_t c = *w.chunk;
-                w.chunk.reset();
+            if (!w.queued.empty()) {
+                // Only the chunk in progress counts as failed; all are re-run.
+                const std::uint64_t c = w.queued.front();
                 if (++failures[c] >= options_.max_attempts_per_chunk)
                     throw BackendError("chunk " + std::to_string(c) + " failed " +
                                        std::to_string(failures[c]) + " times (last worker " + how +
                                        ")");
-                retry.push_front(c);
-                ++result.retried_chunks;
+                result.retried_chunks += w.queued.size();
+                retry.insert(retry.begin(), w.queued.begin(), w.queued.end());
+                w.queued.clear();
             }
             w = pool.spawn();
         };
@@ -213,22 +218,22 @@ class ProcessBackend final : public Backend {
         while (completed < result.chunks) {
             if (g_stop_signal != 0) throw Interrupted(g_stop_signal);
             for (Worker& w : pool.workers()) {
-                if (w.chunk) continue;
-                std::uint64_t c;
-                if (!retry.empty()) {
-                    c = retry.front();
-                    retry.pop_front();
-                } else if (next_fresh < result.chunks) {
-                    c = next_fresh++;
-                } else {
-                    break;
+                while (w.queued.size() < kQueueDepth &&
+                       (!retry.empty() || next_fresh < result.chunks)) {
+                    std::uint64_t c;
+                    if (!retry.empty()) {
+                        c = retry.front();
+                        retry.pop_front();
+                    } else {
+                        c = next_fresh++;
+                    }
+                    w.queued.push_back(c);
+                    if (!send_all(w.fd, &c, sizeof c)) {
+                        replace(w);
+                        break;
+                    }
+                    if (options_.on_dispatch) options_.on_dispatch(w.pid, c);
                 }
-                w.chunk = c;
-                if (!send_all(w.fd, &c, sizeof c)) {
-                    replace(w);
-                    continue;
-                }
-                if (options_.on_dispatch) options_.on_dispatch(w.pid, c);
             }
             fds.clear();
             for (const Worker& w : pool.workers()) fds.push_back({w.fd, POLLIN, 0});
@@ -241,7 +246,7 @@ class ProcessBackend final : public Backend {
                 Worker& w = pool.workers()[i];
                 ChunkResult message{};
                 if ((fds[i].revents & POLLIN) && receive_all(w.fd, &message, sizeof message) &&
-                    w.chunk && message.chunk == *w.chunk) {
+                    !w.queued.empty() && message.chunk == w.queued.front()) {
                     partials[message.chunk] = {
                         static_cast<i128>((static_cast<u128>(message.high) << 64) | message.low),
                         message.real};
@@ -249,7 +254,7 @@ class ProcessBackend final : public Backend {
                         request.progress->advance(
                             chunk_begin(request.elements(), result.chunks, message.chunk + 1) -
                             chunk_begin(request.elements(), result.chunks, message.chunk));
-                    w.chunk.reset();
+                    w.queued.pop_front();
                     ++completed;
                 } else {
                     replace(w);  // died, hung up, or sent something it should not have
