@@ -11,7 +11,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <memory>
 
 #include "cuda_support.cuh"
@@ -65,11 +64,6 @@ struct WideElementAt {
 // Whether wrapping 64-bit adds give the exact total of the whole series.
 bool fits_in_one_int64_block(const Progression& p) {
     return exact_int64_block(p) >= p.count;
-}
-
-constexpr double kUnit = std::numeric_limits<double>::epsilon() / 2;
-double gamma(double k) {
-    return k * kUnit / (1 - k * kUnit);
 }
 
 template <class T>
@@ -191,8 +185,7 @@ void combine_pieces(const std::vector<Acc>& pieces, double depth, Result& result
     } else {
         std::vector<FloatSum> parts;
         for (const RealAcc& p : pieces)
-            parts.push_back(
-                {p.value, p.magnitude, gamma(depth) * p.magnitude * (1 + gamma(depth))});
+            parts.push_back({p.value, p.magnitude, rounding_bound(depth, p.magnitude)});
         result.real = combine_float_sums(parts);
     }
 }

@@ -261,7 +261,7 @@ __attribute__((always_inline)) inline FloatSum float_body(const unsigned char* p
     const double steps = static_cast<double>(kFloatBlock / kLanes + kLanes + ceil_log2(kLanes) +
                                              blocks.bound_levels());
     // The magnitude is itself rounded: inflate it by its own worst case.
-    out.error_bound = gamma(steps) * out.magnitude * (1 + gamma(steps));
+    out.error_bound = rounding_bound(steps, out.magnitude);
     return out;
 }
 
@@ -345,6 +345,10 @@ ArrayView chunk_of(ArrayView a, std::uint64_t chunks, std::uint64_t i) {
     const std::uint64_t begin = chunk_begin(a.count, chunks, i);
     const std::uint64_t end = chunk_begin(a.count, chunks, i + 1);
     return {a.data + begin * dtype_size(a.dtype), end - begin, a.dtype};
+}
+
+double rounding_bound(double steps, double magnitude) {
+    return gamma(steps) * magnitude * (1 + gamma(steps));
 }
 
 i128 sum_integers(ArrayView a) {

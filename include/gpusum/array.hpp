@@ -83,6 +83,11 @@ i128 sum_integers(ArrayView a);
 // Floats (float32 widened to double): 16 lanes per block, pairwise across
 // blocks; error_bound is the standard gamma_k * sum|x| bound for that order.
 FloatSum sum_floats(ArrayView a);
+// A bound on the rounding error of a sum whose longest path of additions is
+// `steps` deep, given the sum of magnitudes: gamma_steps * magnitude, itself
+// inflated for the rounding of `magnitude`.
+double rounding_bound(double steps, double magnitude);
+
 // Partial float sums combined pairwise, bounds added up.
 FloatSum combine_float_sums(const std::vector<FloatSum>& parts);
 
