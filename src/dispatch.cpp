@@ -43,17 +43,23 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
     };
 
     const std::uint64_t n = request.elements();
-    if (request.array && find_backend(backends, "cuda") != nullptr) {
-        plan.skipped.push_back(
-            "cuda: the array is in host memory, which the CPU reads faster than it can be "
-            "copied to a GPU (use --backend cuda to stream it anyway)");
-    } else if (n >= kGpuThreshold) {
-        offer("cuda", grouped(n) + " elements is at or above the GPU threshold of " +
-                          grouped(kGpuThreshold));
-    } else if (find_backend(backends, "cuda") != nullptr) {
-        plan.skipped.push_back("cuda: " + grouped(n) + " elements is below the GPU threshold of " +
-                               grouped(kGpuThreshold) +
-                               ", where starting the device costs more than the CPU needs");
+    if (Backend* cuda = find_backend(backends, "cuda"); cuda != nullptr) {
+        const Availability a = cuda->availability();
+        if (!a.usable)
+            plan.skipped.push_back("cuda: " + a.reason);
+        else if (request.array)
+            plan.skipped.push_back(
+                "cuda: the array is in host memory, which the CPU reads faster than it can be "
+                "copied to a GPU (use --backend cuda to stream it anyway)");
+        else if (n >= kGpuThreshold)
+            plan.candidates.push_back({cuda, grouped(n) +
+                                                 " elements is at or above the GPU threshold of " +
+                                                 grouped(kGpuThreshold)});
+        else
+            plan.skipped.push_back("cuda: " + grouped(n) +
+                                   " elements is below the GPU threshold of " +
+                                   grouped(kGpuThreshold) +
+                                   ", where starting the device costs more than the CPU needs");
     }
     if (request.workers <= 1) {
         offer("serial", "one worker requested");
