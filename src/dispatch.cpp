@@ -36,10 +36,12 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
         Backend* b = find_backend(backends, name);
         if (b == nullptr) return;
         const Availability a = b->availability();
-        if (a.usable)
-            plan.candidates.push_back({b, std::move(reason)});
-        else
+        if (!a.usable)
             plan.skipped.push_back(std::string(name) + ": " + a.reason);
+        else if (request.array && !b->sums_arrays())
+            plan.skipped.push_back(std::string(name) + ": does not sum arrays");
+        else
+            plan.candidates.push_back({b, std::move(reason)});
     };
 
     const std::uint64_t n = request.elements();

@@ -138,6 +138,7 @@ Outcome measure(Backend& backend, const Job& job, Workload& work, std::string re
     return out;
 }
 
+// Why `b` cannot run `request` at all, or empty if it can.
 std::string unusable_reason(const Backend& b, const Request& request) {
     const Availability a = b.availability();
     if (!a.usable) return a.reason;
@@ -151,11 +152,12 @@ Outcome run_job(const BackendList& backends, const Job& job) {
     if (job.backend != "auto") {
         Backend* b = find_backend(backends, job.backend);
         if (b == nullptr) throw Unavailable("unknown backend '" + job.backend + "'");
+        // Before the workload is prepared: no array is filled for nothing.
         if (const Availability a = b->availability(); !a.usable)
             throw Unavailable("backend '" + job.backend + "' is unavailable: " + a.reason);
         Workload work(job);
-        if (const std::string why = unusable_reason(*b, work.request()); !why.empty())
-            throw Unavailable("backend '" + job.backend + "' " + why);
+        if (work.request().array && !b->sums_arrays())
+            throw Unavailable("backend '" + job.backend + "' does not sum arrays");
         try {
             return measure(*b, job, work, "requested with --backend");
         } catch (const BackendError& e) {
@@ -166,10 +168,6 @@ Outcome run_job(const BackendList& backends, const Job& job) {
     AutoPlan plan = plan_auto(backends, work.request());
     std::vector<std::string> notes = plan.skipped;
     for (Choice& c : plan.candidates) {
-        if (const std::string why = unusable_reason(*c.backend, work.request()); !why.empty()) {
-            notes.push_back(std::string(c.backend->name()) + ": " + why);
-            continue;
-        }
         try {
             Outcome out = measure(*c.backend, job, work, c.reason);
             out.notes = notes;

@@ -38,14 +38,6 @@ std::int64_t bounded_flag(std::string_view flag, const std::string& text, std::i
     return v;
 }
 
-std::string mismatch(const gpusum::Outcome& o) {
-    if (o.real)
-        return "sum " + std::to_string(o.result.real.value) + " disagrees with the check " +
-               std::to_string(o.expected_real.value) + " beyond their error bounds";
-    return "sum " + gpusum::to_string(o.result.sum) + " differs from the check " +
-           gpusum::to_string(o.expected) + " (" + o.check + ")";
-}
-
 int fail(ExitCode code, const std::string& message) {
     std::cerr << "gpusum: " << message << '\n';
     return code;
@@ -156,14 +148,12 @@ int main(int argc, char** argv) {
                                : gpusum::format_comparison(job, c));
             for (const auto& o : c.runs)
                 if (!o.verified)
-                    return fail(kMismatch, o.backend + ": sum " + gpusum::to_string(o.result.sum) +
-                                               " differs from the closed form " +
-                                               gpusum::to_string(o.expected));
+                    return fail(kMismatch, o.backend + ": " + gpusum::format_mismatch(o));
             return kOk;
         }
         const gpusum::Outcome o = gpusum::run_job(backends, job);
         std::cout << (json ? gpusum::json_report(job, o) : gpusum::format_report(job, o));
-        if (!o.verified) return fail(kMismatch, mismatch(o));
+        if (!o.verified) return fail(kMismatch, gpusum::format_mismatch(o));
         return kOk;
     } catch (const gpusum::InputError& e) {
         return fail(kUsage, e.what());

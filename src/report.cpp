@@ -97,7 +97,7 @@ std::string real_text(double v) {
 
 std::string sum_text(const Outcome& o, const Result& r) {
     return o.real ? real_text(r.real.value) + " (error at most " + real_text(r.real.error_bound) +
-                        "; float32 widened to double, pairwise)"
+                        "; pairwise in double precision)"
                   : to_string(r.sum);
 }
 
@@ -143,6 +143,14 @@ std::string format_report(const Job& job, const Outcome& o) {
             (o.bytes > 0 ? ", " + si(o.bytes_per_second()) + "B/s read" : ""));
     for (const auto& [k, v] : r.details) row(out, k, v);
     return out.str();
+}
+
+std::string format_mismatch(const Outcome& o) {
+    if (o.real)
+        return "sum " + real_text(o.result.real.value) + " disagrees with the check " +
+               real_text(o.expected_real.value) + " beyond their error bounds";
+    return "sum " + to_string(o.result.sum) + " differs from the check " + to_string(o.expected) +
+           " (" + o.check + ")";
 }
 
 std::string format_comparison(const Job&, const Comparison& c) {

@@ -14,6 +14,9 @@ std::string_view version();
 std::string format_report(const Job& job, const Outcome& outcome);
 std::string format_comparison(const Job& job, const Comparison& comparison);
 
+// One line saying how a sum disagrees with its check (for exit code 1).
+std::string format_mismatch(const Outcome& outcome);
+
 std::string json_report(const Job& job, const Outcome& outcome);
 std::string json_comparison(const Job& job, const Comparison& comparison);
 
