@@ -69,8 +69,8 @@ __attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, 
         }
     }
     std::int64_t total = 0;
-    for (std::uint64_t u = 0; u < kUnroll; ++u)
-        for (unsigned l = 0; l < Lanes; ++l) total += acc[u][l];
+    for (const auto& lanes : acc)
+        for (unsigned l = 0; l < Lanes; ++l) total += lanes[l];
     for (; i < m; ++i) total += static_cast<std::int64_t>(load<T>(q, i));
     return total;
 }
@@ -258,8 +258,8 @@ __attribute__((always_inline)) inline FloatSum float_body(const unsigned char* p
     FloatSum out = blocks.result();
     // Lane 0 adds at most kFloatBlock / kLanes + kLanes terms in sequence, then
     // log2(kLanes) lane levels, then the tree over blocks.
-    const double steps = static_cast<double>(kFloatBlock / kLanes + kLanes + ceil_log2(kLanes) +
-                                             blocks.bound_levels());
+    const std::uint64_t lane_terms = kFloatBlock / kLanes + kLanes;
+    const auto steps = static_cast<double>(lane_terms + ceil_log2(kLanes) + blocks.bound_levels());
     // The magnitude is itself rounded: inflate it by its own worst case.
     out.error_bound = rounding_bound(steps, out.magnitude);
     return out;

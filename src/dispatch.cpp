@@ -50,7 +50,7 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
         if (!a.usable)
             plan.skipped.push_back("cuda: " + a.reason);
         else if (request.array)
-            plan.skipped.push_back(
+            plan.skipped.emplace_back(
                 "cuda: the array is in host memory, which the CPU reads faster than it can be "
                 "copied to a GPU (use --backend cuda to stream it anyway)");
         else if (n >= kGpuThreshold)

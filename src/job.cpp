@@ -47,6 +47,7 @@ class Workload {
         template_.workers = job.workers;
         template_.chunks = job.chunks;
         template_.device = job.device;
+        template_.chunk_timeout = job.chunk_timeout;
         if (!job.input.empty()) {
             try {
                 file_ = std::make_unique<MappedInput>(job.input, job.input_dtype);

@@ -1,8 +1,9 @@
 // The seed's ProcessPoolExecutor done right: a fixed pool of forked workers,
 // one Unix socket each, chunks handed out dynamically as a chunk index (the
 // workers already hold the series or the mapped array, inherited through
-// fork), the partial sent back as one fixed-size message. A worker that dies has its chunk re-run
-// by a fresh worker; SIGINT/SIGTERM kill and reap every worker before the run unwinds.
+// fork), the partial sent back as one fixed-size message. A worker that dies,
+// or sits on a chunk past its deadline, is killed and its chunks re-run by a
+// fresh worker; SIGINT/SIGTERM kill and reap every worker before the run unwinds.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,12 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <map>
 
 #include "chunk_work.hpp"
+#include "fd_io.hpp"
+#include "gpusum/text.hpp"
 #include "stopwatch.hpp"
 
 namespace gpusum {
@@ -29,31 +35,6 @@ struct ChunkResult {
     std::uint64_t high;
     FloatSum real;
 };
-
-// Both loops survive EINTR and partial transfers. false: the peer is gone.
-bool send_all(int fd, const void* data, std::size_t size) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-        const ssize_t n = ::send(fd, p, size, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        p += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-bool receive_all(int fd, void* data, std::size_t size) {
-    char* p = static_cast<char*>(data);
-    while (size > 0) {
-        const ssize_t n = ::recv(fd, p, size, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        p += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
 
 [[noreturn]] void worker_main(int fd, Request request, std::uint64_t chunks) {
     request.progress = nullptr;  // the parent counts progress as results arrive
@@ -97,11 +78,14 @@ class StopSignals {
     struct sigaction old_term_ {};
 };
 
+using Clock = std::chrono::steady_clock;
+
 struct Worker {
     pid_t pid = -1;
     int fd = -1;
     // Chunks sent and not yet answered, in order: the front is being summed.
     std::deque<std::uint64_t> queued;
+    Clock::time_point front_due;  // when the front chunk's deadline passes
 };
 
 class Pool {
@@ -143,11 +127,12 @@ class Pool {
             worker_main(sv[1], request_, chunks_);
         }
         ::close(sv[1]);
-        return Worker{pid, sv[0], {}};
+        return Worker{pid, sv[0], {}, {}};
     }
 
     // Returns how the worker ended, for messages.
     static std::string end(Worker& w) {
+        // A worker that was timed out is still alive: SIGKILL is how it ends.
         if (w.pid <= 0) return "already ended";
         ::close(w.fd);
         ::kill(w.pid, SIGKILL);
@@ -199,20 +184,40 @@ class ProcessBackend final : public Backend {
         std::uint64_t completed = 0;
         std::vector<pollfd> fds;
 
-        auto replace = [&](Worker& w) {
-            const std::string how = Pool::end(w);
+        const std::uint64_t n = request.elements();
+        auto deadline = [&](std::uint64_t c) {
+            const double seconds =
+                request.chunk_timeout > 0
+                    ? request.chunk_timeout
+                    : default_chunk_timeout(chunk_begin(n, result.chunks, c + 1) -
+                                            chunk_begin(n, result.chunks, c));
+            // Capped at ~30 years so the clock arithmetic cannot overflow.
+            return std::chrono::duration_cast<Clock::duration>(
+                std::chrono::duration<double>(std::min(seconds, 1e9)));
+        };
+
+        // A chunk failing again and again fails the run instead of looping.
+        auto count_failure = [&](std::uint64_t c, const std::string& how) {
+            if (++failures[c] >= options_.max_attempts_per_chunk)
+                throw BackendError("chunk " + std::to_string(c) + " failed " +
+                                   std::to_string(failures[c]) + " times (last worker " + how +
+                                   ")");
+        };
+
+        // Ends `w` and hands its chunks to the retry queue. `why` names the
+        // fault for messages when the way the worker ended does not.
+        auto replace = [&](Worker& w, std::string why) {
+            std::string how = Pool::end(w);
+            if (!why.empty()) how = std::move(why);
             if (!w.queued.empty()) {
                 // Only the chunk in progress counts as failed; all are re-run.
-                const std::uint64_t c = w.queued.front();
-                if (++failures[c] >= options_.max_attempts_per_chunk)
-                    throw BackendError("chunk " + std::to_string(c) + " failed " +
-                                       std::to_string(failures[c]) + " times (last worker " + how +
-                                       ")");
+                count_failure(w.queued.front(), how);
                 result.retried_chunks += w.queued.size();
                 retry.insert(retry.begin(), w.queued.begin(), w.queued.end());
                 w.queued.clear();
             }
             w = pool.spawn();
+            return how;
         };
 
         while (completed < result.chunks) {
@@ -227,17 +232,29 @@ class ProcessBackend final : public Backend {
                     } else {
                         c = next_fresh++;
                     }
-                    w.queued.push_back(c);
                     if (!send_all(w.fd, &c, sizeof c)) {
-                        replace(w);
+                        // Never delivered, so not a retry: it simply goes first next time.
+                        const bool idle = w.queued.empty();
+                        const std::string how = replace(w, "");
+                        retry.push_front(c);
+                        if (idle) count_failure(c, how + " before taking a chunk");
                         break;
                     }
+                    w.queued.push_back(c);
+                    if (w.queued.size() == 1) w.front_due = Clock::now() + deadline(c);
                     if (options_.on_dispatch) options_.on_dispatch(w.pid, c);
                 }
             }
             fds.clear();
-            for (const Worker& w : pool.workers()) fds.push_back({w.fd, POLLIN, 0});
-            if (::poll(fds.data(), fds.size(), 200) < 0) {
+            // Wake for the earliest deadline, and at least every 200 ms.
+            Clock::time_point wake = Clock::now() + std::chrono::milliseconds(200);
+            for (const Worker& w : pool.workers()) {
+                fds.push_back({w.fd, POLLIN, 0});
+                if (!w.queued.empty()) wake = std::min(wake, w.front_due);
+            }
+            const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now());
+            if (::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(wait.count(), 0))) <
+                0) {
                 if (errno == EINTR) continue;
                 throw BackendError(std::string("poll failed: ") + std::strerror(errno));
             }
@@ -251,15 +268,23 @@ class ProcessBackend final : public Backend {
                         static_cast<i128>((static_cast<u128>(message.high) << 64) | message.low),
                         message.real};
                     if (request.progress != nullptr)
-                        request.progress->advance(
-                            chunk_begin(request.elements(), result.chunks, message.chunk + 1) -
-                            chunk_begin(request.elements(), result.chunks, message.chunk));
+                        request.progress->advance(chunk_begin(n, result.chunks, message.chunk + 1) -
+                                                  chunk_begin(n, result.chunks, message.chunk));
                     w.queued.pop_front();
+                    if (!w.queued.empty()) w.front_due = Clock::now() + deadline(w.queued.front());
                     ++completed;
                 } else {
-                    replace(w);  // died, hung up, or sent something it should not have
+                    replace(w, "");  // died, hung up, or sent something it should not have
                 }
             }
+            const Clock::time_point now = Clock::now();
+            for (Worker& w : pool.workers())
+                if (!w.queued.empty() && now >= w.front_due)
+                    replace(
+                        w,
+                        "killed: no answer within its chunk deadline of " +
+                            duration(
+                                std::chrono::duration<double>(deadline(w.queued.front())).count()));
         }
         result.seconds.compute = clock.lap();
         combine_in_order(partials, result);
@@ -272,6 +297,10 @@ class ProcessBackend final : public Backend {
 };
 
 }  // namespace
+
+double default_chunk_timeout(std::uint64_t chunk_elements) {
+    return 10.0 + static_cast<double>(chunk_elements) / 1e7;
+}
 
 std::unique_ptr<Backend> make_process_backend(ProcessPoolOptions options) {
     return std::make_unique<ProcessBackend>(std::move(options));

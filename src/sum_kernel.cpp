@@ -14,9 +14,9 @@ namespace {
 // Lanes of 64-bit unsigned integers, one type per native vector width.
 // Unsigned so that wrapping is defined: the sum modulo 2^64 is exact whenever
 // the true total fits in int64.
-typedef std::uint64_t u64x2 __attribute__((vector_size(16)));
-typedef std::uint64_t u64x4 __attribute__((vector_size(32)));
-typedef std::uint64_t u64x8 __attribute__((vector_size(64)));
+using u64x2 = std::uint64_t __attribute__((vector_size(16)));
+using u64x4 = std::uint64_t __attribute__((vector_size(32)));
+using u64x8 = std::uint64_t __attribute__((vector_size(64)));
 
 constexpr std::uint64_t kAccumulators = 4;  // independent chains hide add latency
 

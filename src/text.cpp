@@ -1,6 +1,7 @@
 #include "gpusum/text.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -25,8 +26,10 @@ bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
-// Parses "digits[_digits...]" into mag; false if malformed or above limit.
-bool parse_digits(std::string_view text, u128 limit, u128& mag, std::string& error) {
+// Parses "digits[_digits...]" into mag; false if malformed or above limit
+// (or, with `saturate`, clamps mag to limit instead).
+bool parse_digits(std::string_view text, u128 limit, u128& mag, std::string& error,
+                  bool saturate = false) {
     if (text.empty() || !is_digit(text.front()) || !is_digit(text.back())) {
         error = "is not an integer";
         return false;
@@ -40,7 +43,9 @@ bool parse_digits(std::string_view text, u128 limit, u128& mag, std::string& err
             return false;
         }
         mag = mag * 10 + static_cast<unsigned>(c - '0');
-        if (mag > limit) {
+        if (mag > limit && saturate) {
+            mag = limit;
+        } else if (mag > limit) {
             error = "is out of range for a 64-bit signed integer";
             return false;
         }
@@ -62,11 +67,11 @@ ParsedInt parse_int64(std::string_view text) {
     if (const auto e = text.find_first_of("eE"); e != std::string_view::npos) {
         mantissa = text.substr(0, e);
         const std::string_view exp_text = text.substr(e + 1);
+        // Any exponent beyond 19 overflows a nonzero mantissa, so 40 stands
+        // for all of them (0e99 is still 0).
         u128 exp_value = 0;
-        if (exp_text.empty() || !parse_digits(exp_text, 40, exp_value, out.error)) {
-            out.error = exp_text.empty() || out.error.starts_with("is not")
-                            ? "is not an integer (exponent must be a non-negative integer)"
-                            : "is out of range for a 64-bit signed integer";
+        if (exp_text.empty() || !parse_digits(exp_text, 40, exp_value, out.error, true)) {
+            out.error = "is not an integer (exponent must be a non-negative integer)";
             return out;
         }
         exponent = static_cast<unsigned>(exp_value);
@@ -83,6 +88,73 @@ ParsedInt parse_int64(std::string_view text) {
     }
     out.value =
         negative ? static_cast<std::int64_t>(u128{0} - mag) : static_cast<std::int64_t>(mag);
+    return out;
+}
+
+ParsedSeconds parse_seconds(std::string_view text) {
+    ParsedSeconds out;
+    double value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ptr != end || ec == std::errc::invalid_argument || !std::isfinite(value)) {
+        out.error = "is not a number of seconds";
+        return out;
+    }
+    if (ec == std::errc::result_out_of_range) {
+        out.error = "is out of range";
+        return out;
+    }
+    out.value = value;
+    return out;
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `s`, or 0 if there is none.
+std::size_t utf8_sequence(std::string_view s) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char lead = byte(0);
+    std::size_t length;
+    std::uint32_t code;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2, code = lead & 0x1Fu;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3, code = lead & 0x0Fu;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4, code = lead & 0x07u;
+    } else {
+        return 0;
+    }
+    if (s.size() < length) return 0;
+    for (std::size_t i = 1; i < length; ++i) {
+        if ((byte(i) & 0xC0u) != 0x80u) return 0;
+        code = (code << 6) | (byte(i) & 0x3Fu);
+    }
+    // Overlong forms, UTF-16 surrogates and values beyond U+10FFFF are not UTF-8.
+    static constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < kSmallest[length] || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) return 0;
+    return length;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    while (!text.empty()) {
+        const auto c = static_cast<unsigned char>(text.front());
+        std::size_t take = 1;
+        if (c >= 0x80) take = utf8_sequence(text);
+        if (c < 0x20 || c == 0x7F || take == 0) {
+            char escaped[5];
+            std::snprintf(escaped, sizeof escaped, "\\x%02X", c);
+            out += escaped;
+            take = 1;
+        } else {
+            out.append(text.substr(0, take));
+        }
+        text.remove_prefix(take);
+    }
     return out;
 }
 

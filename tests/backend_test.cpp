@@ -3,8 +3,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <dirent.h>
-
 #include <set>
 
 #include "gpusum/cpu.hpp"
@@ -12,9 +10,12 @@
 #include "gpusum/job.hpp"
 #include "gpusum/progress.hpp"
 #include "gpusum/text.hpp"
+#include "process_table.hpp"
 #include "reference.hpp"
 
 using gpusum::i128;
+using gpusum::testing::child_processes;
+using gpusum::testing::open_fds;
 
 namespace {
 
@@ -28,35 +29,6 @@ gpusum::BackendList cpu_backends() {
 
 gpusum::Request request_for(gpusum::Range r, unsigned workers, std::uint64_t chunks) {
     return {gpusum::to_progression(r), workers, chunks, nullptr, 0, std::nullopt};
-}
-
-// Children of this process that still exist (zombies included).
-int child_processes() {
-    int count = 0;
-    const std::string self = std::to_string(::getpid());
-    DIR* proc = ::opendir("/proc");
-    while (dirent* e = ::readdir(proc)) {
-        const std::string stat_path = std::string("/proc/") + e->d_name + "/stat";
-        FILE* f = std::fopen(stat_path.c_str(), "r");
-        if (f == nullptr) continue;
-        int pid = 0, ppid = 0;
-        char state = 0;
-        char comm[256];
-        if (std::fscanf(f, "%d %255s %c %d", &pid, comm, &state, &ppid) == 4 &&
-            std::to_string(ppid) == self)
-            ++count;
-        std::fclose(f);
-    }
-    ::closedir(proc);
-    return count;
-}
-
-int open_fds() {
-    int count = 0;
-    DIR* d = ::opendir("/proc/self/fd");
-    while (::readdir(d) != nullptr) ++count;
-    ::closedir(d);
-    return count;
 }
 
 }  // namespace

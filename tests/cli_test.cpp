@@ -3,7 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -38,25 +40,45 @@ std::string executable() {
     return override_path != nullptr ? override_path : GPUSUM_EXE;
 }
 
-Process start(const std::vector<std::string>& args) {
-    std::vector<char*> argv;
+// How the child is started, beyond its arguments.
+struct Launch {
+    std::string stdout_path;          // stdout to this file instead of a pipe
+    bool stdout_reader_gone = false;  // stdout a pipe whose reader has already closed it
+    std::function<void()> in_child;   // runs in the child just before exec
+};
+
+Process start(const std::vector<std::string>& args, const Launch& launch = {}) {
     std::string exe = executable();
-    argv.push_back(exe.data());
     std::vector<std::string> copy = args;
+    std::vector<char*> argv{exe.data()};
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
     int out[2], err[2];
     REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
     REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    if (launch.stdout_reader_gone) {
+        ::close(out[0]);
+        out[0] = -1;
+    }
+    const int file =
+        launch.stdout_path.empty() ? -1 : ::open(launch.stdout_path.c_str(), O_WRONLY | O_CLOEXEC);
     Process p;
-    REQUIRE(::posix_spawn(&p.pid, exe.c_str(), &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
+    p.pid = ::fork();
+    REQUIRE(p.pid >= 0);
+    if (p.pid == 0) {
+        ::dup2(file >= 0 ? file : out[1], 1);
+        ::dup2(err[1], 2);
+        if (launch.in_child) launch.in_child();
+        ::execve(exe.c_str(), argv.data(), environ);
+        ::_exit(127);
+    }
+    if (file >= 0) ::close(file);
     ::close(out[1]);
     ::close(err[1]);
+    if (file >= 0 && out[0] >= 0) {
+        ::close(out[0]);
+        out[0] = -1;
+    }
     p.out = out[0];
     p.err = err[0];
     return p;
@@ -72,9 +94,15 @@ Finished finish(Process p) {
     Finished f;
     pollfd fds[2] = {{p.out, POLLIN, 0}, {p.err, POLLIN, 0}};
     std::string* sinks[2] = {&f.out, &f.err};
-    int open = 2;
+    int open = (p.out >= 0) + (p.err >= 0);
+    // Nothing gpusum is asked here should take a minute: a hang is a failure.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (open > 0) {
-        if (::poll(fds, 2, -1) < 0) continue;
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(p.pid, SIGKILL);
+            FAIL("gpusum hung and was killed");
+        }
+        if (::poll(fds, 2, 1000) < 0) continue;
         for (int i = 0; i < 2; ++i) {
             if (fds[i].fd < 0 || fds[i].revents == 0) continue;
             char buf[4096];
@@ -94,8 +122,8 @@ Finished finish(Process p) {
     return f;
 }
 
-Finished run(const std::vector<std::string>& args) {
-    return finish(start(args));
+Finished run(const std::vector<std::string>& args, const Launch& launch = {}) {
+    return finish(start(args, launch));
 }
 
 std::vector<pid_t> children_of(pid_t pid) {
@@ -202,37 +230,6 @@ TEST_CASE("an empty range sums to 0, negative steps work") {
     CHECK(j["sum"] == "7");
 }
 
-TEST_CASE("bad input: exit 2 and one line naming the flag") {
-    struct Case {
-        std::vector<std::string> args;
-        std::string fragment;
-    };
-    const std::vector<Case> cases = {
-        {{"--step", "0"}, "--step: must not be zero"},
-        {{"--start", "abc"}, "--start: 'abc' is not an integer"},
-        {{"--stop", "1.5"}, "--stop: '1.5' is not an integer"},
-        {{"--stop", "9223372036854775808"}, "--stop: '9223372036854775808' is out of range"},
-        {{"--start", ""}, "--start: '' is not an integer"},
-        {{"--workers", "0"}, "--workers: 0 is out of range"},
-        {{"--chunks", "0"}, "--chunks: 0 is out of range"},
-        {{"--chunks", "-3"}, "--chunks: -3 is out of range"},
-        {{"--repeat", "0"}, "--repeat: 0 is out of range"},
-        {{"--backend", "gpu9000"}, "--backend: unknown backend 'gpu9000'"},
-        {{"--bogus"}, "--bogus"},
-        {{"--start"}, "--start"},
-        {{"--compare", "--backend", "serial"}, "--compare"},
-    };
-    for (const Case& c : cases) {
-        CAPTURE(c.args.front());
-        const Finished f = run(c.args);
-        CHECK(f.code == 2);
-        CHECK(f.out.empty());
-        CHECK(f.err.rfind("gpusum: ", 0) == 0);
-        CHECK(f.err.find(c.fragment) != std::string::npos);
-        CHECK(lines(f.err) == 1);
-    }
-}
-
 TEST_CASE("chunks beyond the element count are capped, not an error") {
     const auto j = nlohmann::json::parse(run({"--stop", "10", "--chunks", "1000", "--json"}).out);
     CHECK(j["chunks"] == 10);
@@ -265,16 +262,100 @@ TEST_CASE("process pool: a worker killed mid-run is retried and the answer stays
     CHECK(j["retried_chunks"].get<int>() >= 1);
 }
 
-TEST_CASE("process pool: Ctrl-C ends every worker and exits 130") {
-    Process p = start({"--backend", "process", "--workers", "2", "--stop", "1e13"});
+TEST_CASE("process pool: SIGINT and SIGTERM end every worker within a second") {
+    struct Stop {
+        int signal;
+        int code;
+    };
+    for (const Stop stop : {Stop{SIGINT, 130}, Stop{SIGTERM, 143}}) {
+        CAPTURE(stop.signal);
+        Process p = start({"--backend", "process", "--workers", "2", "--stop", "1e13"});
+        const auto workers = wait_for_workers(p.pid, 2);
+        REQUIRE(workers.size() == 2);
+        const auto sent = std::chrono::steady_clock::now();
+        ::kill(p.pid, stop.signal);
+        const Finished f = finish(p);
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+        CHECK(f.code == stop.code);
+        CHECK(seconds < 1.0);
+        CHECK(f.out.empty());  // nothing printed as if it were a result
+        CHECK(f.err.find("interrupted; all workers stopped") != std::string::npos);
+        for (pid_t w : workers) CHECK_FALSE(alive(w));
+    }
+}
+
+TEST_CASE("process pool: a stopped worker is replaced after --chunk-timeout") {
+    // ~1 ms chunks, so the 0.5 s deadline only catches the stopped worker
+    // even on a loaded machine; about a second of work in all.
+    Process p = start({"--backend", "process", "--workers", "2", "--chunks", "1000", "--stop",
+                       "2e10", "--chunk-timeout", "0.5", "--json"});
     const auto workers = wait_for_workers(p.pid, 2);
     REQUIRE(workers.size() == 2);
-    ::kill(p.pid, SIGINT);
+    ::kill(workers[0], SIGSTOP);
     const Finished f = finish(p);
-    CHECK(f.code == 130);
-    CHECK(f.out.empty());  // nothing printed as if it were a result
-    CHECK(f.err.find("interrupted") != std::string::npos);
-    for (pid_t w : workers) CHECK_FALSE(alive(w));
+    REQUIRE(f.code == 0);
+    const auto j = nlohmann::json::parse(f.out);
+    CHECK(j["verified"] == true);
+    CHECK(j["retried_chunks"].get<int>() >= 1);
+    CHECK_FALSE(alive(workers[0]));
+}
+
+TEST_CASE("a report that cannot be written is an error; a closed pipe is no crash") {
+    SUBCASE("a full device: exit 2 naming standard output") {
+        Launch launch;
+        launch.stdout_path = "/dev/full";
+        Process p = start({"--stop", "1e6"}, launch);
+        const Finished f = finish(p);
+        CHECK(f.code == 2);
+        CHECK(f.err.find("cannot write the report to standard output: No space left") !=
+              std::string::npos);
+        CHECK(lines(f.err) == 1);
+    }
+    SUBCASE("a reader that has gone: ended by SIGPIPE like any filter, nothing on stderr") {
+        Launch launch;
+        launch.stdout_reader_gone = true;
+        Process p = start({"--stop", "1e6", "--json"}, launch);
+        const Finished f = finish(p);
+        CHECK(f.code == 128 + SIGPIPE);
+        CHECK(f.err.empty());
+    }
+}
+
+TEST_CASE("a process limit: --backend process exits 3 with the reason, auto still answers") {
+    // RLIMIT_NPROC binds only non-root users, so as root the child drops to
+    // nobody first. A limit of one process means no fork and no new thread.
+    auto limited = [](const std::vector<std::string>& args) {
+        Launch launch;
+        launch.in_child = [] {
+            const rlimit one{1, 1};
+            ::setrlimit(RLIMIT_NPROC, &one);
+            // LeakSanitizer's exit check needs a thread; this child cannot have one.
+            ::setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+            if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(126);
+        };
+        return run(args, launch);
+    };
+    const Finished process = limited({"--backend", "process", "--stop", "1e8"});
+    if (process.code == 126 || process.code == 127) {
+        MESSAGE("skipped: cannot run gpusum as an unprivileged user here");
+        return;
+    }
+    CHECK(process.code == 3);
+    CHECK(process.out.empty());
+    CHECK(process.err.find("backend 'process' failed: fork failed: Resource temporarily") !=
+          std::string::npos);
+    CHECK(lines(process.err) == 1);
+
+    const Finished any = limited({"--stop", "1e8", "--workers", "2", "--json"});
+    REQUIRE(any.code == 0);
+    const auto j = nlohmann::json::parse(any.out);
+    CHECK(j["verified"] == true);
+    CHECK(j["backend"] == "serial");
+    std::string notes;
+    for (const auto& n : j["notes"]) notes += n.get<std::string>() + "\n";
+    CHECK(notes.find("threads failed: cannot start threads") != std::string::npos);
+    CHECK(notes.find("process failed: fork failed") != std::string::npos);
 }
 
 TEST_CASE("process pool: no worker outlives a parent killed outright") {
@@ -393,7 +474,7 @@ TEST_CASE("--input float files: accurate sum, stated bound, checked") {
          {std::vector<std::string>{"--input", dir + "/f32.npy"},
           std::vector<std::string>{"--input", dir + "/f64.raw", "--dtype", "float64"}}) {
         auto with_json = args;
-        with_json.push_back("--json");
+        with_json.emplace_back("--json");
         const Finished f = run(with_json);
         REQUIRE(f.code == 0);
         const auto j = nlohmann::json::parse(f.out);
@@ -408,41 +489,108 @@ TEST_CASE("--input float files: accurate sum, stated bound, checked") {
     CHECK(table.out.find("error at most") != std::string::npos);
 }
 
-TEST_CASE("bad files and input flags: exit 2, one line naming the file or flag") {
+TEST_CASE("hostile input: each gets its exit code and one line naming the flag or file") {
     const std::string dir = testfiles::temp_dir();
     const std::int64_t three[3] = {1, 2, 3};
     testfiles::write_file(dir + "/short.npy", testfiles::npy_bytes("<i8", "(4,)", three, 24));
     testfiles::write_file(dir + "/big.npy", testfiles::npy_bytes(">i8", "(3,)", three, 24));
     testfiles::write_file(dir + "/c16.npy", testfiles::npy_bytes("<c16", "(1,)", three, 16));
+    testfiles::write_file(dir + "/huge-shape.npy",
+                          testfiles::npy_bytes("<i8", "(99999999999999999999,)", three, 24));
+    testfiles::write_file(dir + "/negative-shape.npy",
+                          testfiles::npy_bytes("<i8", "(-3,)", three, 24));
+    testfiles::write_file(dir + "/empty.npy", "");
     testfiles::write_file(dir + "/text.txt", "1 2 3\n");
     testfiles::write_file(dir + "/ok.npy", testfiles::npy_bytes("<i8", "(3,)", three, 24));
+    REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0600) == 0);  // opening it must not block
     struct Case {
         std::vector<std::string> args;
+        int code;
         std::string fragment;
     };
     const std::vector<Case> cases = {
-        {{"--input", dir + "/missing.npy"}, "missing.npy: cannot open: No such file"},
-        {{"--input", dir + "/short.npy"}, "short.npy: truncated"},
-        {{"--input", dir + "/big.npy"}, "big-endian data ('>i8') is not supported"},
-        {{"--input", dir + "/c16.npy"}, "unsupported .npy dtype '<c16'"},
-        {{"--input", dir + "/text.txt"}, "text.txt: not a .npy file"},
+        // Numbers: empty, whitespace, signs, separators, bases, exponents, overflow by one.
+        {{"--start", ""}, 2, "--start: '' is not an integer"},
+        {{"--start", " 5"}, 2, "--start: ' 5' is not an integer"},
+        {{"--start", "5 "}, 2, "--start: '5 ' is not an integer"},
+        {{"--start", "\t5"}, 2, "--start: '\\x095' is not an integer"},
+        {{"--start", "+-5"}, 2, "--start: '+-5' is not an integer"},
+        {{"--start", "--5"}, 2, "--start: '--5' is not an integer"},
+        {{"--start", "abc"}, 2, "--start: 'abc' is not an integer"},
+        {{"--start", "1__0"}, 2, "--start: '1__0' is not an integer"},
+        {{"--start", "_1"}, 2, "--start: '_1' is not an integer"},
+        {{"--start", "1_"}, 2, "--start: '1_' is not an integer"},
+        {{"--start", "0x10"}, 2, "--start: '0x10' is not an integer"},
+        {{"--start", "\xef\xbc\x91"}, 2, "is not an integer"},  // a full-width digit one
+        {{"--stop", "1.5"}, 2, "--stop: '1.5' is not an integer"},
+        {{"--stop", "1e-3"}, 2, "exponent must be a non-negative integer"},
+        {{"--stop", "1e"}, 2, "exponent must be a non-negative integer"},
+        {{"--stop", "1e19"}, 2, "--stop: '1e19' is out of range"},
+        {{"--stop", "9223372036854775808"}, 2, "--stop: '9223372036854775808' is out of range"},
+        {{"--start", "-9223372036854775809"}, 2, "'-9223372036854775809' is out of range"},
+        {{"--step", "0"}, 2, "--step: must not be zero"},
+        {{"--step", "-0"}, 2, "--step: must not be zero"},
+        {{"--step", "\xff\xfe"}, 2, "--step: '\\xFF\\xFE' is not an integer"},
+        // Counts: zero, negative, huge.
+        {{"--workers", "0"}, 2, "--workers: 0 is out of range"},
+        {{"--workers", "1e9"}, 2, "--workers: 1e9 is out of range (1 to 4096)"},
+        {{"--workers", ""}, 2, "--workers: '' is not an integer"},
+        {{"--chunks", "0"}, 2, "--chunks: 0 is out of range"},
+        {{"--chunks", "-3"}, 2, "--chunks: -3 is out of range"},
+        {{"--chunks", "99999999999"}, 2, "--chunks: 99999999999 is out of range"},
+        {{"--repeat", "0"}, 2, "--repeat: 0 is out of range"},
+        {{"--repeat", "1e7"}, 2, "--repeat: 1e7 is out of range"},
+        {{"--chunk-timeout", "0"}, 2, "--chunk-timeout: 0 is out of range"},
+        {{"--chunk-timeout", "-1"}, 2, "--chunk-timeout: -1 is out of range"},
+        {{"--chunk-timeout", "nan"}, 2, "--chunk-timeout: 'nan' is not a number of seconds"},
+        {{"--chunk-timeout", "inf"}, 2, "--chunk-timeout: 'inf' is not a number of seconds"},
+        {{"--chunk-timeout", "1s"}, 2, "--chunk-timeout: '1s' is not a number of seconds"},
+        {{"--chunk-timeout", "1e999"}, 2, "--chunk-timeout: '1e999' is out of range"},
+        {{"--device", "abc"}, 2, "--device: 'abc' is not an integer"},
+        // Unknown, missing, repeated and conflicting flags; stray arguments.
+        {{"--bogus"}, 2, "--bogus"},
+        {{"--bo\ngus"}, 2, "--bo\\x0Agus"},
+        {{"--start"}, 2, "--start"},
+        {{"stray"}, 2, "not expected: stray"},
+        {{"--start", "1", "--start", "2"}, 2, "--start"},
+        {{"--backend", ""}, 2, "--backend: unknown backend ''"},
+        {{"--backend", "gpu9000"}, 2, "--backend: unknown backend 'gpu9000'"},
+        {{"--compare", "--backend", "serial"}, 2, "--compare"},
+        {{"--mode", "matrix"}, 2, "--mode: unknown mode 'matrix'"},
+        {{"--mode", "array", "--stop", "9e18"}, 2, "--mode array: needs"},
+        // Files and the flags that go with them.
+        {{"--input", dir + "/missing.npy"}, 2, "missing.npy: cannot open: No such file"},
+        {{"--input", dir + "/no\nsuch\xff"}, 2, "no\\x0Asuch\\xFF: cannot open"},
+        {{"--input", dir + "/short.npy"}, 2, "short.npy: truncated"},
+        {{"--input", dir + "/big.npy"}, 2, "big-endian data ('>i8') is not supported"},
+        {{"--input", dir + "/c16.npy"}, 2, "unsupported .npy dtype '<c16'"},
+        {{"--input", dir + "/huge-shape.npy"}, 2, "huge-shape.npy: "},
+        {{"--input", dir + "/negative-shape.npy"}, 2, "negative-shape.npy: "},
+        {{"--input", dir + "/empty.npy"}, 2, "empty.npy: not a .npy file"},
+        {{"--input", dir + "/text.txt"}, 2, "text.txt: not a .npy file"},
         {{"--input", dir + "/text.txt", "--dtype", "int32"},
+         2,
          "is not a multiple of the int32 element size"},
-        {{"--input", dir + "/ok.npy", "--dtype", "int64"}, "drop --dtype"},
-        {{"--input", dir}, "not a regular file"},
-        {{"--input", dir + "/ok.npy", "--stop", "5"}, "--input: cannot be combined with --stop"},
-        {{"--input", ""}, "--input: the file name is empty"},
-        {{"--dtype", "int8"}, "--dtype: only applies to a raw --input file"},
-        {{"--input", dir + "/text.txt", "--dtype", "int128"}, "--dtype: unknown type 'int128'"},
-        {{"--mode", "matrix"}, "--mode: unknown mode 'matrix'"},
-        {{"--mode", "array", "--stop", "9e18"}, "--mode array: needs"},
+        {{"--input", dir + "/ok.npy", "--dtype", "int64"}, 2, "drop --dtype"},
+        {{"--input", dir}, 2, "not a regular file"},
+        {{"--input", dir + "/fifo"}, 2, "fifo: not a regular file"},
+        {{"--input", "/dev/zero"}, 2, "/dev/zero: not a regular file"},
+        {{"--input", dir + "/ok.npy", "--stop", "5"}, 2, "--input: cannot be combined with --stop"},
+        {{"--input", ""}, 2, "--input: the file name is empty"},
+        {{"--dtype", "int8"}, 2, "--dtype: only applies to a raw --input file"},
+        {{"--input", dir + "/text.txt", "--dtype", "int128"}, 2, "--dtype: unknown type 'int128'"},
+        {{"--input", dir + "/text.txt", "--dtype", ""}, 2, "--dtype: unknown type ''"},
     };
+    CHECK(cases.size() >= 40);
     for (const Case& c : cases) {
-        CAPTURE(c.fragment);
+        std::string joined;
+        for (const auto& a : c.args) joined += a + ' ';
+        CAPTURE(joined);
         const Finished f = run(c.args);
-        CHECK(f.code == 2);
-        CHECK(f.out.empty());
-        CHECK(f.err.find(c.fragment) != std::string::npos);
+        CHECK(f.code == c.code);
+        CHECK(f.out.empty());  // never a partial result
+        CHECK(f.err.rfind("gpusum: ", 0) == 0);
+        CHECK_MESSAGE(f.err.find(c.fragment) != std::string::npos, f.err);
         CHECK(lines(f.err) == 1);
     }
     const Finished ok = run({"--input", dir + "/ok.npy"});

@@ -51,8 +51,8 @@ TEST_CASE("every GPU backend is exact on edge ranges") {
 
 TEST_CASE("every GPU backend equals the CPU reference on seeded random ranges") {
     std::mt19937_64 rng(7);
-    std::vector<gpusum::Range> ranges;
-    for (int i = 0; i < 60; ++i) ranges.push_back(ref::random_range(rng, 200'000));
+    std::vector<gpusum::Range> ranges(60);
+    for (auto& r : ranges) r = ref::random_range(rng, 200'000);
     for (auto& backend : gpusum::make_cuda_backends()) {
         CAPTURE(std::string(backend->name()));
         for (const gpusum::Range& r : ranges) {

@@ -22,6 +22,8 @@ TEST_CASE("parse_int64 accepts exact integers in Python-like spellings") {
     CHECK(parse_int64("1e9").value == 1'000'000'000);
     CHECK(parse_int64("-25E8").value == -2'500'000'000);
     CHECK(parse_int64("0e5").value == 0);
+    CHECK(parse_int64("0e44").value == 0);  // found by the fuzzer: zero times any power is 0
+    CHECK(parse_int64("-0e999999999999999999999999999999").value == 0);
     CHECK(parse_int64("9223372036854775807").value == INT64_MAX);
     CHECK(parse_int64("-9223372036854775808").value == INT64_MIN);
 }
@@ -35,7 +37,7 @@ TEST_CASE("parse_int64 rejects everything else with a reason") {
         CHECK(parsed.error.find("not an integer") != std::string::npos);
     }
     for (const char* big : {"9223372036854775808", "-9223372036854775809", "1e19",
-                            "99999999999999999999999", "10e18"}) {
+                            "99999999999999999999999", "10e18", "1e41", "1e99999999999999999999"}) {
         CAPTURE(big);
         const auto parsed = parse_int64(big);
         CHECK_FALSE(parsed.value.has_value());
@@ -53,4 +55,31 @@ TEST_CASE("human-readable numbers") {
     CHECK(gpusum::duration(0.0123) == "12.3 ms");
     CHECK(gpusum::duration(4.51) == "4.51 s");
     CHECK(gpusum::duration(8e-5) == "80 us");
+}
+
+TEST_CASE("parse_seconds takes plain decimals and rejects the rest") {
+    CHECK(gpusum::parse_seconds("2").value == 2.0);
+    CHECK(gpusum::parse_seconds("0.25").value == 0.25);
+    CHECK(gpusum::parse_seconds("1e3").value == 1000.0);
+    CHECK(gpusum::parse_seconds("-1").value == -1.0);  // the caller's range check rejects it
+    for (const char* bad : {"", " 1", "1 ", "1s", "+1", "nan", "inf", "-inf", "0x10", "1,5", "."}) {
+        CAPTURE(bad);
+        const auto parsed = gpusum::parse_seconds(bad);
+        CHECK_FALSE(parsed.value.has_value());
+        CHECK(parsed.error == "is not a number of seconds");
+    }
+    CHECK(gpusum::parse_seconds("1e999").error == "is out of range");
+}
+
+TEST_CASE("printable keeps UTF-8 and escapes control bytes and invalid sequences") {
+    CHECK(gpusum::printable("plain text") == "plain text");
+    CHECK(gpusum::printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") ==
+          "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    CHECK(gpusum::printable("a\nb\tc\x7f") == "a\\x0Ab\\x09c\\x7F");
+    CHECK(gpusum::printable("\xff\xfe") == "\\xFF\\xFE");
+    CHECK(gpusum::printable("\xc3") == "\\xC3");                             // truncated sequence
+    CHECK(gpusum::printable("\xc0\xaf") == "\\xC0\\xAF");                    // overlong '/'
+    CHECK(gpusum::printable("\xed\xa0\x80") == "\\xED\\xA0\\x80");           // a UTF-16 surrogate
+    CHECK(gpusum::printable("\xf4\x90\x80\x80") == "\\xF4\\x90\\x80\\x80");  // above U+10FFFF
+    CHECK(gpusum::printable(std::string_view("a\0b", 3)) == "a\\x00b");
 }

@@ -25,6 +25,10 @@ struct Request {
     int device = 0;                // CUDA device index, for the GPU backends
     // When set, sum these elements instead of `series`.
     std::optional<ArrayView> array;
+    // Process pool: seconds one chunk may take before its worker is presumed
+    // hung (stopped, swapped out, deadlocked) and replaced; 0 = scaled to the
+    // chunk's size by default_chunk_timeout().
+    double chunk_timeout = 0;
 
     std::uint64_t elements() const { return array ? array->count : series.count; }
     bool real() const { return array && is_float(array->dtype); }
@@ -51,7 +55,7 @@ struct Result {
     Timings seconds;
     unsigned workers = 1;
     std::uint64_t chunks = 1;
-    std::uint64_t retried_chunks = 0;  // chunks re-run after a worker died
+    std::uint64_t retried_chunks = 0;  // chunks sent again after their worker died or hung
     // Backend-specific facts worth reporting (device name, kernel time...).
     std::vector<std::pair<std::string, std::string>> details;
 };

@@ -35,6 +35,12 @@ struct ProcessPoolOptions {
     unsigned max_attempts_per_chunk = 4;
 };
 
+// The process pool's deadline for one chunk unless --chunk-timeout sets one:
+// 10 s plus 1 s per 10 million elements. Working workers are hundreds of times
+// faster (the range loop adds ~1e10 elements/s per core, arrays read at
+// ~2e9/s from memory), so only a hung worker meets it.
+double default_chunk_timeout(std::uint64_t chunk_elements);
+
 std::unique_ptr<Backend> make_process_backend(ProcessPoolOptions options = {});
 
 // Thrown by the process pool when SIGINT or SIGTERM arrived mid-run; every

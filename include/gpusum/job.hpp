@@ -21,8 +21,9 @@ struct Job {
     unsigned workers = 1;
     std::uint64_t chunks = 100;
     unsigned repeat = 1;
-    int device = 0;         // CUDA device for the GPU backends
-    bool progress = false;  // draw a progress bar on stderr for long runs
+    int device = 0;            // CUDA device for the GPU backends
+    double chunk_timeout = 0;  // process pool deadline per chunk; 0 = default
+    bool progress = false;     // draw a progress bar on stderr for long runs
 };
 
 // The measured runs of one backend on the job.

@@ -15,8 +15,8 @@
 
 namespace gpusum {
 
-__extension__ typedef __int128 i128;
-__extension__ typedef unsigned __int128 u128;
+__extension__ using i128 = __int128;
+__extension__ using u128 = unsigned __int128;
 
 // What the user asked for: Python's range(start, stop, step). step != 0.
 struct Range {

@@ -24,6 +24,19 @@ struct ParsedInt {
 // (1e9, 25e8). Rejects whitespace, empty text, and values outside int64.
 ParsedInt parse_int64(std::string_view text);
 
+// A duration in seconds as a plain decimal: 2, 0.25, 1e3. Rejects signs other
+// than a leading '-' (reported by the caller's range check), whitespace,
+// empty text, nan and infinities.
+struct ParsedSeconds {
+    std::optional<double> value;
+    std::string error;
+};
+ParsedSeconds parse_seconds(std::string_view text);
+
+// `text` safe to print as one line: control characters, DEL and bytes that
+// are not valid UTF-8 become \xNN escapes; valid UTF-8 passes unchanged.
+std::string printable(std::string_view text);
+
 // "1.23 G" style: three significant digits with an SI prefix.
 std::string si(double value);
 

@@ -1,0 +1,236 @@
+#include "cli.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "gpusum/cpu.hpp"
+#include "gpusum/cuda.hpp"
+#include "gpusum/input.hpp"
+#include "gpusum/report.hpp"
+#include "gpusum/text.hpp"
+
+namespace gpusum::cli {
+
+namespace {
+
+constexpr std::int64_t kMaxWorkers = 4096;
+constexpr std::int64_t kMaxChunks = 1 << 20;  // partials are kept per chunk
+constexpr std::int64_t kMaxRepeat = 1'000'000;
+constexpr double kMaxChunkTimeout = 1e9;  // ~30 years: no deadline in practice
+
+struct UsageError {
+    std::string message;
+};
+
+std::int64_t integer_flag(std::string_view flag, const std::string& text) {
+    const ParsedInt parsed = parse_int64(text);
+    if (!parsed.value) throw UsageError{std::string(flag) + ": '" + text + "' " + parsed.error};
+    return *parsed.value;
+}
+
+std::int64_t bounded_flag(std::string_view flag, const std::string& text, std::int64_t low,
+                          std::int64_t high) {
+    const std::int64_t v = integer_flag(flag, text);
+    if (v < low || v > high)
+        throw UsageError{std::string(flag) + ": " + text + " is out of range (" +
+                         std::to_string(low) + " to " + std::to_string(high) + ")"};
+    return v;
+}
+
+Exit usage(const std::string& message) {
+    return {kUsage, "", message};
+}
+
+// Applies every flag's meaning and cross-checks; throws UsageError.
+void build_job(const CLI::App& app, const BackendList& backends, Command& command,
+               const std::map<std::string, std::string>& text) {
+    Job& job = command.job;
+    job.range = {integer_flag("--start", text.at("start")), integer_flag("--stop", text.at("stop")),
+                 integer_flag("--step", text.at("step"))};
+    if (job.range.step == 0) throw UsageError{"--step: must not be zero"};
+    const std::string& mode = text.at("mode");
+    if (mode != "range" && mode != "array")
+        throw UsageError{"--mode: unknown mode '" + mode + "' (choose range|array)"};
+    job.mode = mode == "array" ? Mode::array : Mode::range;
+    const std::string& input = text.at("input");
+    if (!input.empty()) {
+        for (const char* flag : {"--start", "--stop", "--step", "--mode"})
+            if (app.count(flag) > 0)
+                throw UsageError{std::string("--input: cannot be combined with ") + flag};
+        job.input = input;
+    } else if (app.count("--input") > 0) {
+        throw UsageError{"--input: the file name is empty"};
+    }
+    if (app.count("--dtype") > 0) {
+        const std::string& dtype = text.at("dtype");
+        if (input.empty()) throw UsageError{"--dtype: only applies to a raw --input file"};
+        job.input_dtype = parse_dtype(dtype);
+        if (!job.input_dtype)
+            throw UsageError{"--dtype: unknown type '" + dtype +
+                             "' (choose int8|int16|int32|int64|uint8|uint16|uint32|uint64|"
+                             "float32|float64)"};
+    }
+    const std::string& backend = text.at("backend");
+    if (backend != "auto" && find_backend(backends, backend) == nullptr)
+        throw UsageError{"--backend: unknown backend '" + backend + "' (choose auto|" +
+                         backend_names(backends) + ")"};
+    if (command.compare && backend != "auto")
+        throw UsageError{"--compare runs every backend; it cannot be combined with --backend"};
+    job.backend = backend;
+    job.workers =
+        static_cast<unsigned>(bounded_flag("--workers", text.at("workers"), 1, kMaxWorkers));
+    job.chunks =
+        static_cast<std::uint64_t>(bounded_flag("--chunks", text.at("chunks"), 1, kMaxChunks));
+    job.repeat = static_cast<unsigned>(bounded_flag("--repeat", text.at("repeat"), 1, kMaxRepeat));
+    if (app.count("--chunk-timeout") > 0) {
+        const std::string& seconds = text.at("chunk-timeout");
+        const ParsedSeconds parsed = parse_seconds(seconds);
+        if (!parsed.value) throw UsageError{"--chunk-timeout: '" + seconds + "' " + parsed.error};
+        if (*parsed.value <= 0 || *parsed.value > kMaxChunkTimeout)
+            throw UsageError{"--chunk-timeout: " + seconds +
+                             " is out of range (above 0, at most 1e9 seconds)"};
+        job.chunk_timeout = *parsed.value;
+    }
+    job.progress = !command.json && ::isatty(STDERR_FILENO);
+}
+
+// --device is checked against the devices present, so a typo is exit 2 and a
+// machine without a GPU is exit 3. Returns the exit that ends the command, if any.
+std::optional<Exit> check_device(const CLI::App& app, const std::string& device, Job& job) {
+    if (app.count("--device") == 0) return std::nullopt;
+    job.device = static_cast<int>(bounded_flag("--device", device, 0, INT32_MAX));
+    const GpuInventory gpus = gpu_inventory();
+    if (gpus.devices.empty())
+        return Exit{kUnavailable, "", "--device: no usable CUDA device: " + gpus.problem};
+    if (static_cast<std::size_t>(job.device) >= gpus.devices.size()) {
+        std::string list;
+        for (std::size_t i = 0; i < gpus.devices.size(); ++i)
+            list += (i ? "; " : "") + std::to_string(i) + ": " + gpus.devices[i];
+        return usage("--device: " + device + " is not a CUDA device (devices: " + list + ")");
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<Command, Exit> parse(int argc, const char* const* argv, const BackendList& backends) {
+    const std::string names = backend_names(backends);
+    CLI::App app{
+        "gpusum: sum huge integer series exactly, as fast as the hardware allows, and prove\n"
+        "the answer against the closed form. Sums range(start, stop, step) like Python."};
+    app.set_version_flag("--version", std::string(version()));
+    // Every value is taken as text and parsed here, so each error names its flag.
+    std::map<std::string, std::string> text = {
+        {"start", "0"},      {"stop", "1000000000"}, {"step", "1"},
+        {"backend", "auto"}, {"chunks", "100"},      {"repeat", "1"},
+        {"device", "0"},     {"mode", "range"},      {"input", ""},
+        {"dtype", ""},       {"chunk-timeout", ""},  {"workers", std::to_string(online_cores())}};
+    Command command;
+    app.add_option("--start", text["start"], "first element (Python range semantics)")
+        ->capture_default_str();
+    app.add_option("--stop", text["stop"], "end, exclusive")->capture_default_str();
+    app.add_option("--step", text["step"], "step, negative allowed, not 0")->capture_default_str();
+    app.add_option("-m,--mode", text["mode"],
+                   "range: add the series; array: materialise it as int64, sum the array")
+        ->capture_default_str();
+    app.add_option("-i,--input", text["input"],
+                   "sum a .npy file, or raw binary data given --dtype");
+    app.add_option("--dtype", text["dtype"],
+                   "element type of a raw --input file: int8|int16|int32|int64|uint8|uint16|"
+                   "uint32|uint64|float32|float64");
+    app.add_option("-b,--backend", text["backend"], "auto|" + names)->capture_default_str();
+    app.add_option("-w,--workers", text["workers"],
+                   "worker threads or processes (default: online cores)")
+        ->capture_default_str();
+    app.add_option("-c,--chunks", text["chunks"],
+                   "chunks the range is cut into, handed out dynamically")
+        ->capture_default_str();
+    app.add_option("-r,--repeat", text["repeat"], "run N times; report min / median / max")
+        ->capture_default_str();
+    app.add_option("-d,--device", text["device"], "CUDA device index for the GPU backends")
+        ->capture_default_str();
+    app.add_option("--chunk-timeout", text["chunk-timeout"],
+                   "process pool: seconds a worker may spend on one chunk before it is\n"
+                   "replaced (default: 10 s + 1 s per 10 million elements of the chunk)");
+    app.add_flag("-j,--json", command.json, "print one JSON object instead of the table");
+    app.add_flag("--compare", command.compare, "run every usable backend side by side");
+    app.footer(
+        "Numbers accept _ separators and exact exponents: 1_000_000, 1e9, -25e8.\n"
+        "Exit codes: 0 verified, 1 sum differs from the closed form, 2 bad usage,\n"
+        "input or output, 3 requested backend unavailable, 130 interrupted (Ctrl-C),\n"
+        "143 terminated (SIGTERM).");
+
+    try {
+        app.parse(argc, argv);
+        build_job(app, backends, command, text);
+        if (auto exit = check_device(app, text["device"], command.job)) return *exit;
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() != 0) return usage(std::string(e.what()) + " (see --help)");
+        std::ostringstream out, err;
+        app.exit(e, out, err);
+        return Exit{kOk, out.str(), ""};
+    } catch (const UsageError& e) {
+        return usage(e.message);
+    }
+    return command;
+}
+
+namespace {
+
+// The report goes out whole or the command fails: a full disk must not pass
+// for success. A closed pipe ends the process by SIGPIPE, as for any filter.
+int print(const std::string& report) {
+    errno = 0;
+    std::cout << report << std::flush;
+    if (std::cout) return kOk;
+    const int err = errno;
+    std::cerr << error_line("cannot write the report to standard output" +
+                            (err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
+    return kUsage;
+}
+
+int fail(int code, const std::string& message) {
+    std::cerr << error_line(message);
+    return code;
+}
+
+}  // namespace
+
+std::string error_line(const std::string& message) {
+    return "gpusum: " + printable(message) + "\n";
+}
+
+int run(const Command& command, const BackendList& backends) {
+    const Job& job = command.job;
+    try {
+        if (command.compare) {
+            const Comparison c = compare_backends(backends, job);
+            if (const int code =
+                    print(command.json ? json_comparison(job, c) : format_comparison(job, c)))
+                return code;
+            for (const auto& o : c.runs)
+                if (!o.verified) return fail(kMismatch, o.backend + ": " + format_mismatch(o));
+            return kOk;
+        }
+        const Outcome o = run_job(backends, job);
+        if (const int code = print(command.json ? json_report(job, o) : format_report(job, o)))
+            return code;
+        if (!o.verified) return fail(kMismatch, format_mismatch(o));
+        return kOk;
+    } catch (const InputError& e) {
+        return fail(kUsage, e.what());
+    } catch (const Unavailable& e) {
+        return fail(kUnavailable, e.what());
+    } catch (const Interrupted& e) {
+        return fail(128 + e.signal, "interrupted; all workers stopped");
+    }
+}
+
+}  // namespace gpusum::cli
