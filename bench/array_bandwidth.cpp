@@ -60,7 +60,11 @@ int main(int argc, char** argv) {
     const gpusum::HostArray array(series, workers, 100);
     const gpusum::ArrayView view = array.view();
     auto backend = gpusum::make_threads_backend();
-    const gpusum::Request request{series, workers, kChunks, nullptr, 0, view};
+    gpusum::Request request;
+    request.series = series;
+    request.workers = workers;
+    request.chunks = kChunks;
+    request.array = view;
 
     std::vector<double> probe, summed;
     std::uint64_t sink = 0;

@@ -15,6 +15,7 @@
 
 #include "cuda_support.cuh"
 #include "gpusum/cuda.hpp"
+#include "gpusum/split.hpp"
 #include "gpusum/progress.hpp"
 #include "gpusum/text.hpp"
 #include "stopwatch.hpp"
@@ -209,6 +210,22 @@ class GpuBackend : public Backend {
     }
 
     Result sum(const Request& request) final {
+        if (request.devices.size() > 1)
+            return sum_in_parts(
+                request, static_cast<unsigned>(request.devices.size()),
+                [&](const Request& part, unsigned index) {
+                    Request one = part;
+                    one.devices.clear();
+                    one.device = request.devices[index];
+                    return sum(one);
+                },
+                "device");
+        if (request.devices.size() == 1) {
+            Request one = request;
+            one.device = request.devices.front();
+            one.devices.clear();
+            return sum(one);
+        }
         Stopwatch clock;
         Result result;
         const cudaDeviceProp prop = kernels::open_device(request.device);

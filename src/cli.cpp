@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -101,19 +102,53 @@ void build_job(const CLI::App& app, const BackendList& backends, Command& comman
     job.progress = !command.json && ::isatty(STDERR_FILENO);
 }
 
-// --device is checked against the devices present, so a typo is exit 2 and a
-// machine without a GPU is exit 3. Returns the exit that ends the command, if any.
-std::optional<Exit> check_device(const CLI::App& app, const std::string& device, Job& job) {
-    if (app.count("--device") == 0) return std::nullopt;
-    job.device = static_cast<int>(bounded_flag("--device", device, 0, INT32_MAX));
+// "all" or "0,2,3": indices, each once. Throws UsageError.
+std::vector<int> device_list(const std::string& text, std::size_t present) {
+    std::vector<int> devices;
+    if (text == "all") {
+        for (std::size_t i = 0; i < present; ++i) devices.push_back(static_cast<int>(i));
+        return devices;
+    }
+    std::string_view rest = text;
+    while (true) {
+        const std::size_t comma = rest.find(',');
+        const std::string item(rest.substr(0, comma));
+        const int d = static_cast<int>(bounded_flag("--devices", item, 0, INT32_MAX));
+        if (std::find(devices.begin(), devices.end(), d) != devices.end())
+            throw UsageError{"--devices: device " + item + " is listed twice"};
+        devices.push_back(d);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    return devices;
+}
+
+// --device and --devices are checked against the devices present, so a typo
+// is exit 2 and a machine without a GPU is exit 3. Returns the exit that ends
+// the command, if any.
+std::optional<Exit> check_devices(const CLI::App& app,
+                                  const std::map<std::string, std::string>& text, Job& job) {
+    const bool one = app.count("--device") > 0, several = app.count("--devices") > 0;
+    if (!one && !several) return std::nullopt;
+    if (one && several) throw UsageError{"--device: cannot be combined with --devices"};
+    const std::string flag = one ? "--device" : "--devices";
+    const std::string& value = text.at(one ? "device" : "devices");
+    // The syntax first: a typo is a usage error on any machine.
+    if (one) job.device = static_cast<int>(bounded_flag("--device", value, 0, INT32_MAX));
+    if (several && value != "all") device_list(value, 0);
     const GpuInventory gpus = gpu_inventory();
     if (gpus.devices.empty())
-        return Exit{kUnavailable, "", "--device: no usable CUDA device: " + gpus.problem};
-    if (static_cast<std::size_t>(job.device) >= gpus.devices.size()) {
+        return Exit{kUnavailable, "", flag + ": no usable CUDA device: " + gpus.problem};
+    if (several) job.devices = device_list(value, gpus.devices.size());
+    std::vector<int> asked = job.devices;
+    if (one) asked.push_back(job.device);
+    for (const int d : asked) {
+        if (static_cast<std::size_t>(d) < gpus.devices.size()) continue;
         std::string list;
         for (std::size_t i = 0; i < gpus.devices.size(); ++i)
             list += (i ? "; " : "") + std::to_string(i) + ": " + gpus.devices[i];
-        return usage("--device: " + device + " is not a CUDA device (devices: " + list + ")");
+        return usage(flag + ": " + std::to_string(d) + " is not a CUDA device (devices: " + list +
+                     ")");
     }
     return std::nullopt;
 }
@@ -127,11 +162,19 @@ std::variant<Command, Exit> parse(int argc, const char* const* argv, const Backe
         "the answer against the closed form. Sums range(start, stop, step) like Python."};
     app.set_version_flag("--version", std::string(version()));
     // Every value is taken as text and parsed here, so each error names its flag.
-    std::map<std::string, std::string> text = {
-        {"start", "0"},      {"stop", "1000000000"}, {"step", "1"},
-        {"backend", "auto"}, {"chunks", "100"},      {"repeat", "1"},
-        {"device", "0"},     {"mode", "range"},      {"input", ""},
-        {"dtype", ""},       {"chunk-timeout", ""},  {"workers", std::to_string(online_cores())}};
+    std::map<std::string, std::string> text = {{"start", "0"},
+                                               {"stop", "1000000000"},
+                                               {"step", "1"},
+                                               {"backend", "auto"},
+                                               {"chunks", "100"},
+                                               {"repeat", "1"},
+                                               {"device", "0"},
+                                               {"mode", "range"},
+                                               {"input", ""},
+                                               {"dtype", ""},
+                                               {"chunk-timeout", ""},
+                                               {"devices", ""},
+                                               {"workers", std::to_string(online_cores())}};
     Command command;
     app.add_option("--start", text["start"], "first element (Python range semantics)")
         ->capture_default_str();
@@ -156,6 +199,9 @@ std::variant<Command, Exit> parse(int argc, const char* const* argv, const Backe
         ->capture_default_str();
     app.add_option("-d,--device", text["device"], "CUDA device index for the GPU backends")
         ->capture_default_str();
+    app.add_option("--devices", text["devices"],
+                   "all|LIST: split the work across several GPUs, e.g. 0,1 (one partial\n"
+                   "each, combined exactly)");
     app.add_option("--chunk-timeout", text["chunk-timeout"],
                    "process pool: seconds a worker may spend on one chunk before it is\n"
                    "replaced (default: 10 s + 1 s per 10 million elements of the chunk)");
@@ -170,7 +216,7 @@ std::variant<Command, Exit> parse(int argc, const char* const* argv, const Backe
     try {
         app.parse(argc, argv);
         build_job(app, backends, command, text);
-        if (auto exit = check_device(app, text["device"], command.job)) return *exit;
+        if (auto exit = check_devices(app, text, command.job)) return *exit;
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() != 0) return usage(std::string(e.what()) + " (see --help)");
         std::ostringstream out, err;

@@ -48,6 +48,7 @@ class Workload {
         template_.chunks = job.chunks;
         template_.device = job.device;
         template_.chunk_timeout = job.chunk_timeout;
+        template_.devices = job.devices;
         if (!job.input.empty()) {
             try {
                 file_ = std::make_unique<MappedInput>(job.input, job.input_dtype);

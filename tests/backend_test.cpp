@@ -28,7 +28,11 @@ gpusum::BackendList cpu_backends() {
 }
 
 gpusum::Request request_for(gpusum::Range r, unsigned workers, std::uint64_t chunks) {
-    return {gpusum::to_progression(r), workers, chunks, nullptr, 0, std::nullopt};
+    gpusum::Request request;
+    request.series = gpusum::to_progression(r);
+    request.workers = workers;
+    request.chunks = chunks;
+    return request;
 }
 
 }  // namespace

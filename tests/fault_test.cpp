@@ -26,7 +26,11 @@ using gpusum::testing::open_fds;
 namespace {
 
 gpusum::Request request_for(gpusum::Range r, unsigned workers, std::uint64_t chunks) {
-    return {gpusum::to_progression(r), workers, chunks, nullptr, 0, std::nullopt};
+    gpusum::Request request;
+    request.series = gpusum::to_progression(r);
+    request.workers = workers;
+    request.chunks = chunks;
+    return request;
 }
 
 unsigned stress_runs() {

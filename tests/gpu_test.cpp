@@ -18,7 +18,9 @@ namespace {
 constexpr int kSkipped = 77;  // SKIP_RETURN_CODE in tests/CMakeLists.txt
 
 gpusum::Request request_for(gpusum::Progression p) {
-    return {p, 1, 100, nullptr, 0, std::nullopt};
+    gpusum::Request request;
+    request.series = p;
+    return request;
 }
 }  // namespace
 

@@ -29,6 +29,9 @@ struct Request {
     // hung (stopped, swapped out, deadlocked) and replaced; 0 = scaled to the
     // chunk's size by default_chunk_timeout().
     double chunk_timeout = 0;
+    // GPU backends: several devices share the work, one partial each
+    // (empty: the one `device`).
+    std::vector<int> devices;
 
     std::uint64_t elements() const { return array ? array->count : series.count; }
     bool real() const { return array && is_float(array->dtype); }

@@ -23,6 +23,7 @@ struct Job {
     unsigned repeat = 1;
     int device = 0;            // CUDA device for the GPU backends
     double chunk_timeout = 0;  // process pool deadline per chunk; 0 = default
+    std::vector<int> devices;  // GPU backends: split across these devices
     bool progress = false;     // draw a progress bar on stderr for long runs
 };
 
