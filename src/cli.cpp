@@ -14,6 +14,7 @@
 #include "gpusum/cpu.hpp"
 #include "gpusum/cuda.hpp"
 #include "gpusum/input.hpp"
+#include "gpusum/mpi.hpp"
 #include "gpusum/report.hpp"
 #include "gpusum/text.hpp"
 
@@ -228,6 +229,10 @@ std::variant<Command, Exit> parse(int argc, const char* const* argv, const Backe
     return command;
 }
 
+std::string error_line(const std::string& message) {
+    return "gpusum: " + printable(message) + "\n";
+}
+
 namespace {
 
 // The report goes out whole or the command fails: a full disk must not pass
@@ -247,13 +252,8 @@ int fail(int code, const std::string& message) {
     return code;
 }
 
-}  // namespace
-
-std::string error_line(const std::string& message) {
-    return "gpusum: " + printable(message) + "\n";
-}
-
-int run(const Command& command, const BackendList& backends) {
+// One process's run, reporting on stdout: the whole job, or rank 0's part.
+int run_and_report(const Command& command, const BackendList& backends) {
     const Job& job = command.job;
     try {
         if (command.compare) {
@@ -277,6 +277,33 @@ int run(const Command& command, const BackendList& backends) {
     } catch (const Interrupted& e) {
         return fail(128 + e.signal, "interrupted; all workers stopped");
     }
+}
+
+// A rank other than 0 under mpirun: takes part in `--backend mpi` runs and
+// prints nothing unless it fails; any other command is rank 0's alone.
+int serve_rank(const Command& command, const BackendList& backends, int rank) {
+    if (command.compare || command.job.backend != "mpi") return kOk;
+    const std::string who = "rank " + std::to_string(rank) + ": ";
+    try {
+        serve_job(backends, command.job);
+        return kOk;
+    } catch (const InputError& e) {
+        return fail(kUsage, who + e.what());
+    } catch (const std::runtime_error& e) {
+        return fail(kUnavailable, who + e.what());
+    }
+}
+
+}  // namespace
+
+int run(const Command& command, const BackendList& backends) {
+    const MpiPlace place = mpi_place();
+    if (place.size <= 1) return run_and_report(command, backends);
+    const int code = place.rank == 0 ? run_and_report(command, backends)
+                                     : serve_rank(command, backends, place.rank);
+    // A failed rank ends the whole job: no rank may wait on it forever.
+    if (code != kOk) mpi_abort(code);
+    return code;
 }
 
 }  // namespace gpusum::cli

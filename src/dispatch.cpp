@@ -2,6 +2,7 @@
 
 #include "gpusum/cpu.hpp"
 #include "gpusum/cuda.hpp"
+#include "gpusum/mpi.hpp"
 #include "gpusum/text.hpp"
 
 namespace gpusum {
@@ -12,6 +13,7 @@ BackendList all_backends() {
     list.push_back(make_threads_backend());
     list.push_back(make_process_backend());
     for (auto& gpu : make_cuda_backends()) list.push_back(std::move(gpu));
+    list.push_back(make_mpi_backend());
     return list;
 }
 

@@ -183,10 +183,23 @@ Outcome run_job(const BackendList& backends, const Job& job) {
     throw Unavailable("no backend could run: " + why);
 }
 
+void serve_job(const BackendList& backends, const Job& job) {
+    Backend* b = find_backend(backends, job.backend);
+    if (b == nullptr) throw Unavailable("unknown backend '" + job.backend + "'");
+    Workload work(job);
+    for (unsigned r = 0; r < std::max(job.repeat, 1U); ++r) b->sum(work.request());
+}
+
 Comparison compare_backends(const BackendList& backends, const Job& job) {
     Comparison c;
     Workload work(job);
     for (const auto& b : backends) {
+        if (b->collective()) {
+            c.notes.push_back(std::string(b->name()) +
+                              ": runs only when asked for (mpirun ... --backend " +
+                              std::string(b->name()) + ")");
+            continue;
+        }
         if (const std::string why = unusable_reason(*b, work.request()); !why.empty()) {
             c.notes.push_back(std::string(b->name()) + ": " + why);
             continue;

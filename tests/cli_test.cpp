@@ -22,109 +22,17 @@
 
 #include "npy_writer.hpp"
 #include "reference.hpp"
+#include "spawn.hpp"
 
-extern char** environ;
+using spawn::finish;
+using spawn::Finished;
+using spawn::Launch;
+using spawn::lines;
+using spawn::Process;
+using spawn::run;
+using spawn::start;
 
 namespace {
-
-struct Process {
-    pid_t pid = -1;
-    int out = -1;
-    int err = -1;
-};
-
-// The binary under test: the one this build made, unless GPUSUM_EXE names
-// another (the same tests, run on a copy of the build elsewhere).
-std::string executable() {
-    const char* override_path = std::getenv("GPUSUM_EXE");
-    return override_path != nullptr ? override_path : GPUSUM_EXE;
-}
-
-// How the child is started, beyond its arguments.
-struct Launch {
-    std::string stdout_path;          // stdout to this file instead of a pipe
-    bool stdout_reader_gone = false;  // stdout a pipe whose reader has already closed it
-    std::function<void()> in_child;   // runs in the child just before exec
-};
-
-Process start(const std::vector<std::string>& args, const Launch& launch = {}) {
-    std::string exe = executable();
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv{exe.data()};
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int out[2], err[2];
-    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
-    if (launch.stdout_reader_gone) {
-        ::close(out[0]);
-        out[0] = -1;
-    }
-    const int file =
-        launch.stdout_path.empty() ? -1 : ::open(launch.stdout_path.c_str(), O_WRONLY | O_CLOEXEC);
-    Process p;
-    p.pid = ::fork();
-    REQUIRE(p.pid >= 0);
-    if (p.pid == 0) {
-        ::dup2(file >= 0 ? file : out[1], 1);
-        ::dup2(err[1], 2);
-        if (launch.in_child) launch.in_child();
-        ::execve(exe.c_str(), argv.data(), environ);
-        ::_exit(127);
-    }
-    if (file >= 0) ::close(file);
-    ::close(out[1]);
-    ::close(err[1]);
-    if (file >= 0 && out[0] >= 0) {
-        ::close(out[0]);
-        out[0] = -1;
-    }
-    p.out = out[0];
-    p.err = err[0];
-    return p;
-}
-
-struct Finished {
-    int code = -1;  // exit status, or 128 + signal
-    std::string out;
-    std::string err;
-};
-
-Finished finish(Process p) {
-    Finished f;
-    pollfd fds[2] = {{p.out, POLLIN, 0}, {p.err, POLLIN, 0}};
-    std::string* sinks[2] = {&f.out, &f.err};
-    int open = (p.out >= 0) + (p.err >= 0);
-    // Nothing gpusum is asked here should take a minute: a hang is a failure.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (open > 0) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(p.pid, SIGKILL);
-            FAIL("gpusum hung and was killed");
-        }
-        if (::poll(fds, 2, 1000) < 0) continue;
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-            char buf[4096];
-            const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-            if (n > 0) {
-                sinks[i]->append(buf, static_cast<std::size_t>(n));
-            } else {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;
-                --open;
-            }
-        }
-    }
-    int status = 0;
-    ::waitpid(p.pid, &status, 0);
-    f.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return f;
-}
-
-Finished run(const std::vector<std::string>& args, const Launch& launch = {}) {
-    return finish(start(args, launch));
-}
 
 std::vector<pid_t> children_of(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
@@ -150,12 +58,6 @@ std::vector<pid_t> wait_for_workers(pid_t parent, std::size_t n) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return {};
-}
-
-int lines(const std::string& s) {
-    int n = 0;
-    for (char c : s) n += c == '\n';
-    return n;
 }
 
 }  // namespace
@@ -383,6 +285,20 @@ TEST_CASE("GPU backends: exit 3 with one line when no GPU can run them, else ver
             CHECK(nlohmann::json::parse(f.out)["verified"] == true);
         }
     }
+}
+
+TEST_CASE("--backend mpi outside mpirun: exit 3 with the reason; --compare leaves it out") {
+    const Finished f = run({"--backend", "mpi", "--stop", "1e6"});
+    CHECK(f.code == 3);
+    CHECK(f.out.empty());
+    CHECK(lines(f.err) == 1);
+    const bool why = f.err.find("built without MPI") != std::string::npos ||
+                     f.err.find("not started by mpirun") != std::string::npos;
+    CHECK_MESSAGE(why, f.err);
+    const auto j = nlohmann::json::parse(run({"--stop", "1e6", "--compare", "--json"}).out);
+    std::string notes;
+    for (const auto& n : j["notes"]) notes += n.get<std::string>() + "\n";
+    CHECK(notes.find("mpi: runs only when asked for") != std::string::npos);
 }
 
 TEST_CASE("auto says why it did not use the GPU") {

@@ -82,6 +82,9 @@ class Backend {
     virtual std::string_view summary() const = 0;  // one line for --help and reports
     virtual Availability availability() const = 0;
     virtual bool sums_arrays() const { return true; }
+    // Runs on every rank of a job at once (mpi): only when asked for by name,
+    // never picked by auto or run by --compare.
+    virtual bool collective() const { return false; }
     virtual Result sum(const Request& request) = 0;
 };
 

@@ -61,6 +61,10 @@ class Unavailable : public std::runtime_error {
 // Throws InputError for bad files or arrays that cannot fit in memory.
 Outcome run_job(const BackendList& backends, const Job& job);
 
+// A non-root MPI rank's part of the job: the same workload, the backend run
+// as often as on rank 0, with no check and no report (rank 0 does both).
+void serve_job(const BackendList& backends, const Job& job);
+
 struct Comparison {
     std::vector<Outcome> runs;       // every usable backend, in list order
     std::vector<std::string> notes;  // backends left out or failed, with the reason
