@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     constexpr std::uint64_t kChunks = 100;
     std::uint64_t elements = std::uint64_t{1} << 29;  // 4 GiB of int64
     unsigned repeat = 7;
-    unsigned workers = gpusum::online_cores();
+    unsigned workers = gpusum::usable_cores();
     std::string json_path;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];

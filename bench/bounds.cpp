@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
         else
             repeat = static_cast<unsigned>(*value);
     }
-    const unsigned cores = gpusum::online_cores();
+    const unsigned cores = gpusum::usable_cores();
     const double adds_per_core = alu_probe(cores);
 
     const gpusum::HostArray array(gpusum::Progression{0, elements, 1}, cores, 100);

@@ -175,7 +175,7 @@ std::variant<Command, Exit> parse(int argc, const char* const* argv, const Backe
                                                {"dtype", ""},
                                                {"chunk-timeout", ""},
                                                {"devices", ""},
-                                               {"workers", std::to_string(online_cores())}};
+                                               {"workers", std::to_string(usable_cores())}};
     Command command;
     app.add_option("--start", text["start"], "first element (Python range semantics)")
         ->capture_default_str();
@@ -191,7 +191,7 @@ std::variant<Command, Exit> parse(int argc, const char* const* argv, const Backe
                    "uint32|uint64|float32|float64");
     app.add_option("-b,--backend", text["backend"], "auto|" + names)->capture_default_str();
     app.add_option("-w,--workers", text["workers"],
-                   "worker threads or processes (default: online cores)")
+                   "worker threads or processes (default: usable cores)")
         ->capture_default_str();
     app.add_option("-c,--chunks", text["chunks"],
                    "chunks the range is cut into, handed out dynamically")

@@ -43,7 +43,7 @@ class ThreadsBackend final : public Backend {
         return "one thread per worker, chunks handed out dynamically";
     }
     Availability availability() const override {
-        return {true, std::to_string(online_cores()) + " online cores"};
+        return {true, std::to_string(usable_cores()) + " usable cores"};
     }
 
     Result sum(const Request& request) override {

@@ -66,7 +66,7 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
                                    ", where starting the device costs more than the CPU needs");
     }
     if (request.workers <= 1) {
-        offer("serial", "one worker requested");
+        offer("serial", "one worker (--workers 1, or one usable core)");
     } else if (n < kParallelThreshold) {
         offer("serial", grouped(n) + " elements is below the parallel threshold of " +
                             grouped(kParallelThreshold) + ", where one core finishes first");

@@ -182,8 +182,10 @@ class MpiBackend final : public Backend {
     // This rank's share with the local dispatcher, falling back as auto does;
     // the backend that ran is written into `report`.
     Result sum_share(Request local, unsigned node_workers, const Session& s, RankReport& report) {
-        // --workers counts a node's cores: the ranks on a node share them.
-        local.workers = std::max(1U, node_workers / static_cast<unsigned>(s.node_size));
+        // --workers counts a node's cores: the ranks on a node share them, and
+        // no rank runs more workers than the cores mpirun bound it to.
+        local.workers =
+            std::clamp(node_workers / static_cast<unsigned>(s.node_size), 1U, usable_cores());
         const std::size_t gpus = gpu_inventory().devices.size();
         if (gpus > 0) local.device = s.node_rank % static_cast<int>(gpus);
         local.progress = nullptr;

@@ -165,7 +165,7 @@ class ProcessBackend final : public Backend {
         return "pool of forked worker processes, chunks dispatched over sockets";
     }
     Availability availability() const override {
-        return {true, std::to_string(online_cores()) + " online cores"};
+        return {true, std::to_string(usable_cores()) + " usable cores"};
     }
 
     Result sum(const Request& request) override {

@@ -2,6 +2,8 @@
 // ever used to check it. Vector recurrences (x += stride per lane) are not
 // something compilers rewrite into a formula, and bench/ measures that the
 // loop runs at the integer-add bound rather than in constant time.
+#include <sched.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -130,7 +132,10 @@ std::string_view simd_level() {
     return kSelected.level;
 }
 
-unsigned online_cores() {
+unsigned usable_cores() {
+    cpu_set_t allowed;
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) > 0)
+        return static_cast<unsigned>(CPU_COUNT(&allowed));
     const unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 1 : n;
 }

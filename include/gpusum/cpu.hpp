@@ -21,7 +21,9 @@ i128 sum_wide(Progression p);
 // Which instruction set sum_wrapping runs with on this CPU, e.g. "avx512f".
 std::string_view simd_level();
 
-unsigned online_cores();
+// Cores this process may run on: its CPU affinity mask (taskset, cpusets,
+// mpirun's binding), not every core the machine has.
+unsigned usable_cores();
 
 std::unique_ptr<Backend> make_serial_backend();
 std::unique_ptr<Backend> make_threads_backend();
