@@ -145,11 +145,13 @@ std::optional<Exit> check_devices(const CLI::App& app,
     if (one) asked.push_back(job.device);
     for (const int d : asked) {
         if (static_cast<std::size_t>(d) < gpus.devices.size()) continue;
-        std::string list;
+        std::string message = flag + ": " + std::to_string(d) + " is not a CUDA device (devices: ";
         for (std::size_t i = 0; i < gpus.devices.size(); ++i)
-            list += (i ? "; " : "") + std::to_string(i) + ": " + gpus.devices[i];
-        return usage(flag + ": " + std::to_string(d) + " is not a CUDA device (devices: " + list +
-                     ")");
+            message.append(i ? "; " : "")
+                .append(std::to_string(i))
+                .append(": ")
+                .append(gpus.devices[i]);
+        return usage(message + ")");
     }
     return std::nullopt;
 }
