@@ -3,7 +3,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <set>
 
 #include "gpusum/cpu.hpp"
 #include "gpusum/dispatch.hpp"
@@ -12,10 +11,12 @@
 #include "gpusum/text.hpp"
 #include "process_table.hpp"
 #include "reference.hpp"
+#include "request.hpp"
 
 using gpusum::i128;
 using gpusum::testing::child_processes;
 using gpusum::testing::open_fds;
+using gpusum::testing::request_for;
 
 namespace {
 
@@ -25,14 +26,6 @@ gpusum::BackendList cpu_backends() {
     list.push_back(gpusum::make_threads_backend());
     list.push_back(gpusum::make_process_backend());
     return list;
-}
-
-gpusum::Request request_for(gpusum::Range r, unsigned workers, std::uint64_t chunks) {
-    gpusum::Request request;
-    request.series = gpusum::to_progression(r);
-    request.workers = workers;
-    request.chunks = chunks;
-    return request;
 }
 
 }  // namespace
@@ -73,42 +66,6 @@ TEST_CASE("progress counts every element once") {
         backend->sum(request);
         CHECK(progress.done() == 12345);
     }
-}
-
-TEST_CASE("the process pool re-runs the chunk of a worker killed mid-run") {
-    const int fds_before = open_fds();
-    int kills = 0;
-    std::set<std::uint64_t> killed;
-    gpusum::ProcessPoolOptions options;
-    options.on_dispatch = [&](pid_t pid, std::uint64_t chunk) {
-        // Kill the worker that was just given this chunk, the first time only.
-        if (chunk % 10 == 3 && killed.insert(chunk).second) {
-            ::kill(pid, SIGKILL);
-            ++kills;
-        }
-    };
-    auto pool = gpusum::make_process_backend(options);
-    // 10^8 elements a chunk: the worker is still adding when the kill lands.
-    const gpusum::Range r{-123456789, 35'000'000'000, 7};
-    const auto result = pool->sum(request_for(r, 2, 50));
-    CHECK(result.sum == gpusum::closed_form_sum(gpusum::to_progression(r)));
-    CHECK(kills == 5);
-    // Chunks 3, 13, ..., 43 were re-run, with at most one chunk queued behind each.
-    CHECK(result.retried_chunks >= 5);
-    CHECK(result.retried_chunks <= 10);
-    CHECK(child_processes() == 0);  // every worker reaped, none left as a zombie
-    CHECK(open_fds() == fds_before);
-}
-
-TEST_CASE("a chunk that kills every worker fails the run instead of looping") {
-    gpusum::ProcessPoolOptions options;
-    options.max_attempts_per_chunk = 3;
-    options.on_dispatch = [](pid_t pid, std::uint64_t chunk) {
-        if (chunk == 2) ::kill(pid, SIGKILL);
-    };
-    auto pool = gpusum::make_process_backend(options);
-    CHECK_THROWS_AS(pool->sum(request_for({0, 1'000'000'000, 1}, 2, 5)), gpusum::BackendError);
-    CHECK(child_processes() == 0);
 }
 
 TEST_CASE("auto picks serial for small ranges and threads for large ones, with reasons") {

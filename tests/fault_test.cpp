@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,19 +20,13 @@
 #include "fd_io.hpp"
 #include "gpusum/cpu.hpp"
 #include "process_table.hpp"
+#include "request.hpp"
 
 using gpusum::testing::child_processes;
 using gpusum::testing::open_fds;
+using gpusum::testing::request_for;
 
 namespace {
-
-gpusum::Request request_for(gpusum::Range r, unsigned workers, std::uint64_t chunks) {
-    gpusum::Request request;
-    request.series = gpusum::to_progression(r);
-    request.workers = workers;
-    request.chunks = chunks;
-    return request;
-}
 
 unsigned stress_runs() {
     const char* text = std::getenv("GPUSUM_FAULT_RUNS");
@@ -128,28 +123,61 @@ TEST_CASE("a stopped worker misses its chunk deadline, is killed and its chunk r
     CHECK(open_fds() == fds_before);
 }
 
-TEST_CASE("a chunk that hangs every worker fails the run, naming the deadline") {
+TEST_CASE("the process pool re-runs the chunk of a worker killed mid-run") {
+    const int fds_before = open_fds();
+    int kills = 0;
+    std::set<std::uint64_t> killed;
     gpusum::ProcessPoolOptions options;
-    options.max_attempts_per_chunk = 3;
-    options.on_dispatch = [](pid_t pid, std::uint64_t chunk) {
-        if (chunk == 1) ::kill(pid, SIGSTOP);
+    options.on_dispatch = [&](pid_t pid, std::uint64_t chunk) {
+        // Kill the worker that was just given this chunk, the first time only.
+        if (chunk % 10 == 3 && killed.insert(chunk).second) {
+            ::kill(pid, SIGKILL);
+            ++kills;
+        }
     };
     auto pool = gpusum::make_process_backend(options);
-    // Chunks of 10^9 elements (tens of ms): the stop lands before the answer.
-    gpusum::Request request = request_for({0, 4'000'000'000, 1}, 2, 4);
-    request.chunk_timeout = 0.05;
-    std::string message;
-    try {
-        pool->sum(request);
-    } catch (const gpusum::BackendError& e) {
-        message = e.what();
+    // 10^8 elements a chunk: the worker is still adding when the kill lands.
+    const gpusum::Range r{-123456789, 35'000'000'000, 7};
+    const auto result = pool->sum(request_for(r, 2, 50));
+    CHECK(result.sum == gpusum::closed_form_sum(gpusum::to_progression(r)));
+    CHECK(kills == 5);
+    // Chunks 3, 13, ..., 43 were re-run, with at most one chunk queued behind each.
+    CHECK(result.retried_chunks >= 5);
+    CHECK(result.retried_chunks <= 10);
+    CHECK(child_processes() == 0);  // every worker reaped, none left as a zombie
+    CHECK(open_fds() == fds_before);
+}
+
+TEST_CASE("a chunk whose every worker dies or hangs fails the run instead of looping") {
+    struct Fault {
+        int signal;
+        const char* how;  // what the error says of the last worker
+    };
+    for (const Fault fault :
+         {Fault{SIGKILL, "killed by signal 9"},
+          Fault{SIGSTOP, "killed: no answer within its chunk deadline of 50"}}) {
+        CAPTURE(fault.how);
+        gpusum::ProcessPoolOptions options;
+        options.max_attempts_per_chunk = 3;
+        options.on_dispatch = [&](pid_t pid, std::uint64_t chunk) {
+            if (chunk == 1) ::kill(pid, fault.signal);
+        };
+        auto pool = gpusum::make_process_backend(options);
+        // Chunks of 10^9 elements (tens of ms): the signal lands before the answer.
+        gpusum::Request request = request_for({0, 4'000'000'000, 1}, 2, 4);
+        if (fault.signal == SIGSTOP) request.chunk_timeout = 0.05;  // else the default
+        std::string message;
+        try {
+            pool->sum(request);
+        } catch (const gpusum::BackendError& e) {
+            message = e.what();
+        }
+        CAPTURE(message);
+        // The front chunk of the worker takes the blame: 0 or 1.
+        CHECK(message.find(std::string(" failed 3 times (last worker ") + fault.how) !=
+              std::string::npos);
+        CHECK(child_processes() == 0);
     }
-    CAPTURE(message);
-    // The front chunk of the stopped worker takes the blame: 0 or 1.
-    CHECK(message.find(" failed 3 times (last worker killed: no answer within") !=
-          std::string::npos);
-    CHECK(message.find("deadline of 50") != std::string::npos);
-    CHECK(child_processes() == 0);
 }
 
 TEST_CASE("the default chunk deadline grows with the chunk") {

@@ -22,6 +22,7 @@ gpusum::Request request_for(gpusum::Progression p) {
     request.series = p;
     return request;
 }
+
 }  // namespace
 
 TEST_CASE("every GPU backend is exact on edge ranges") {

@@ -10,17 +10,9 @@
 #include "gpusum/cpu.hpp"
 #include "gpusum/split.hpp"
 #include "reference.hpp"
+#include "request.hpp"
 
-namespace {
-
-gpusum::Request series_request(gpusum::Range r, std::uint64_t chunks) {
-    gpusum::Request request;
-    request.series = gpusum::to_progression(r);
-    request.chunks = chunks;
-    return request;
-}
-
-}  // namespace
+using gpusum::testing::request_for;
 
 TEST_CASE("shares tile the elements along chunk boundaries") {
     for (const std::uint64_t n : {0ULL, 1ULL, 7ULL, 1000ULL, 1'000'000'007ULL}) {
@@ -47,7 +39,7 @@ TEST_CASE("shares tile the elements along chunk boundaries") {
 }
 
 TEST_CASE("part_of restricts series and arrays to their share") {
-    const gpusum::Request whole = series_request({-10, 90, 3}, 10);  // 34 elements
+    const gpusum::Request whole = request_for({-10, 90, 3}, 1, 10);  // 34 elements
     const gpusum::Share s = gpusum::share_of(whole.elements(), 10, 3, 1);
     const gpusum::Request part = gpusum::part_of(whole, s);
     CHECK(part.series.first == whole.series.at(s.begin));
@@ -71,7 +63,7 @@ TEST_CASE("sum_in_parts over a fake device count is exact and runs each part onc
     for (unsigned devices = 1; devices <= 8; ++devices) {
         for (int trial = 0; trial < 10; ++trial) {
             const gpusum::Range r = ref::random_range(rng, 5'000'000);
-            const gpusum::Request request = series_request(r, 1 + rng() % 300);
+            const gpusum::Request request = request_for(r, 1, 1 + rng() % 300);
             std::mutex mutex;
             std::multiset<unsigned> called;
             std::atomic<std::uint64_t> elements{0};
@@ -104,7 +96,7 @@ TEST_CASE("sum_in_parts: a failing part fails the whole sum after every part has
     std::atomic<int> finished{0};
     auto attempt = [&] {
         return gpusum::sum_in_parts(
-            series_request({0, 1'000'000, 1}, 40), 4,
+            request_for({0, 1'000'000, 1}, 1, 40), 4,
             [&](const gpusum::Request&, unsigned index) {
                 ++finished;
                 if (index == 2) throw gpusum::BackendError("device 2 fell off the bus");
