@@ -15,8 +15,8 @@
 
 #include "cuda_support.cuh"
 #include "gpusum/cuda.hpp"
-#include "gpusum/split.hpp"
 #include "gpusum/progress.hpp"
+#include "gpusum/split.hpp"
 #include "gpusum/text.hpp"
 #include "stopwatch.hpp"
 #include "tree_reduce.cuh"

@@ -3,7 +3,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
 #include "gpusum/cpu.hpp"
 #include "gpusum/dispatch.hpp"
 #include "gpusum/job.hpp"
