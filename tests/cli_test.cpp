@@ -474,6 +474,7 @@ TEST_CASE("hostile input: each gets its exit code and one line naming the flag o
         {{"--compare", "--backend", "serial"}, 2, "--compare"},
         {{"--mode", "matrix"}, 2, "--mode: unknown mode 'matrix'"},
         {{"--mode", "array", "--stop", "9e18"}, 2, "--mode array: needs"},
+        {{"--mode", "array", "--backend", "mpi"}, 2, "--mode array: every rank would build"},
         // Files and the flags that go with them.
         {{"--input", dir + "/missing.npy"}, 2, "missing.npy: cannot open: No such file"},
         {{"--input", dir + "/no\nsuch\xff"}, 2, "no\\x0Asuch\\xFF: cannot open"},
