@@ -67,6 +67,27 @@ TEST_CASE("every GPU backend equals the CPU reference on seeded random ranges") 
     }
 }
 
+TEST_CASE("--devices: a request split over several devices is exact") {
+    // Every device present, plus device 0 twice more: the split, one host
+    // thread per part and the exact combination run even on a one-GPU machine.
+    const std::size_t present = gpusum::gpu_inventory().devices.size();
+    std::vector<int> devices;
+    for (std::size_t d = 0; d < present; ++d) devices.push_back(static_cast<int>(d));
+    devices.insert(devices.end(), {0, 0});
+    std::mt19937_64 rng(11);
+    for (auto& backend : gpusum::make_cuda_backends()) {
+        CAPTURE(std::string(backend->name()));
+        for (int i = 0; i < 10; ++i) {
+            const gpusum::Range r = ref::random_range(rng, 5'000'000);
+            gpusum::Request request = request_for(gpusum::to_progression(r));
+            request.devices = devices;
+            const auto result = backend->sum(request);
+            CHECK(gpusum::to_string(result.sum) ==
+                  gpusum::to_string(gpusum::closed_form_sum(gpusum::to_progression(r))));
+        }
+    }
+}
+
 TEST_CASE("an impossible allocation makes auto fall back to the CPU, still exact") {
     gpusum::BackendList backends;
     backends.push_back(gpusum::make_threads_backend());
