@@ -463,6 +463,10 @@ TEST_CASE("hostile input: each gets its exit code and one line naming the flag o
         {{"--chunk-timeout", "1s"}, 2, "--chunk-timeout: '1s' is not a number of seconds"},
         {{"--chunk-timeout", "1e999"}, 2, "--chunk-timeout: '1e999' is out of range"},
         {{"--device", "abc"}, 2, "--device: 'abc' is not an integer"},
+        {{"--devices", "0,x"}, 2, "--devices: 'x' is not an integer"},
+        {{"--devices", "1,,2"}, 2, "--devices: '' is not an integer"},
+        {{"--devices", "0,0"}, 2, "--devices: device 0 is listed twice"},
+        {{"--device", "0", "--devices", "1"}, 2, "--device: cannot be combined with --devices"},
         // Unknown, missing, repeated and conflicting flags; stray arguments.
         {{"--bogus"}, 2, "--bogus"},
         {{"--bo\ngus"}, 2, "--bo\\x0Agus"},
