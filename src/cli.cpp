@@ -86,8 +86,9 @@ void build_job(const CLI::App& app, const BackendList& backends, Command& comman
     if (command.compare && backend != "auto")
         throw UsageError{"--compare runs every backend; it cannot be combined with --backend"};
     if (backend == "mpi" && job.mode == Mode::array)
-        throw UsageError{"--mode array: every rank would build the whole array; with --backend "
-                         "mpi sum the range itself or an --input file"};
+        throw UsageError{
+            "--mode array: every rank would build the whole array; with --backend "
+            "mpi sum the range itself or an --input file"};
     job.backend = backend;
     job.workers =
         static_cast<unsigned>(bounded_flag("--workers", text.at("workers"), 1, kMaxWorkers));
