@@ -285,10 +285,9 @@ int run_and_report(const Command& command, const BackendList& backends) {
     }
 }
 
-// A rank other than 0 under mpirun: takes part in `--backend mpi` runs and
-// prints nothing unless it fails; any other command is rank 0's alone.
+// A rank other than 0 under mpirun: takes part in the run and prints nothing
+// unless it fails.
 int serve_rank(const Command& command, const BackendList& backends, int rank) {
-    if (command.compare || command.job.backend != "mpi") return kOk;
     const std::string who = "rank " + std::to_string(rank) + ": ";
     try {
         serve_job(backends, command.job);
@@ -305,6 +304,15 @@ int serve_rank(const Command& command, const BackendList& backends, int rank) {
 int run(const Command& command, const BackendList& backends) {
     const MpiPlace place = mpi_place();
     if (place.size <= 1) return run_and_report(command, backends);
+    if (command.compare || command.job.backend != "mpi") {
+        // Every rank would repeat the whole job: say so once, end them all.
+        if (place.rank != 0) return kOk;
+        const int code = fail(kUsage,
+                              "under mpirun only --backend mpi spreads the work over "
+                              "ranks; run gpusum without mpirun for the other backends");
+        mpi_abort(code);
+        return code;
+    }
     const int code = place.rank == 0 ? run_and_report(command, backends)
                                      : serve_rank(command, backends, place.rank);
     // A failed rank ends the whole job: no rank may wait on it forever.

@@ -13,9 +13,9 @@
 
 namespace {
 
-// `gpusum --backend mpi ARGS` on `ranks` ranks; `fault` sets GPUSUM_MPI_FAULT.
-spawn::Finished mpirun(int ranks, const std::vector<std::string>& args,
-                       const std::string& fault = "") {
+// `gpusum ARGS` on `ranks` ranks; `fault` sets GPUSUM_MPI_FAULT.
+spawn::Finished mpirun_gpusum(int ranks, const std::vector<std::string>& args,
+                              const std::string& fault = "") {
     spawn::Launch launch;
     launch.program = GPUSUM_MPIEXEC;
     launch.in_child = [fault] {
@@ -27,10 +27,16 @@ spawn::Finished mpirun(int ranks, const std::vector<std::string>& args,
         else
             ::setenv("GPUSUM_MPI_FAULT", fault.c_str(), 1);
     };
-    std::vector<std::string> argv = {"--oversubscribe",   "-np",       std::to_string(ranks),
-                                     spawn::executable(), "--backend", "mpi"};
+    std::vector<std::string> argv = {"--oversubscribe", "-np", std::to_string(ranks),
+                                     spawn::executable()};
     argv.insert(argv.end(), args.begin(), args.end());
     return spawn::run(argv, launch);
+}
+
+// `gpusum --backend mpi ARGS` on `ranks` ranks.
+spawn::Finished mpirun(int ranks, std::vector<std::string> args, const std::string& fault = "") {
+    args.insert(args.begin(), {"--backend", "mpi"});
+    return mpirun_gpusum(ranks, args, fault);
 }
 
 // Python's range summed element by element in 128 bits, however long it is.
@@ -122,4 +128,15 @@ TEST_CASE("a rank that crashes ends the job non-zero, named by mpirun, never a s
     CHECK(f.code != 0);
     CHECK(f.out.find("verified") == std::string::npos);
     CHECK(f.err.find("rank 1") != std::string::npos);
+}
+
+TEST_CASE("under mpirun, other backends and --compare are refused once, not run on every rank") {
+    for (const auto& args : {std::vector<std::string>{"--stop", "1e6"},
+                             std::vector<std::string>{"--compare", "--stop", "1e6"}}) {
+        const spawn::Finished f = mpirun_gpusum(2, args);
+        CHECK(f.code == 2);
+        CHECK(f.out.empty());
+        CHECK(f.err.find("gpusum: under mpirun only --backend mpi spreads the work") !=
+              std::string::npos);
+    }
 }
