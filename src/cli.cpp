@@ -25,7 +25,6 @@ namespace {
 constexpr std::int64_t kMaxWorkers = 4096;
 constexpr std::int64_t kMaxChunks = 1 << 20;  // partials are kept per chunk
 constexpr std::int64_t kMaxRepeat = 1'000'000;
-constexpr double kMaxChunkTimeout = 1e9;  // ~30 years: no deadline in practice
 
 struct UsageError {
     std::string message;

@@ -184,15 +184,15 @@ class ProcessBackend final : public Backend {
         std::vector<pollfd> fds;
 
         const std::uint64_t n = request.elements();
+        auto chunk_elements = [&](std::uint64_t c) {
+            return chunk_begin(n, result.chunks, c + 1) - chunk_begin(n, result.chunks, c);
+        };
         auto deadline = [&](std::uint64_t c) {
-            const double seconds =
-                request.chunk_timeout > 0
-                    ? request.chunk_timeout
-                    : default_chunk_timeout(chunk_begin(n, result.chunks, c + 1) -
-                                            chunk_begin(n, result.chunks, c));
-            // Capped at ~30 years so the clock arithmetic cannot overflow.
+            const double seconds = request.chunk_timeout > 0
+                                       ? request.chunk_timeout
+                                       : default_chunk_timeout(chunk_elements(c));
             return std::chrono::duration_cast<Clock::duration>(
-                std::chrono::duration<double>(std::min(seconds, 1e9)));
+                std::chrono::duration<double>(std::min(seconds, kMaxChunkTimeout)));
         };
 
         // A chunk failing again and again fails the run instead of looping.
@@ -267,8 +267,7 @@ class ProcessBackend final : public Backend {
                         static_cast<i128>((static_cast<u128>(message.high) << 64) | message.low),
                         message.real};
                     if (request.progress != nullptr)
-                        request.progress->advance(chunk_begin(n, result.chunks, message.chunk + 1) -
-                                                  chunk_begin(n, result.chunks, message.chunk));
+                        request.progress->advance(chunk_elements(message.chunk));
                     w.queued.pop_front();
                     if (!w.queued.empty()) w.front_due = Clock::now() + deadline(w.queued.front());
                     ++completed;

@@ -43,6 +43,10 @@ struct ProcessPoolOptions {
 // ~2e9/s from memory), so only a hung worker meets it.
 double default_chunk_timeout(std::uint64_t chunk_elements);
 
+// The longest chunk deadline (~30 years: no deadline in practice); longer ones
+// would overflow the pool's clock arithmetic.
+inline constexpr double kMaxChunkTimeout = 1e9;
+
 std::unique_ptr<Backend> make_process_backend(ProcessPoolOptions options = {});
 
 // Thrown by the process pool when SIGINT or SIGTERM arrived mid-run; every
