@@ -18,7 +18,9 @@
 #include "gpusum/progress.hpp"
 #include "gpusum/split.hpp"
 #include "gpusum/text.hpp"
+#include "stop_signals.hpp"
 #include "stopwatch.hpp"
+#include "stream_schedule.hpp"
 #include "tree_reduce.cuh"
 
 namespace gpusum {
@@ -35,7 +37,8 @@ cudaDeviceProp open_device(int device) {
 
 void describe_device(const cudaDeviceProp& prop, int device, Result& result) {
     int clock_khz = 0;
-    cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device);
+    check(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device),
+          "cudaDeviceGetAttribute");
     result.details.emplace_back("device", std::to_string(device) + ": " + prop.name);
     result.details.emplace_back("sms", std::to_string(prop.multiProcessorCount));
     result.details.emplace_back("clock_mhz", std::to_string(clock_khz / 1000));
@@ -49,6 +52,7 @@ using kernels::check;
 using kernels::DeviceBuffer;
 using kernels::EventTimer;
 using kernels::RealAcc;
+using kernels::StreamTimes;
 
 // The closed form is not used here: the elements are generated and added.
 struct ElementAt {
@@ -87,94 +91,79 @@ struct AddAcc {
     }
 };
 
-// Arrays reach the device in pieces: the CPU copies piece k + 1 into a pinned
-// buffer while the GPU copies and reduces piece k on the other stream. An
-// array that fits in one piece is copied once and reduced where it lies.
+// Arrays reach the device in pieces (kernels/stream_schedule.hpp). An array
+// that fits in one piece is copied once and reduced where it lies.
 constexpr std::uint64_t kPieceBytes = std::uint64_t{256} << 20;
 
-struct StreamTimes {
-    double h2d = 0;     // summed device time of the host-to-device copies
-    double kernel = 0;  // summed device time of the reductions
-    std::uint64_t pieces = 0;
+// A series is summed in slices of this many elements, one launch each, so
+// the progress bar moves and Ctrl-C is seen between launches: a fraction of
+// a second each at the rates the kernel is built for.
+constexpr std::uint64_t kSliceElements = std::uint64_t{1} << 36;
+
+// The device calls the streaming schedule makes, as CUDA runtime calls.
+struct CudaStreamApi {
+    using Stream = cudaStream_t;
+    using Event = cudaEvent_t;
+    void* alloc_pinned(std::size_t bytes) {
+        void* p = nullptr;
+        check(cudaMallocHost(&p, bytes), "cudaMallocHost");
+        return p;
+    }
+    void free_pinned(void* p) noexcept { cudaFreeHost(p); }
+    void* alloc_device(std::size_t bytes) {
+        void* p = nullptr;
+        check(cudaMalloc(&p, bytes), "cudaMalloc");
+        return p;
+    }
+    void free_device(void* p) noexcept { cudaFree(p); }
+    Stream create_stream() {
+        Stream s{};
+        check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate");
+        return s;
+    }
+    void destroy_stream(Stream s) noexcept { cudaStreamDestroy(s); }
+    Event create_event() { return kernels::create_blocking_event(); }
+    void destroy_event(Event e) noexcept { cudaEventDestroy(e); }
+    void stage(void* pinned, const void* source, std::size_t bytes) {
+        throw_if_stopped();
+        std::memcpy(pinned, source, bytes);
+    }
+    void copy_to_device(void* device, const void* pinned, std::size_t bytes, Stream s) {
+        check(cudaMemcpyAsync(device, pinned, bytes, cudaMemcpyHostToDevice, s),
+              "copying a piece to the device");
+    }
+    void record(Event e, Stream s) { check(cudaEventRecord(e, s), "cudaEventRecord"); }
+    void wait(Event e) { check(cudaEventSynchronize(e), "waiting for a piece"); }
+    double seconds_between(Event a, Event b) {
+        float ms = 0;
+        check(cudaEventElapsedTime(&ms, a, b), "cudaEventElapsedTime");
+        return ms / 1e3;
+    }
+    void synchronize(Stream s) noexcept {
+        cudaStreamSynchronize(s);
+        cudaGetLastError();  // a failure already reported must not outlive the run
+    }
+    void copy_to_host(void* host, const void* device, std::size_t bytes) {
+        check(cudaMemcpy(host, device, bytes, cudaMemcpyDeviceToHost),
+              "copying the piece sums back");
+    }
 };
 
-// `reduce(device_elements, count, stream, out)` enqueues one piece's
+// `reduce(device_elements, count, stream, out, slot)` enqueues one piece's
 // reduction, writing its Acc to `out` (device memory). Returns every piece's Acc.
 template <class T, class Reduce>
 std::vector<typename kernels::ArraySource<T>::Acc> stream_array(const ArrayView& a, Reduce&& reduce,
-                                                                StreamTimes& times) {
-    using Acc = typename kernels::ArraySource<T>::Acc;
-    const std::uint64_t per_piece = kPieceBytes / sizeof(T);
-    const std::uint64_t pieces = a.count == 0 ? 0 : (a.count - 1) / per_piece + 1;
-    const std::uint64_t slot_elements = std::min(per_piece, a.count);
-    DeviceBuffer<Acc> results(std::max<std::uint64_t>(pieces, 1));
-    struct Slot {
-        T* pinned = nullptr;
-        std::unique_ptr<DeviceBuffer<T>> device;
-        cudaStream_t stream{};
-        cudaEvent_t copy_start{}, copy_end{}, kernel_end{};
-        bool busy = false;
-    } slots[2];
-    auto release = [&] {
-        for (Slot& s : slots) {
-            if (s.stream) cudaStreamSynchronize(s.stream);
-            cudaFreeHost(s.pinned);
-            cudaEventDestroy(s.copy_start);
-            cudaEventDestroy(s.copy_end);
-            cudaEventDestroy(s.kernel_end);
-            if (s.stream) cudaStreamDestroy(s.stream);
-        }
-    };
-    // Adds a finished slot's event times to the totals.
-    auto collect = [&](Slot& s) {
-        check(cudaEventSynchronize(s.kernel_end), "waiting for a piece");
-        float copy_ms = 0, kernel_ms = 0;
-        check(cudaEventElapsedTime(&copy_ms, s.copy_start, s.copy_end), "cudaEventElapsedTime");
-        check(cudaEventElapsedTime(&kernel_ms, s.copy_end, s.kernel_end), "cudaEventElapsedTime");
-        times.h2d += copy_ms / 1e3;
-        times.kernel += kernel_ms / 1e3;
-        s.busy = false;
-    };
-    try {
-        for (Slot& s : slots) {
-            check(
-                cudaMallocHost(reinterpret_cast<void**>(&s.pinned), slot_elements * sizeof(T) + 1),
-                "cudaMallocHost");
-            s.device = std::make_unique<DeviceBuffer<T>>(slot_elements + 1);
-            check(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking), "cudaStreamCreate");
-            check(cudaEventCreate(&s.copy_start), "cudaEventCreate");
-            check(cudaEventCreate(&s.copy_end), "cudaEventCreate");
-            check(cudaEventCreate(&s.kernel_end), "cudaEventCreate");
-        }
-        for (std::uint64_t k = 0; k < pieces; ++k) {
-            Slot& s = slots[k % 2];
-            if (s.busy) collect(s);  // its pinned buffer is free again
-            const std::uint64_t first = k * per_piece;
-            const std::uint64_t n = std::min(per_piece, a.count - first);
-            std::memcpy(s.pinned, a.data + first * sizeof(T), n * sizeof(T));
-            check(cudaEventRecord(s.copy_start, s.stream), "cudaEventRecord");
-            check(cudaMemcpyAsync(s.device->get(), s.pinned, n * sizeof(T), cudaMemcpyHostToDevice,
-                                  s.stream),
-                  "copying a piece to the device");
-            check(cudaEventRecord(s.copy_end, s.stream), "cudaEventRecord");
-            reduce(s.device->get(), n, s.stream, results.get() + k, k % 2);
+                                                                StreamTimes& times,
+                                                                Progress* progress) {
+    CudaStreamApi api;
+    return kernels::stream_pieces<T, typename kernels::ArraySource<T>::Acc>(
+        api, a.data, a.count, kPieceBytes / sizeof(T),
+        [&](const T* data, std::uint64_t n, cudaStream_t stream, auto* out, unsigned slot) {
+            reduce(data, n, stream, out, slot);
             check(cudaGetLastError(), "launching a piece's reduction");
-            check(cudaEventRecord(s.kernel_end, s.stream), "cudaEventRecord");
-            s.busy = true;
-        }
-        for (Slot& s : slots)
-            if (s.busy) collect(s);
-    } catch (...) {
-        release();
-        throw;
-    }
-    release();
-    times.pieces = pieces;
-    std::vector<Acc> out(pieces);
-    if (pieces > 0)
-        check(cudaMemcpy(out.data(), results.get(), pieces * sizeof(Acc), cudaMemcpyDeviceToHost),
-              "copying the piece sums back");
-    return out;
+            if (progress != nullptr) progress->advance(n);
+        },
+        times);
 }
 
 // Integer pieces add exactly; float pieces pairwise, with `depth` rounding
@@ -210,33 +199,13 @@ class GpuBackend : public Backend {
     }
 
     Result sum(const Request& request) final {
-        if (request.devices.size() > 1)
-            return sum_in_parts(
-                request, static_cast<unsigned>(request.devices.size()),
-                [&](const Request& part, unsigned index) {
-                    Request one = part;
-                    one.devices.clear();
-                    one.device = request.devices[index];
-                    return sum(one);
-                },
-                "device");
-        if (request.devices.size() == 1) {
-            Request one = request;
-            one.device = request.devices.front();
-            one.devices.clear();
-            return sum(one);
+        const StopSignals stop_signals;
+        try {
+            return as_backend_error(name(), [&] { return sum_on_devices(request); });
+        } catch (const BackendError&) {
+            cudaGetLastError();  // the next backend in this process starts clean
+            throw;
         }
-        Stopwatch clock;
-        Result result;
-        const cudaDeviceProp prop = kernels::open_device(request.device);
-        kernels::describe_device(prop, request.device, result);
-        DeviceBuffer<char> ballast(options_.extra_allocation_bytes);
-        if (request.array)
-            run_array(*request.array, prop, clock, result);
-        else
-            result.sum = run(request.series, prop, clock, result);
-        if (request.progress != nullptr) request.progress->advance(request.elements());
-        return result;
     }
 
   protected:
@@ -245,9 +214,57 @@ class GpuBackend : public Backend {
                      Result& result) = 0;
     // Sets result.sum or result.real, the seconds and details.
     virtual void run_array(const ArrayView& array, const cudaDeviceProp& prop, Stopwatch& clock,
-                           Result& result) = 0;
+                           Result& result, Progress* progress) = 0;
 
   private:
+    Result sum_on_devices(const Request& request) {
+        if (request.devices.size() > 1)
+            return sum_in_parts(
+                request, static_cast<unsigned>(request.devices.size()),
+                [&](const Request& part, unsigned index) {
+                    return sum_on_device(part, request.devices[index]);
+                },
+                "device");
+        return sum_on_device(request,
+                             request.devices.empty() ? request.device : request.devices.front());
+    }
+
+    Result sum_on_device(const Request& request, int device) {
+        Stopwatch clock;
+        Result result;
+        const cudaDeviceProp prop = kernels::open_device(device);
+        kernels::describe_device(prop, device, result);
+        DeviceBuffer<char> ballast(options_.extra_allocation_bytes);
+        if (request.array)
+            run_array(*request.array, prop, clock, result, request.progress);
+        else
+            run_in_slices(request.series, prop, clock, result, request.progress);
+        return result;
+    }
+
+    // One launch per slice; the stop signals and progress are looked at in between.
+    void run_in_slices(const Progression& p, const cudaDeviceProp& prop, Stopwatch& clock,
+                       Result& result, Progress* progress) {
+        const std::uint64_t slices = p.count == 0 ? 1 : (p.count - 1) / kSliceElements + 1;
+        for (std::uint64_t i = 0; i < slices; ++i) {
+            const Progression slice = chunk_of(p, slices, i);
+            Result part;
+            result.sum += run(slice, prop, clock, part);
+            result.seconds.setup += part.seconds.setup;
+            result.seconds.compute += part.seconds.compute;
+            result.seconds.combine += part.seconds.combine;
+            if (i == 0) {
+                result.workers = part.workers;
+                result.chunks = part.chunks;
+                result.details.insert(result.details.end(), part.details.begin(),
+                                      part.details.end());
+            }
+            if (progress != nullptr) progress->advance(slice.count);
+            throw_if_stopped();
+        }
+        if (slices > 1) result.details.emplace_back("slices", std::to_string(slices) + " launches");
+    }
+
     GpuBackendInfo info_;
     CudaOptions options_;
 };
@@ -260,42 +277,48 @@ class TreeLauncher {
     using Acc = typename Source::Acc;
 
     TreeLauncher(const cudaDeviceProp& prop, kernels::TreeTuning tuning) : tuning_(tuning) {
+        if (!kernels::valid_tuning(tuning))
+            throw BackendError(
+                "tree_reduce tuning: threads per block must be a multiple of 32 "
+                "up to 1024, not " +
+                std::to_string(tuning.threads_per_block));
         int per_sm = 0;
         check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
                   &per_sm, kernels::tree_reduce<Source>, static_cast<int>(tuning.threads_per_block),
                   0),
               "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
-        max_blocks_ = static_cast<std::uint64_t>(prop.multiProcessorCount) * per_sm;
+        max_blocks_ = std::max<std::uint64_t>(1, std::uint64_t(prop.multiProcessorCount) * per_sm);
         for (Buffers& b : slots_) {
             b.partials = std::make_unique<DeviceBuffer<Acc>>(max_blocks_);
             b.blocks_done = std::make_unique<DeviceBuffer<unsigned>>(1);
-            check(cudaMemset(b.blocks_done->get(), 0, sizeof(unsigned)), "cudaMemset");
         }
     }
 
     void launch(const Source& source, Acc* out, cudaStream_t stream, unsigned slot) {
-        // No more blocks than there are threads' worth of elements.
-        blocks_ =
-            std::min<std::uint64_t>(max_blocks_, source.count() / tuning_.threads_per_block + 1);
-        chunks_ = effective_chunks(source.count(), blocks_ * tuning_.chunks_per_block);
+        plan_ = kernels::plan_grid(source.count(), max_blocks_, tuning_);
         Buffers& b = slots_[slot];
-        kernels::
-            tree_reduce<<<static_cast<unsigned>(blocks_), tuning_.threads_per_block, 0, stream>>>(
-                source, chunks_, b.partials->get(), b.blocks_done->get(), out);
+        // On the launch's own stream: ordered before the kernel whatever the
+        // stream, and a counter left over from a failed launch is cleared.
+        check(cudaMemsetAsync(b.blocks_done->get(), 0, sizeof(unsigned), stream),
+              "cudaMemsetAsync");
+        kernels::tree_reduce<<<static_cast<unsigned>(plan_.blocks), tuning_.threads_per_block, 0,
+                               stream>>>(source, plan_.chunks, b.partials->get(),
+                                         b.blocks_done->get(), out);
+        check(cudaGetLastError(), "launching tree_reduce");
     }
 
     // Rounding steps along the longest path of a float sum of `count` values.
     double depth(std::uint64_t count) const {
-        const double per_chunk = std::ceil(static_cast<double>(count) / chunks_);
-        const double chunks_per_block = std::ceil(static_cast<double>(chunks_) / blocks_);
+        const double per_chunk = std::ceil(static_cast<double>(count) / plan_.chunks);
+        const double chunks_per_block = std::ceil(static_cast<double>(plan_.chunks) / plan_.blocks);
         const double per_thread =
             std::ceil(per_chunk / tuning_.threads_per_block) * chunks_per_block;
         return per_thread + chunks_per_block + 10 +
-               std::ceil(static_cast<double>(blocks_) / tuning_.threads_per_block) + 10;
+               std::ceil(static_cast<double>(plan_.blocks) / tuning_.threads_per_block) + 10;
     }
 
-    std::uint64_t blocks() const { return blocks_; }
-    std::uint64_t chunks() const { return chunks_; }
+    std::uint64_t blocks() const { return plan_.blocks; }
+    std::uint64_t chunks() const { return plan_.chunks; }
     unsigned threads() const { return tuning_.threads_per_block; }
 
   private:
@@ -305,8 +328,7 @@ class TreeLauncher {
     };
     kernels::TreeTuning tuning_;
     std::uint64_t max_blocks_ = 1;
-    std::uint64_t blocks_ = 1;
-    std::uint64_t chunks_ = 1;
+    kernels::GridPlan plan_;
     Buffers slots_[2];
 };
 
@@ -319,28 +341,27 @@ class TreeReduceBackend final : public GpuBackend {
              Result& result) override {
         TreeLauncher<kernels::SeriesSource> launcher(prop, kernels::TreeTuning{});
         DeviceBuffer<i128> total(1);
-        check(cudaDeviceSynchronize(), "preparing the reduction");
+        const kernels::Stream stream;
+        EventTimer timer(stream.get());
         result.seconds.setup = clock.lap();
 
-        EventTimer timer;
         timer.start();
-        launcher.launch(kernels::SeriesSource{p, exact_int64_block(p)}, total.get(), nullptr, 0);
-        check(cudaGetLastError(), "launching tree_reduce");
+        launcher.launch(kernels::SeriesSource{p, exact_int64_block(p)}, total.get(), stream.get(),
+                        0);
         result.seconds.compute = timer.stop();
-        check(cudaGetLastError(), "running tree_reduce");
         describe_grid(launcher, result);
 
-        EventTimer copy;
-        copy.start();
+        timer.start();
         i128 sum = 0;
-        check(cudaMemcpy(&sum, total.get(), sizeof sum, cudaMemcpyDeviceToHost),
+        check(cudaMemcpyAsync(&sum, total.get(), sizeof sum, cudaMemcpyDeviceToHost, stream.get()),
               "copying the sum back");
-        result.seconds.combine = copy.stop();
+        result.seconds.combine = timer.stop();
+        clock.lap();
         return sum;
     }
 
-    void run_array(const ArrayView& a, const cudaDeviceProp& prop, Stopwatch& clock,
-                   Result& result) override {
+    void run_array(const ArrayView& a, const cudaDeviceProp& prop, Stopwatch& clock, Result& result,
+                   Progress* progress) override {
         visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             using Source = kernels::ArraySource<T>;
@@ -355,7 +376,7 @@ class TreeReduceBackend final : public GpuBackend {
                     launcher.launch(Source{data, n}, out, stream, slot);
                     depth = std::max(depth, launcher.depth(n));
                 },
-                times);
+                times, progress);
             result.seconds.compute = clock.lap();
             combine_pieces(pieces, depth, result);
             result.seconds.combine = clock.lap();
@@ -389,8 +410,8 @@ class CubBackend final : public GpuBackend {
                       clock, result);
     }
 
-    void run_array(const ArrayView& a, const cudaDeviceProp&, Stopwatch& clock,
-                   Result& result) override {
+    void run_array(const ArrayView& a, const cudaDeviceProp&, Stopwatch& clock, Result& result,
+                   Progress* progress) override {
         visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             using Acc = typename kernels::ArraySource<T>::Acc;
@@ -416,7 +437,7 @@ class CubBackend final : public GpuBackend {
                               AddAcc{}, Acc{}, stream),
                           "cub::DeviceReduce::Reduce");
                 },
-                times);
+                times, progress);
             result.seconds.compute = clock.lap();
             // CUB does not specify its order: bound every piece as if sequential.
             combine_pieces(pieces, static_cast<double>(most), result);
@@ -434,22 +455,22 @@ class CubBackend final : public GpuBackend {
         check(cub::DeviceReduce::Sum(nullptr, scratch_bytes, elements, out.get(), count),
               "cub::DeviceReduce::Sum (sizing)");
         DeviceBuffer<char> scratch(scratch_bytes);
-        check(cudaDeviceSynchronize(), "preparing the reduction");
+        const kernels::Stream stream;
+        EventTimer timer(stream.get());
         result.seconds.setup = clock.lap();
-        EventTimer timer;
         timer.start();
-        check(cub::DeviceReduce::Sum(scratch.get(), scratch_bytes, elements, out.get(), count),
+        check(cub::DeviceReduce::Sum(scratch.get(), scratch_bytes, elements, out.get(), count,
+                                     stream.get()),
               "cub::DeviceReduce::Sum");
         result.seconds.compute = timer.stop();
-        check(cudaGetLastError(), "running cub::DeviceReduce::Sum");
         result.details.emplace_back("accumulator",
                                     sizeof(Acc) == 8 ? "wrapping int64 (total fits)" : "int128");
         Acc host = 0;
-        EventTimer copy;
-        copy.start();
-        check(cudaMemcpy(&host, out.get(), sizeof host, cudaMemcpyDeviceToHost),
+        timer.start();
+        check(cudaMemcpyAsync(&host, out.get(), sizeof host, cudaMemcpyDeviceToHost, stream.get()),
               "copying the sum back");
-        result.seconds.combine = copy.stop();
+        result.seconds.combine = timer.stop();
+        clock.lap();
         return sizeof(Acc) == 8 ? i128{static_cast<std::int64_t>(host)} : static_cast<i128>(host);
     }
 };
@@ -463,27 +484,30 @@ class ThrustBackend final : public GpuBackend {
     i128 run(const Progression& p, const cudaDeviceProp&, Stopwatch& clock,
              Result& result) override {
         const thrust::counting_iterator<std::uint64_t> first(0), last(p.count);
+        const kernels::Stream stream;
+        EventTimer timer(stream.get());
         result.seconds.setup = clock.lap();
-        EventTimer timer;
         timer.start();
         i128 sum;
         // transform_reduce returns to the host: the copy-back is inside compute.
         if (fits_in_one_int64_block(p)) {
-            const std::uint64_t s =
-                thrust::transform_reduce(thrust::cuda::par, first, last, ElementAt{p},
-                                         std::uint64_t{0}, ::cuda::std::plus<std::uint64_t>());
+            const std::uint64_t s = thrust::transform_reduce(
+                thrust::cuda::par.on(stream.get()), first, last, ElementAt{p}, std::uint64_t{0},
+                ::cuda::std::plus<std::uint64_t>());
             sum = static_cast<std::int64_t>(s);
         } else {
-            sum = thrust::transform_reduce(thrust::cuda::par, first, last, WideElementAt{p},
-                                           i128{0}, ::cuda::std::plus<i128>());
+            sum = thrust::transform_reduce(thrust::cuda::par.on(stream.get()), first, last,
+                                           WideElementAt{p}, i128{0}, ::cuda::std::plus<i128>());
         }
         result.seconds.compute = timer.stop();
+        clock.lap();
         result.details.emplace_back(
             "accumulator", fits_in_one_int64_block(p) ? "wrapping int64 (total fits)" : "int128");
         return sum;
     }
 
-    void run_array(const ArrayView&, const cudaDeviceProp&, Stopwatch&, Result&) override {
+    void run_array(const ArrayView&, const cudaDeviceProp&, Stopwatch&, Result&,
+                   Progress*) override {
         throw BackendError("thrust sums ranges only");
     }
 };

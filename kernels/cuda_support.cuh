@@ -1,5 +1,5 @@
 // Host-side plumbing shared by the CUDA backends: error checks that become
-// BackendError, device buffers, event timers, and opening a device.
+// BackendError, owned device resources, event timers, opening a device.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -12,7 +12,7 @@ namespace gpusum::kernels {
 
 inline void check(cudaError_t status, const char* what) {
     if (status == cudaSuccess) return;
-    cudaGetLastError();  // clear a sticky-free error so a later run can retry
+    cudaGetLastError();  // clear a non-sticky error so the next backend starts clean
     throw BackendError(std::string(what) + ": " + cudaGetErrorName(status) + " (" +
                        cudaGetErrorString(status) + ")");
 }
@@ -33,12 +33,43 @@ class DeviceBuffer {
     T* ptr_ = nullptr;
 };
 
-// Times device work between two points on the default stream.
+// A stream of its own, so each device's work is ordered and timed apart from
+// anything else in the process.
+class Stream {
+  public:
+    Stream() {
+        check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    }
+    ~Stream() {
+        cudaStreamSynchronize(stream_);
+        cudaStreamDestroy(stream_);
+    }
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+    cudaStream_t get() const { return stream_; }
+
+  private:
+    cudaStream_t stream_{};
+};
+
+// Waiting on these blocks the thread instead of spinning a core.
+inline cudaEvent_t create_blocking_event() {
+    cudaEvent_t event{};
+    check(cudaEventCreateWithFlags(&event, cudaEventBlockingSync), "cudaEventCreate");
+    return event;
+}
+
+// Times device work between two points on one stream.
 class EventTimer {
   public:
-    EventTimer() {
-        check(cudaEventCreate(&start_), "cudaEventCreate");
-        check(cudaEventCreate(&stop_), "cudaEventCreate");
+    explicit EventTimer(cudaStream_t stream) : stream_(stream) {
+        start_ = create_blocking_event();
+        try {
+            stop_ = create_blocking_event();
+        } catch (...) {
+            cudaEventDestroy(start_);
+            throw;
+        }
     }
     ~EventTimer() {
         cudaEventDestroy(start_);
@@ -46,17 +77,18 @@ class EventTimer {
     }
     EventTimer(const EventTimer&) = delete;
     EventTimer& operator=(const EventTimer&) = delete;
-    void start() { check(cudaEventRecord(start_), "cudaEventRecord"); }
+    void start() { check(cudaEventRecord(start_, stream_), "cudaEventRecord"); }
     // Waits for the work, then returns the seconds between start() and now.
     double stop() {
-        check(cudaEventRecord(stop_), "cudaEventRecord");
-        check(cudaEventSynchronize(stop_), "cudaEventSynchronize");
+        check(cudaEventRecord(stop_, stream_), "cudaEventRecord");
+        check(cudaEventSynchronize(stop_), "waiting for the device");
         float ms = 0;
         check(cudaEventElapsedTime(&ms, start_, stop_), "cudaEventElapsedTime");
         return ms / 1e3;
     }
 
   private:
+    cudaStream_t stream_;
     cudaEvent_t start_{};
     cudaEvent_t stop_{};
 };

@@ -17,6 +17,28 @@ struct TreeTuning {
     unsigned chunks_per_block = 4;
 };
 
+// The kernel's warp step needs whole warps; a block holds at most 1024 threads.
+constexpr bool valid_tuning(TreeTuning t) {
+    return t.threads_per_block > 0 && t.threads_per_block % 32 == 0 &&
+           t.threads_per_block <= 1024 && t.chunks_per_block > 0;
+}
+
+// One launch over `count` elements: no more blocks than the device holds at
+// once, nor than there are threads' worth of elements; chunks_per_block
+// chunks for each block (fewer when there are fewer elements).
+struct GridPlan {
+    std::uint64_t blocks = 1;
+    std::uint64_t chunks = 1;
+};
+
+constexpr GridPlan plan_grid(std::uint64_t count, std::uint64_t max_blocks, TreeTuning t) {
+    GridPlan plan;
+    const std::uint64_t wanted = count / t.threads_per_block + 1;
+    plan.blocks = max_blocks < wanted ? max_blocks : wanted;
+    plan.chunks = effective_chunks(count, plan.blocks * t.chunks_per_block);
+    return plan;
+}
+
 // The elements thread t of a block of `threads` takes from a chunk: t,
 // t + threads, t + 2 * threads, ... (possibly none).
 GPUSUM_HD constexpr Progression thread_share(Progression chunk, std::uint64_t t,

@@ -66,8 +66,9 @@ __global__ void tree_reduce(Source source, std::uint64_t chunks,
     __shared__ bool last;
     if (threadIdx.x == 0) {
         block_partials[blockIdx.x] = block_total;
-        __threadfence();
+        __threadfence();  // release: the partial is visible before the count that covers it
         last = atomicAdd(blocks_done, 1u) == gridDim.x - 1;
+        if (last) __threadfence();  // acquire: every partial the count covers is seen
     }
     __syncthreads();
     if (!last) return;

@@ -22,6 +22,7 @@
 #include "chunk_work.hpp"
 #include "fd_io.hpp"
 #include "gpusum/text.hpp"
+#include "stop_signals.hpp"
 #include "stopwatch.hpp"
 
 namespace gpusum {
@@ -47,35 +48,6 @@ struct ChunkResult {
     }
     ::_exit(0);  // the parent closed our socket: the run is over
 }
-
-volatile sig_atomic_t g_stop_signal = 0;
-
-extern "C" void on_stop_signal(int signo) {
-    g_stop_signal = signo;
-}
-
-// Routes SIGINT/SIGTERM to a flag for the duration of a run.
-class StopSignals {
-  public:
-    StopSignals() {
-        g_stop_signal = 0;
-        struct sigaction action {};
-        action.sa_handler = on_stop_signal;
-        sigemptyset(&action.sa_mask);
-        ::sigaction(SIGINT, &action, &old_int_);
-        ::sigaction(SIGTERM, &action, &old_term_);
-    }
-    ~StopSignals() {
-        ::sigaction(SIGINT, &old_int_, nullptr);
-        ::sigaction(SIGTERM, &old_term_, nullptr);
-    }
-    StopSignals(const StopSignals&) = delete;
-    StopSignals& operator=(const StopSignals&) = delete;
-
-  private:
-    struct sigaction old_int_ {};
-    struct sigaction old_term_ {};
-};
 
 using Clock = std::chrono::steady_clock;
 
@@ -220,7 +192,7 @@ class ProcessBackend final : public Backend {
         };
 
         while (completed < result.chunks) {
-            if (g_stop_signal != 0) throw Interrupted(g_stop_signal);
+            throw_if_stopped();
             for (Worker& w : pool.workers()) {
                 while (w.queued.size() < kQueueDepth &&
                        (!retry.empty() || next_fresh < result.chunks)) {

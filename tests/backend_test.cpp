@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <system_error>
 
 #include "gpusum/cpu.hpp"
 #include "gpusum/dispatch.hpp"
@@ -186,4 +187,27 @@ TEST_CASE("compare runs every backend on the same job") {
     CHECK(c.runs.size() == usable);
     CHECK(c.runs.size() + c.notes.size() == backends.size());
     for (const auto& o : c.runs) CHECK(o.verified);
+}
+
+TEST_CASE("any exception out of a backend becomes a BackendError; interruptions pass") {
+    using gpusum::as_backend_error;
+    using gpusum::BackendError;
+    // What CUB and Thrust throw: thrust::system_error is a std::system_error,
+    // thrust's bad_alloc a std::bad_alloc.
+    CHECK_THROWS_WITH_AS(as_backend_error("thrust", [] { throw std::bad_alloc(); }),
+                         "thrust: out of memory", BackendError);
+    CHECK_THROWS_WITH_AS(as_backend_error("thrust",
+                                          [] {
+                                              throw std::system_error(
+                                                  std::make_error_code(std::errc::io_error),
+                                                  "transform_reduce failed");
+                                          }),
+                         doctest::Contains("thrust: transform_reduce failed"), BackendError);
+    CHECK_THROWS_WITH_AS(as_backend_error("cub", [] { throw std::logic_error("odd"); }), "cub: odd",
+                         BackendError);
+    CHECK_THROWS_WITH_AS(as_backend_error("cuda", [] { throw BackendError("as it was"); }),
+                         "as it was", BackendError);
+    CHECK_THROWS_AS(as_backend_error("cuda", [] { throw gpusum::Interrupted(2); }),
+                    gpusum::Interrupted);
+    CHECK(as_backend_error("cuda", [] { return 42; }) == 42);
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -74,6 +75,34 @@ class BackendError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
+
+// SIGINT or SIGTERM arrived mid-run; every worker and device has been
+// stopped by the time it propagates.
+class Interrupted : public std::runtime_error {
+  public:
+    explicit Interrupted(int signal_number)
+        : std::runtime_error("interrupted"), signal(signal_number) {}
+    int signal;
+};
+
+// Runs `body`, turning any exception but BackendError and Interrupted into a
+// BackendError naming `what`: CUB and Thrust report CUDA failures as
+// thrust::system_error or bad_alloc, and a backend that fails must fall back
+// or exit 3, never end the program.
+template <class Body>
+decltype(auto) as_backend_error(std::string_view what, Body&& body) {
+    try {
+        return body();
+    } catch (const BackendError&) {
+        throw;
+    } catch (const Interrupted&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        throw BackendError(std::string(what) + ": out of memory");
+    } catch (const std::exception& e) {
+        throw BackendError(std::string(what) + ": " + e.what());
+    }
+}
 
 class Backend {
   public:

@@ -49,13 +49,4 @@ inline constexpr double kMaxChunkTimeout = 1e9;
 
 std::unique_ptr<Backend> make_process_backend(ProcessPoolOptions options = {});
 
-// Thrown by the process pool when SIGINT or SIGTERM arrived mid-run; every
-// worker has been killed and reaped by the time it propagates.
-class Interrupted : public std::runtime_error {
-  public:
-    explicit Interrupted(int signal_number)
-        : std::runtime_error("interrupted"), signal(signal_number) {}
-    int signal;
-};
-
 }  // namespace gpusum

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Shows that the kernel harness tests bite: applies one-line mutations to
+# kernels/tree_reduce.cuh in a scratch copy, rebuilds the unit tests and runs
+# the "kernel harness" cases. Every mutant must be caught (a failed check, a
+# divergence, deadlock or time-limit report). Slow: minutes per mutant.
+# Usage: scripts/kernel_mutants.sh [SCRATCH_DIR]
+set -uo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-/tmp/gpusum-mutants}
+rm -rf "$work" && mkdir -p "$work"
+git -C "$src" ls-files -z --cached --others --exclude-standard | (cd "$src" && xargs -0 cp --parents -t "$work")
+cd "$work"
+cmake -S . -B build -G Ninja -DGPUSUM_CUDA=OFF >/dev/null
+kernel=kernels/tree_reduce.cuh
+cp "$kernel" "$kernel.orig"
+# The unmutated kernel must build and pass, or nothing below means anything.
+cmake --build build --target unit_tests >build/baseline.log 2>&1 &&
+  build/tests/unit_tests -tc="kernel harness*" >>build/baseline.log 2>&1 ||
+  { echo "the unmutated kernel fails: see $work/build/baseline.log"; exit 1; }
+# name | sed expression (each changes one line)
+mutants=(
+  "no __syncthreads after the per-warp store|0,/__syncthreads();\$/s/__syncthreads();\$//"
+  "no __syncthreads before per_warp is reused|s/__syncthreads();  \/\/ per_warp may be reused.*//"
+  "no __syncthreads after 'last' is set|/if (last) __threadfence/{n;n;s/__syncthreads();//}"
+  "no per-warp store|s/if (lane == 0) per_warp\[warp\] = v;//"
+  "no second warp step|s/if (warp == 0) v = warp_sum(v);//"
+  "shuffle drops the low word|/words\[0\] = __shfl_down_sync/d"
+  "shuffle drops the high word|/words\[1\] = __shfl_down_sync/d"
+  "warp loop starts at offset 8|s/offset = 16; offset > 0/offset = 8; offset > 0/"
+  "warp loop stops at offset 2|s/offset = 16; offset > 0/offset = 16; offset > 1/"
+  "shuffle offset off by one|s/__shfl_down_sync(0xffffffffu, words\[\(.\)\], offset)/__shfl_down_sync(0xffffffffu, words[\1], offset + 1)/"
+  "per-warp read skips the last warp|s/threadIdx.x < warps ?/threadIdx.x + 1 < warps ?/"
+  "warp count rounds down|s/(blockDim.x + 31) \/ 32/blockDim.x \/ 32/"
+  "no block partial store|s/block_partials\[blockIdx.x\] = block_total;//"
+  "no blocks_done reset|s/\*blocks_done = 0;//"
+  "last block test off by one|s/== gridDim.x - 1;/== gridDim.x;/"
+  "non-last blocks go on|s/if (!last) return;//"
+  "last-block loop skips the last partial|s/b < gridDim.x; b += blockDim.x/b + 1 < gridDim.x; b += blockDim.x/"
+  "last-block loop skips the first partials|s/unsigned b = threadIdx.x;/unsigned b = threadIdx.x + 1;/"
+  "last-block loop strides too far|s/b < gridDim.x; b += blockDim.x/b < gridDim.x; b += 2 * blockDim.x/"
+  "grid stride skips chunks|s/c += gridDim.x)/c += gridDim.x + 1)/"
+  "grid stride starts one late|s/c = blockIdx.x;/c = blockIdx.x + 1;/"
+  "total not written|s/\*total = v;//"
+  "no release fence|s/__threadfence();  \/\/ release.*//"
+  "no acquire fence|s/if (last) __threadfence();.*//"
+)
+caught=0
+for m in "${mutants[@]}"; do
+  name=${m%%|*}
+  expr=${m#*|}
+  cp "$kernel.orig" "$kernel"
+  sed -i "$expr" "$kernel"
+  if cmp -s "$kernel" "$kernel.orig"; then
+    echo "NOT APPLIED  $name"
+    continue
+  fi
+  if ! cmake --build build --target unit_tests >build/mutant.log 2>&1; then
+    echo "CAUGHT (does not compile)  $name"
+    caught=$((caught + 1))
+    continue
+  fi
+  if GPUSUM_HARNESS_SECONDS=20 timeout 900 build/tests/unit_tests -tc="kernel harness*" >build/mutant.log 2>&1; then
+    echo "MISSED       $name"
+  else
+    echo "CAUGHT       $name: $(grep -m1 -oE 'divergence|deadlock|time limit|ERROR: CHECK[A-Z_]*|died by signal' build/mutant.log)"
+    caught=$((caught + 1))
+  fi
+done
+cp "$kernel.orig" "$kernel"
+echo "caught $caught of ${#mutants[@]}"

@@ -1,0 +1,138 @@
+// A test harness, not a CUDA implementation: just enough of the CUDA
+// execution model for g++ to compile the unmodified kernels/*.cuh and run
+// them on the CPU, so that their thread, warp, block and grid logic is
+// executed and checked on machines without a GPU.
+//
+// The model, and why it is shaped this way:
+// - Every CUDA thread of a block is a host thread; __syncthreads is a
+//   barrier over the block, a warp shuffle an exchange through a per-warp
+//   buffer with a barrier over the warp's 32 lanes. ThreadSanitizer sees
+//   exactly the synchronisation CUDA promises, so a missing barrier is a race.
+// - `__shared__` becomes `static`: one object per kernel function, as shared
+//   memory is one object per block. So one process runs one block at a time,
+//   and a launch with several resident blocks forks that many processes
+//   (like SMs), all seeing "device memory" allocated as shared mappings.
+// - Blocks are taken in a random order (seeded), and the harness's atomics,
+//   fences and barriers insert random yields and delays, so orderings that a
+//   GPU could produce are tried.
+// - A barrier that some threads of the block (or warp) skip, or a state in
+//   which every thread waits, is reported as a divergence or deadlock at
+//   once; anything still running after the time limit is killed and
+//   reported. A launch never hangs the test.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __shared__ static
+
+struct HarnessIndex {
+    unsigned x = 0, y = 0, z = 0;
+};
+struct longlong2 {
+    alignas(16) long long x;
+    long long y;
+};
+
+extern thread_local HarnessIndex threadIdx;
+extern thread_local HarnessIndex blockIdx;
+extern HarnessIndex blockDim;
+extern HarnessIndex gridDim;
+
+namespace cuda_host {
+
+// A launch that failed: divergence, deadlock, time limit, a crash or a
+// sanitizer report in one of its processes.
+class LaunchError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct LaunchShape {
+    unsigned blocks = 1;
+    unsigned threads = 32;  // a multiple of 32, at most 1024
+    unsigned resident = 1;  // blocks running at once (processes)
+    std::uint64_t seed = 1;
+};
+
+void sync_block();
+std::uint64_t shuffle_down_word(unsigned mask, std::uint64_t value, unsigned delta);
+void fence();
+void jitter();  // maybe yield or sleep a little: lets other orders happen
+
+void run_grid(const LaunchShape& shape, const std::function<void()>& kernel_body);
+
+template <class... Params, class... Args>
+void launch(const LaunchShape& shape, void (*kernel)(Params...), Args&&... args) {
+    std::tuple<std::decay_t<Params>...> params(std::forward<Args>(args)...);
+    run_grid(shape, [&] { std::apply(kernel, params); });
+}
+
+// Device memory: zeroed, and shared with every process of a launch.
+template <class T>
+class DeviceArray {
+  public:
+    explicit DeviceArray(std::size_t count) : count_(count == 0 ? 1 : count) {
+        void* p = ::mmap(nullptr, count_ * sizeof(T), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        data_ = static_cast<T*>(p);
+    }
+    ~DeviceArray() { ::munmap(data_, count_ * sizeof(T)); }
+    DeviceArray(const DeviceArray&) = delete;
+    DeviceArray& operator=(const DeviceArray&) = delete;
+    T* get() const { return data_; }
+    T& operator[](std::size_t i) const { return data_[i]; }
+
+  private:
+    std::size_t count_;
+    T* data_;
+};
+
+}  // namespace cuda_host
+
+inline void __syncthreads() {
+    cuda_host::sync_block();
+}
+
+inline void __threadfence() {
+    cuda_host::fence();
+}
+
+template <class T>
+T __shfl_down_sync(unsigned mask, T value, unsigned delta) {
+    static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8);
+    std::uint64_t word = 0;
+    std::memcpy(&word, &value, sizeof(T));
+    word = cuda_host::shuffle_down_word(mask, word, delta);
+    std::memcpy(&value, &word, sizeof(T));
+    return value;
+}
+
+inline unsigned atomicAdd(unsigned* address, unsigned value) {
+    cuda_host::jitter();
+    const unsigned old =
+        std::atomic_ref<unsigned>(*address).fetch_add(value, std::memory_order_relaxed);
+    cuda_host::jitter();
+    return old;
+}
+
+// A load that bypasses L1; on the host, an ordinary load.
+inline longlong2 __ldcg(const longlong2* address) {
+    longlong2 value;
+    std::memcpy(&value, address, sizeof value);
+    return value;
+}

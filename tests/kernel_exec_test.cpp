@@ -1,0 +1,226 @@
+// The real tree_reduce kernel (kernels/tree_reduce.cuh, unmodified), executed
+// on the CPU by the cuda_host harness: every kernel the GPU backends launch,
+// over many launch shapes, checked against the closed form or a scalar sum.
+#include "cuda_host/cuda_host.hpp"
+// The harness must come first: it defines the CUDA keywords the kernel uses.
+#include "tree_reduce.cuh"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "gpusum/text.hpp"
+#include "reference.hpp"
+
+using cuda_host::DeviceArray;
+using cuda_host::LaunchShape;
+using gpusum::i128;
+using gpusum::Progression;
+using gpusum::kernels::ArraySource;
+using gpusum::kernels::RealAcc;
+using gpusum::kernels::SeriesSource;
+using gpusum::kernels::TreeTuning;
+
+namespace {
+
+// The buffers one launch slot owns on the device, as TreeLauncher has them.
+template <class Acc>
+struct LaunchBuffers {
+    explicit LaunchBuffers(unsigned blocks) : partials(blocks) {}
+    DeviceArray<Acc> partials;
+    DeviceArray<unsigned> blocks_done{1};
+    DeviceArray<Acc> total{1};
+};
+
+template <class Source>
+typename Source::Acc run_tree(const Source& source, std::uint64_t chunks, const LaunchShape& shape,
+                              LaunchBuffers<typename Source::Acc>& buffers) {
+    cuda_host::launch(shape, gpusum::kernels::tree_reduce<Source>, source, chunks,
+                      buffers.partials.get(), buffers.blocks_done.get(), buffers.total.get());
+    CHECK_MESSAGE(buffers.blocks_done[0] == 0u, "blocks_done is 0 again after the launch");
+    return buffers.total[0];
+}
+
+template <class Source>
+typename Source::Acc run_tree(const Source& source, std::uint64_t chunks,
+                              const LaunchShape& shape) {
+    LaunchBuffers<typename Source::Acc> buffers(shape.blocks);
+    return run_tree(source, chunks, shape, buffers);
+}
+
+// Launch shapes: (blocks, warps per block, chunks, resident blocks).
+struct Shape {
+    unsigned blocks, warps;
+    std::uint64_t chunks;
+    unsigned resident;
+};
+
+std::string describe(const Shape& s) {
+    return std::to_string(s.blocks) + " blocks x " + std::to_string(s.warps) + " warps, " +
+           std::to_string(s.chunks) + " chunks, " + std::to_string(s.resident) + " resident";
+}
+
+// Warps per block 1..8 and 32; grids of one block, fewer blocks than
+// chunks, and more blocks than chunks; one or several blocks at a time.
+std::vector<Shape> shapes() {
+    return {{1, 1, 1, 1},  {1, 2, 5, 1},  {2, 3, 7, 2}, {3, 4, 2, 1},   {4, 5, 16, 3},
+            {5, 6, 3, 2},  {2, 7, 9, 1},  {6, 8, 1, 3}, {1, 32, 4, 1},  {3, 32, 8, 2},
+            {9, 1, 40, 3}, {16, 2, 5, 4}, {7, 1, 7, 2}, {12, 3, 100, 1}};
+}
+
+LaunchShape launch_shape(const Shape& s, std::uint64_t seed) {
+    return LaunchShape{s.blocks, s.warps * 32, s.resident, seed};
+}
+
+}  // namespace
+
+TEST_CASE("kernel harness: tree_reduce sums series exactly over many launch shapes") {
+    std::mt19937_64 rng(11);
+    std::uint64_t seed = 1;
+    for (const Shape& shape : shapes()) {
+        for (int trial = 0; trial < 3; ++trial) {
+            const gpusum::Range r = ref::random_range(rng, 5000);
+            const Progression p = gpusum::to_progression(r);
+            const std::uint64_t chunks = gpusum::effective_chunks(p.count, shape.chunks);
+            const i128 total = run_tree(SeriesSource{p, gpusum::exact_int64_block(p)}, chunks,
+                                        launch_shape(shape, seed++));
+            CAPTURE(describe(shape));
+            CAPTURE(gpusum::to_string(gpusum::closed_form_sum(p)));
+            CHECK(gpusum::to_string(total) == gpusum::to_string(ref::naive_sum(r)));
+        }
+    }
+}
+
+TEST_CASE("kernel harness: series blocks of 1, 2, a few and unbounded wrapping adds") {
+    // Small values: every block length is exact, so each must give the same total.
+    const Progression small{-700, 3001, 1};
+    for (const std::uint64_t block : {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{3},
+                                      std::uint64_t{7}, gpusum::exact_int64_block(small)}) {
+        CAPTURE(block);
+        const i128 total = run_tree(SeriesSource{small, block}, 10, LaunchShape{3, 64, 2, block});
+        CHECK(total == gpusum::closed_form_sum(small));
+    }
+    // Near +-2^63 only blocks of one element are exact, and the total needs 128 bits.
+    const Progression edge{INT64_MAX - 2000 * 3, 2001, 3};
+    REQUIRE(gpusum::exact_int64_block(edge) == 1);
+    CHECK(run_tree(SeriesSource{edge, 1}, 5, LaunchShape{2, 96, 2, 9}) ==
+          gpusum::closed_form_sum(edge));
+    const Progression both_ends{INT64_MIN, 4097, static_cast<std::int64_t>(UINT64_MAX / 4096)};
+    CHECK(run_tree(SeriesSource{both_ends, gpusum::exact_int64_block(both_ends)}, 17,
+                   LaunchShape{4, 32, 1, 3}) == gpusum::closed_form_sum(both_ends));
+}
+
+TEST_CASE("kernel harness: empty and one-element series") {
+    for (const Shape& shape : {Shape{1, 1, 1, 1}, Shape{3, 2, 1, 2}, Shape{2, 32, 1, 1}}) {
+        CAPTURE(describe(shape));
+        CHECK(run_tree(SeriesSource{Progression{5, 0, 1}, 1}, 1, launch_shape(shape, 3)) == 0);
+        CHECK(run_tree(SeriesSource{Progression{INT64_MIN, 1, 1}, 1}, 1, launch_shape(shape, 4)) ==
+              INT64_MIN);
+    }
+}
+
+TEST_CASE("kernel harness: two launches in a row on the same counters") {
+    LaunchBuffers<i128> buffers(6);
+    const Progression a{1, 100000, 1};
+    const Progression b{-3, 777, -5};
+    CHECK(run_tree(SeriesSource{a, gpusum::exact_int64_block(a)}, 13, LaunchShape{6, 64, 3, 21},
+                   buffers) == gpusum::closed_form_sum(a));
+    CHECK(run_tree(SeriesSource{b, gpusum::exact_int64_block(b)}, 4, LaunchShape{6, 64, 2, 22},
+                   buffers) == gpusum::closed_form_sum(b));
+}
+
+TEST_CASE("kernel harness: the production launch plan, scaled down") {
+    // TreeTuning as the backend uses it, on a device of 3 SMs x 2 blocks.
+    const TreeTuning tuning{};
+    for (const std::uint64_t count : {0ull, 1ull, 255ull, 256ull, 1000ull, 6000ull, 40000ull}) {
+        const Progression p{-12345, count, 7};
+        const auto plan = gpusum::kernels::plan_grid(count, 6, tuning);
+        CAPTURE(count);
+        CHECK(run_tree(SeriesSource{p, gpusum::exact_int64_block(p)}, plan.chunks,
+                       LaunchShape{static_cast<unsigned>(plan.blocks), tuning.threads_per_block, 2,
+                                   count + 1}) == gpusum::closed_form_sum(p));
+    }
+}
+
+TEST_CASE_TEMPLATE("kernel harness: tree_reduce sums integer arrays exactly", T, std::int8_t,
+                   std::uint8_t, std::int16_t, std::uint16_t, std::int32_t, std::uint32_t,
+                   std::int64_t, std::uint64_t) {
+    std::mt19937_64 rng(sizeof(T) * 31 + std::is_signed_v<T>);
+    std::uint64_t seed = 100;
+    const std::vector<Shape> some = {
+        {1, 1, 1, 1}, {3, 2, 7, 2}, {2, 8, 3, 1}, {5, 1, 40, 3}, {2, 32, 2, 2}};
+    for (const std::size_t n : {0, 1, 33, 1000, 4099}) {
+        std::vector<T> data(n);
+        for (T& x : data) x = static_cast<T>(rng());
+        i128 expected = 0;
+        for (const T x : data) expected += x;
+        for (const Shape& shape : some) {
+            CAPTURE(n);
+            CAPTURE(describe(shape));
+            const i128 total =
+                run_tree(ArraySource<T>{data.data(), n}, gpusum::effective_chunks(n, shape.chunks),
+                         launch_shape(shape, seed++));
+            CHECK(gpusum::to_string(total) == gpusum::to_string(expected));
+        }
+    }
+}
+
+TEST_CASE_TEMPLATE("kernel harness: tree_reduce sums float arrays", T, float, double) {
+    // Small integers: every partial sum is exact in double whatever the order,
+    // so any element lost or added twice changes the result.
+    std::mt19937_64 rng(sizeof(T));
+    std::uint64_t seed = 200;
+    for (const std::size_t n : {0, 1, 65, 3000}) {
+        std::vector<T> data(n);
+        double expected = 0, magnitude = 0;
+        for (T& x : data) {
+            x = static_cast<T>(static_cast<int>(rng() % 2001) - 1000);
+            expected += x;
+            magnitude += std::fabs(x);
+        }
+        for (const Shape& shape : {Shape{1, 1, 1, 1}, Shape{4, 3, 9, 2}, Shape{2, 32, 5, 1}}) {
+            CAPTURE(n);
+            CAPTURE(describe(shape));
+            const RealAcc total =
+                run_tree(ArraySource<T>{data.data(), n}, gpusum::effective_chunks(n, shape.chunks),
+                         launch_shape(shape, seed++));
+            CHECK(total.value == expected);
+            CHECK(total.magnitude == magnitude);
+        }
+    }
+}
+
+// The harness itself must notice what it exists to notice.
+namespace {
+__global__ void skips_a_barrier(int* out) {
+    if (threadIdx.x != 0) __syncthreads();
+    *out = 1;
+}
+__global__ void shuffles_in_half_a_warp(unsigned long long* out) {
+    if (threadIdx.x % 32 < 16) *out = __shfl_down_sync(0xffffffffu, 1ull, 1);
+}
+__global__ void loops_forever(int* out) {
+    const volatile int* never_negative = out;
+    while (*never_negative >= 0) {
+    }
+}
+}  // namespace
+
+TEST_CASE("kernel harness: divergence, deadlock and endless loops are reported, not hung") {
+    DeviceArray<int> out(1);
+    DeviceArray<unsigned long long> word(1);
+    CHECK_THROWS_WITH_AS(cuda_host::launch(LaunchShape{2, 64, 1, 1}, skips_a_barrier, out.get()),
+                         doctest::Contains("divergence"), cuda_host::LaunchError);
+    CHECK_THROWS_WITH_AS(
+        cuda_host::launch(LaunchShape{1, 32, 1, 1}, shuffles_in_half_a_warp, word.get()),
+        doctest::Contains("divergence"), cuda_host::LaunchError);
+    CHECK_THROWS_AS(cuda_host::launch(LaunchShape{1, 48, 1, 1}, skips_a_barrier, out.get()),
+                    cuda_host::LaunchError);
+    setenv("GPUSUM_HARNESS_SECONDS", "0.5", 1);
+    CHECK_THROWS_WITH_AS(cuda_host::launch(LaunchShape{2, 32, 2, 1}, loops_forever, out.get()),
+                         doctest::Contains("time limit"), cuda_host::LaunchError);
+    unsetenv("GPUSUM_HARNESS_SECONDS");
+}
