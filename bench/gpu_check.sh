@@ -1,29 +1,74 @@
 #!/usr/bin/env bash
-# On a machine with a CUDA device: the GPU tests, the CPU tests against the
-# same binaries, side-by-side comparisons and the GPU benchmark, in one go.
-# Usage: bench/gpu_check.sh BUILD_DIR OUT_DIR
+# The one script a GPU session runs: device facts, the GPU tests and the CPU
+# suite against the same build, compute-sanitizer on the kernels, Ctrl-C
+# during a GPU run, range and array rates of every backend, the GPU
+# benchmark, and one closing table (bench/gpu_summary.py). Everything goes
+# under OUT_DIR. Under 5 minutes on an H100/H200.
+#
+# Build where the headers are (x86-64, one architecture, static CUDA runtime):
+#   cmake -S . -B build-sm90 -G Ninja -DGPUSUM_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90
+#   cmake --build build-sm90
+# then on the GPU machine: bench/gpu_check.sh build-sm90 OUT_DIR
 set -uo pipefail
 bin=${1:-build}
-out=${2:-bench/results}
+out=${2:-bench/results/gpu-check}
 mkdir -p "$out"
-status=0
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv | tee "$out/gpu-info.txt"
-nproc | sed 's/^/cpu cores: /' | tee -a "$out/gpu-info.txt"
+exec > >(tee "$out/gpu-check.log") 2>&1
+suites="$out/suites.txt"
+: >"$suites"
+
+# Runs a named step with a time limit; records pass/fail for the summary.
+step() {
+  local name=$1 limit=$2
+  shift 2
+  echo "== $name"
+  local t0=$SECONDS
+  timeout "$limit" "$@" >"$out/$name.log" 2>&1
+  local rc=$?
+  tail -n 5 "$out/$name.log"
+  echo "$name $rc $((SECONDS - t0))" >>"$suites"
+}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.memory \
+  --format=csv | tee "$out/gpu-info.txt"
+echo "cpu cores: $(nproc)" | tee -a "$out/gpu-info.txt"
 grep -m1 "model name" /proc/cpuinfo | tee -a "$out/gpu-info.txt"
-{
-  "$bin/tests/gpu_tests" || status=1
-  "$bin/tests/unit_tests" || status=1
-  GPUSUM_EXE="$bin/gpusum" "$bin/tests/cli_tests" || status=1
-} > >(tee "$out/gpu-tests.log") 2>&1  # not a pipe: `status` must survive the braces
-{
-  "$bin/gpusum" --backend cuda
-  "$bin/gpusum" --compare --stop 1e9 --repeat 5
-  "$bin/gpusum" --compare --stop 1e10 --repeat 3
-  "$bin/gpusum" --backend cuda --start -9223372036854775808 --stop 9223372036854775807 --step 16777216
-  "$bin/gpusum" --backend cuda --devices all --stop 1e11 --chunks 4096
-} > >(tee "$out/gpu-compare.txt") 2>&1
-python3 bench/gpu_bench.py --exe "$bin/gpusum" --out "$out/gpu-bench.json" || status=1
-if command -v cuobjdump >/dev/null; then
-  cuobjdump -sass "$bin/gpusum" | awk '/Function : .*tree_reduce/{p=1} p{print} /\.\.\.\.\.\.\.\.\.\./{if(p)exit}' > "$out/tree_reduce.sass"
+
+step gpu-tests 120 "$bin/tests/gpu_tests"
+step unit-tests 120 "$bin/tests/unit_tests"
+step cli-tests 180 env GPUSUM_EXE="$bin/gpusum" "$bin/tests/cli_tests"
+if command -v compute-sanitizer >/dev/null; then
+  for tool in memcheck racecheck synccheck; do
+    step "sanitizer-$tool" 60 compute-sanitizer --tool "$tool" --error-exitcode 9 \
+      "$bin/gpusum" --backend cuda --start -5 --stop 3e6 --step 3
+  done
+  step sanitizer-array 60 compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$bin/gpusum" --backend cuda --mode array --stop 1e6
 fi
-exit $status
+# Ctrl-C during a long GPU run: exit 130 within a second.
+"$bin/gpusum" --backend cuda --stop 9e18 >"$out/interrupt.log" 2>&1 &
+pid=$!
+sleep 3
+t0=$(date +%s.%N)
+kill -INT $pid
+wait $pid
+rc=$?
+python3 -c "import sys; d=float(sys.argv[2])-float(sys.argv[1]); print(f'interrupt: exit {sys.argv[3]} after {d:.3f} s'); sys.exit(0 if sys.argv[3]=='130' and d<1 else 1)" \
+  "$t0" "$(date +%s.%N)" "$rc" | tee -a "$out/interrupt.log"
+echo "interrupt ${PIPESTATUS[0]} 3" >>"$suites"
+
+# Rates, each backend on the same jobs, as JSON for the summary.
+for n in 1e9 1e11 1e12; do
+  "$bin/gpusum" --compare --stop "$n" --repeat 5 --json >"$out/range-$n.json" 2>>"$out/rates.log"
+done
+"$bin/gpusum" --compare --mode array --stop 5e8 --repeat 3 --json >"$out/array-5e8.json" 2>>"$out/rates.log"
+"$bin/gpusum" --backend cuda --start -9223372036854775808 --stop 9223372036854775807 \
+  --step 16777216 --json >"$out/range-edges.json" 2>>"$out/rates.log"
+"$bin/gpusum" --backend cuda --devices all --stop 1e11 --chunks 4096 --json \
+  >"$out/range-devices.json" 2>>"$out/rates.log"
+step gpu-bench 150 python3 bench/gpu_bench.py --exe "$bin/gpusum" --out "$out/gpu-bench.json" --repeat 5
+if command -v cuobjdump >/dev/null; then
+  cuobjdump -sass "$bin/gpusum" | awk '/Function : .*tree_reduce/{p=1} p{print} /\.\.\.\.\.\.\.\.\.\./{if(p)exit}' \
+    >"$out/tree_reduce.sass"
+fi
+python3 bench/gpu_summary.py "$out"

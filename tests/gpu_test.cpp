@@ -151,6 +151,19 @@ TEST_CASE("cuda and cub sum arrays of every type, resident and streamed") {
     }
 }
 
+TEST_CASE("a series longer than one slice is summed in several launches, exactly") {
+    // Slices hold 2^36 elements: this one takes two launches, the second of 3 elements.
+    const gpusum::Progression p{-(INT64_C(1) << 35), (std::uint64_t{1} << 36) + 3, 1};
+    for (auto& backend : gpusum::make_cuda_backends()) {
+        CAPTURE(std::string(backend->name()));
+        const auto result = backend->sum(request_for(p));
+        CHECK(gpusum::to_string(result.sum) == gpusum::to_string(gpusum::closed_form_sum(p)));
+        bool sliced = false;
+        for (const auto& [key, value] : result.details) sliced |= key == "slices";
+        CHECK(sliced);
+    }
+}
+
 int main(int argc, char** argv) {
     const gpusum::GpuInventory gpus = gpusum::gpu_inventory();
     if (gpus.devices.empty()) {

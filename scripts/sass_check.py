@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""What the gpusum kernels compile to, per architecture, checked against budgets.
+
+Reads the CUDA object of a build (no GPU needed) with cuobjdump and prints,
+for every tree_reduce instantiation and every architecture in the fatbin:
+registers, stack and local memory (spills), shared memory, and for the hot
+loop (the innermost loop that loads the elements, or for the series the one
+that adds them) its instructions, elements per iteration, instructions per
+element and load width. Fails when a kernel spills or is worse than
+scripts/sass_budget.json, which records today's code.
+
+Usage: scripts/sass_check.py BUILD_DIR [--markdown] [--write-budget]
+cuobjdump and nvdisasm must be on PATH (PyPI: nvidia-cuda-cuobjdump, nvidia-cuda-nvdisasm).
+"""
+import argparse
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+BUDGET = pathlib.Path(__file__).with_name("sass_budget.json")
+# kernels/tree_plan.hpp: thread_sum adds pairs of elements, unrolled 4 times.
+SERIES_ELEMENTS_PER_ITERATION = 8
+DTYPES = {"a": "int8", "h": "uint8", "s": "int16", "t": "uint16", "i": "int32",
+          "j": "uint32", "l": "int64", "m": "uint64", "f": "float32", "d": "float64"}
+LOAD_BITS = {"U8": 8, "S8": 8, "U16": 16, "S16": 16, "64": 64, "128": 128}
+
+
+def kernel_name(mangled):
+    if "SeriesSource" in mangled:
+        return "series"
+    m = re.search(r"ArraySourceI(\w)E", mangled)
+    return DTYPES[m.group(1)] if m else None
+
+
+def cuobjdump(*args):
+    try:
+        return subprocess.run(["cuobjdump", *args], check=True, capture_output=True,
+                              text=True).stdout
+    except FileNotFoundError:
+        sys.exit("sass_check: cuobjdump not on PATH (PyPI: nvidia-cuda-cuobjdump)")
+    except subprocess.CalledProcessError as e:
+        sys.exit(f"sass_check: cuobjdump {' '.join(args)} failed: {e.stderr.strip()}"
+                 " (it needs nvdisasm too: PyPI nvidia-cuda-nvdisasm)")
+
+
+def resources(obj):
+    """{(kernel, arch): {registers, stack, local, shared}} from -res-usage."""
+    out, arch, name = {}, None, None
+    for line in cuobjdump("-res-usage", obj).splitlines():
+        if m := re.match(r"\s*arch = (sm_\d+)", line):
+            arch = m.group(1)
+        elif m := re.match(r"\s*Function (\S+):", line):
+            name = kernel_name(m.group(1)) if "tree_reduce" in m.group(1) else None
+        elif name and (m := re.search(r"REG:(\d+) STACK:(\d+) SHARED:(\d+) LOCAL:(\d+)", line)):
+            reg, stack, shared, local = map(int, m.groups())
+            out[(name, arch)] = {"registers": reg, "stack": stack, "shared": shared, "local": local}
+            name = None
+    return out
+
+
+def functions(sass):
+    """{mangled name: [(address, instruction)]} from -sass output of one arch."""
+    out, current = {}, None
+    for line in sass.splitlines():
+        if m := re.match(r"\s*Function : (\S+)", line):
+            current = out.setdefault(m.group(1), [])
+        elif current is not None and (m := re.match(r"\s*/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;", line)):
+            current.append((int(m.group(1), 16), m.group(2)))
+    return out
+
+
+def hot_loop(code, series):
+    """The innermost loop that does the element work, as a list of instructions."""
+    loops = []
+    for address, text in code:
+        m = re.search(r"\bBRA (?:!?U?P\d, )?0x([0-9a-f]+)", text)
+        if m and "BRA.DIV" not in text and int(m.group(1), 16) < address:
+            loops.append((int(m.group(1), 16), address))
+    innermost = [l for l in loops
+                 if not any(o != l and l[0] <= o[0] and o[1] <= l[1] for o in loops)]
+    bodies = [[t for a, t in code if lo <= a <= hi] for lo, hi in innermost]
+    if series:
+        # The adds run on the vector integer pipe; the chunk-bound divisions
+        # around them on the uniform datapath.
+        def adds(body):
+            return sum(1 for t in body if re.match(r"(@!?P\d+ )?IADD3", t))
+        body = max(bodies, key=lambda b: adds(b) / len(b))
+    else:
+        body = next(b for b in bodies if any("LDG" in t and "STRONG" not in t for t in b))
+    return body
+
+
+def loop_facts(body, series):
+    loads = [t for t in body if "LDG" in t]
+    if series:
+        elements, width = SERIES_ELEMENTS_PER_ITERATION, 0
+    else:
+        elements = len(loads)
+        suffix = re.search(r"LDG\.E(?:\.(U8|S8|U16|S16|64|128))?", loads[0]).group(1)
+        width = LOAD_BITS.get(suffix, 32)
+    return {"loop_instructions": len(body), "elements_per_iteration": elements,
+            "instructions_per_element": round(len(body) / elements, 2), "load_bits": width}
+
+
+def measure(obj):
+    facts = resources(obj)
+    for arch in sorted({a for _, a in facts}):
+        for mangled, code in functions(cuobjdump("-sass", "-arch", arch, obj)).items():
+            name = kernel_name(mangled) if "tree_reduce" in mangled else None
+            if name and (name, arch) in facts:
+                facts[(name, arch)].update(loop_facts(hot_loop(code, name == "series"), name == "series"))
+    return facts
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("build_dir")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--write-budget", action="store_true", help="record today's figures")
+    args = parser.parse_args()
+    objs = list(pathlib.Path(args.build_dir).rglob("cuda_backends.cu.o"))
+    if not objs:
+        sys.exit(f"sass_check: no cuda_backends.cu.o under {args.build_dir} (a CUDA build?)")
+    facts = measure(str(objs[0]))
+    if not facts:
+        sys.exit("sass_check: no tree_reduce kernel found in " + str(objs[0]))
+
+    header = ["kernel", "arch", "registers", "stack+local", "shared", "hot loop",
+              "elements/iter", "instr/element", "load bits"]
+    rows = [[k, a, f["registers"], f["stack"] + f["local"], f["shared"], f["loop_instructions"],
+             f["elements_per_iteration"], f["instructions_per_element"], f["load_bits"] or "-"]
+            for (k, a), f in sorted(facts.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
+    if args.markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + " --- |" * len(header))
+        for r in rows:
+            print("| " + " | ".join(map(str, r)) + " |")
+    else:
+        print("  ".join(f"{h:>13}" for h in header))
+        for r in rows:
+            print("  ".join(f"{str(c):>13}" for c in r))
+
+    if args.write_budget:
+        BUDGET.write_text(json.dumps({f"{k}/{a}": {
+            "registers": f["registers"], "instructions_per_element": f["instructions_per_element"],
+            "load_bits": f["load_bits"]} for (k, a), f in sorted(facts.items())}, indent=1) + "\n")
+        print(f"wrote {BUDGET}")
+        return
+    budget = json.loads(BUDGET.read_text())
+    problems = []
+    for (k, a), f in sorted(facts.items()):
+        where = f"{k}/{a}"
+        if f["stack"] or f["local"]:
+            problems.append(f"{where}: spills ({f['stack']} bytes stack, {f['local']} local)")
+        b = budget.get(where)
+        if b is None:
+            problems.append(f"{where}: no budget (run with --write-budget and review the diff)")
+            continue
+        if f["registers"] > b["registers"]:
+            problems.append(f"{where}: {f['registers']} registers, budget {b['registers']}")
+        if f["instructions_per_element"] > b["instructions_per_element"]:
+            problems.append(f"{where}: {f['instructions_per_element']} instructions per element, "
+                            f"budget {b['instructions_per_element']}")
+        if f["load_bits"] < b["load_bits"]:
+            problems.append(f"{where}: {f['load_bits']}-bit loads, budget {b['load_bits']}")
+    for p in problems:
+        print("sass_check: " + p, file=sys.stderr)
+    print(f"sass_check: {len(facts)} kernels, {len(problems)} over budget")
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
