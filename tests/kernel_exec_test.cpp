@@ -64,11 +64,14 @@ std::string describe(const Shape& s) {
 }
 
 // Warps per block 1..8 and 32; grids of one block, fewer blocks than
-// chunks, and more blocks than chunks; one or several blocks at a time.
+// chunks, more blocks than chunks, and more blocks than a block has threads
+// (the last block then adds several partials per thread, as on a GPU with
+// hundreds of blocks); one or several blocks at a time.
 std::vector<Shape> shapes() {
-    return {{1, 1, 1, 1},  {1, 2, 5, 1},  {2, 3, 7, 2}, {3, 4, 2, 1},   {4, 5, 16, 3},
-            {5, 6, 3, 2},  {2, 7, 9, 1},  {6, 8, 1, 3}, {1, 32, 4, 1},  {3, 32, 8, 2},
-            {9, 1, 40, 3}, {16, 2, 5, 4}, {7, 1, 7, 2}, {12, 3, 100, 1}};
+    return {{1, 1, 1, 1},  {1, 2, 5, 1},    {2, 3, 7, 2},   {3, 4, 2, 1},
+            {4, 5, 16, 3}, {5, 6, 3, 2},    {2, 7, 9, 1},   {6, 8, 1, 3},
+            {1, 32, 4, 1}, {3, 32, 8, 2},   {9, 1, 40, 3},  {16, 2, 5, 4},
+            {7, 1, 7, 2},  {12, 3, 100, 1}, {70, 1, 90, 3}, {100, 2, 60, 2}};
 }
 
 LaunchShape launch_shape(const Shape& s, std::uint64_t seed) {
@@ -150,7 +153,8 @@ TEST_CASE_TEMPLATE("kernel harness: tree_reduce sums integer arrays exactly", T,
                    std::int64_t, std::uint64_t) {
     std::mt19937_64 rng(sizeof(T) * 31 + std::is_signed_v<T>);
     std::uint64_t seed = 100;
-    const std::vector<Shape> some = {{1, 1, 1, 1}, {3, 2, 7, 2}, {2, 8, 3, 1}, {5, 1, 40, 3}};
+    const std::vector<Shape> some = {
+        {1, 1, 1, 1}, {3, 2, 7, 2}, {2, 8, 3, 1}, {5, 1, 40, 3}, {45, 1, 50, 2}};
     for (const std::size_t n : {0, 1, 33, 1000, 4099}) {
         std::vector<T> data(n);
         for (T& x : data) x = static_cast<T>(rng());
