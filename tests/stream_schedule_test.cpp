@@ -214,8 +214,10 @@ std::vector<std::int32_t> random_ints(std::size_t n, std::uint64_t seed) {
 }  // namespace
 
 TEST_CASE("stream schedule: every piece summed once, no pinned buffer reused too early") {
-    for (const auto& [n, per_piece] : std::vector<std::pair<std::size_t, std::uint64_t>>{
+    for (const auto& sizes : std::vector<std::pair<std::size_t, std::uint64_t>>{
              {0, 100}, {1, 100}, {100, 100}, {101, 100}, {5000, 64}, {777, 1000}}) {
+        const std::size_t n = sizes.first;
+        const std::uint64_t per_piece = sizes.second;
         const auto data = random_ints(n, n);
         FakeDevice fake(UINT64_MAX, n + per_piece);
         gpusum::kernels::StreamTimes times;

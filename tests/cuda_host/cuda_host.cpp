@@ -144,7 +144,8 @@ unsigned take_block(GridShared* shared, const std::vector<unsigned>& order) {
 
 void run_thread(unsigned t, const LaunchShape& shape, GridShared* shared,
                 const std::vector<unsigned>& order, const std::function<void()>& body) {
-    t_random.seed(static_cast<unsigned>(shape.seed * 7919 + t * 104729 + ::getpid()));
+    t_random.seed(
+        static_cast<unsigned>(shape.seed * 7919 + std::uint64_t{t} * 104729 + ::getpid()));
     BlockState& b = *g_block;
     const auto next_block = [&] {
         b.block.forget_left();

@@ -33,6 +33,8 @@
 #include <tuple>
 #include <type_traits>
 
+// CUDA's own names, which are reserved identifiers in plain C++.
+// NOLINTBEGIN(bugprone-reserved-identifier)
 #define __global__
 #define __device__
 #define __host__
@@ -46,6 +48,8 @@ struct longlong2 {
     alignas(16) long long x;
     long long y;
 };
+
+// NOLINTEND(bugprone-reserved-identifier)
 
 extern thread_local HarnessIndex threadIdx;
 extern thread_local HarnessIndex blockIdx;
@@ -104,6 +108,7 @@ class DeviceArray {
 
 }  // namespace cuda_host
 
+// NOLINTBEGIN(bugprone-reserved-identifier)
 inline void __syncthreads() {
     cuda_host::sync_block();
 }
@@ -136,3 +141,4 @@ inline longlong2 __ldcg(const longlong2* address) {
     std::memcpy(&value, address, sizeof value);
     return value;
 }
+// NOLINTEND(bugprone-reserved-identifier)
