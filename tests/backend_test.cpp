@@ -12,6 +12,7 @@
 #include "process_table.hpp"
 #include "reference.hpp"
 #include "request.hpp"
+#include "stop_signals.hpp"
 
 using gpusum::i128;
 using gpusum::testing::child_processes;
@@ -210,4 +211,25 @@ TEST_CASE("any exception out of a backend becomes a BackendError; interruptions 
     CHECK_THROWS_AS(as_backend_error("cuda", [] { throw gpusum::Interrupted(2); }),
                     gpusum::Interrupted);
     CHECK(as_backend_error("cuda", [] { return 42; }) == 42);
+}
+
+TEST_CASE(
+    "a stop signal during a run is seen between units of work, then the old handler is back") {
+    struct sigaction before {};
+    ::sigaction(SIGINT, nullptr, &before);
+    {
+        const gpusum::StopSignals stop_signals;
+        CHECK_NOTHROW(gpusum::throw_if_stopped());
+        ::raise(SIGINT);  // would end the test binary without the guard
+        CHECK(gpusum::stop_signal() == SIGINT);
+        try {
+            gpusum::throw_if_stopped();
+            FAIL("no Interrupted");
+        } catch (const gpusum::Interrupted& e) {
+            CHECK(e.signal == SIGINT);
+        }
+    }
+    struct sigaction after {};
+    ::sigaction(SIGINT, nullptr, &after);
+    CHECK(reinterpret_cast<void*>(after.sa_handler) == reinterpret_cast<void*>(before.sa_handler));
 }
