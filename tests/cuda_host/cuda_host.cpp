@@ -18,11 +18,6 @@
 #include <thread>
 #include <vector>
 
-thread_local HarnessIndex threadIdx;
-thread_local HarnessIndex blockIdx;
-HarnessIndex blockDim;
-HarnessIndex gridDim;
-
 namespace cuda_host {
 namespace {
 

@@ -51,10 +51,12 @@ struct longlong2 {
 
 // NOLINTEND(bugprone-reserved-identifier)
 
-extern thread_local HarnessIndex threadIdx;
-extern thread_local HarnessIndex blockIdx;
-extern HarnessIndex blockDim;
-extern HarnessIndex gridDim;
+// Inline, so every translation unit sees their constant initialisers: an
+// extern thread_local goes through a wrapper that UBSan misreads as null.
+inline thread_local HarnessIndex threadIdx;
+inline thread_local HarnessIndex blockIdx;
+inline HarnessIndex blockDim;
+inline HarnessIndex gridDim;
 
 namespace cuda_host {
 
