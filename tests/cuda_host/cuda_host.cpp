@@ -63,7 +63,10 @@ class Barrier {
 // The block this process runs now, with its threads' meeting points.
 struct BlockState {
     std::atomic<bool> aborted{false};
-    std::atomic<int> running{0};  // threads not waiting at a barrier
+    // Threads not waiting at a barrier. Relaxed: only its count matters, and
+    // an ordering through it would hide from ThreadSanitizer the races the
+    // kernel's own barriers must prevent.
+    std::atomic<int> running{0};
     std::mutex error_mutex;
     std::string error;
     unsigned current = kNoBlock;  // written only by the last thread at `end`
@@ -103,14 +106,14 @@ void Barrier::arrive_and_wait(const char* what, const std::function<void()>& on_
             throw Aborted{};
         }
         if (on_complete) on_complete();
-        g_block->running.fetch_add(static_cast<int>(participants_) - 1);
+        g_block->running.fetch_add(static_cast<int>(participants_) - 1, std::memory_order_relaxed);
         waiting_ = 0;
         ++generation_;
         released_.notify_all();
         return;
     }
     const std::uint64_t generation = generation_;
-    if (g_block->running.fetch_sub(1) == 1) {
+    if (g_block->running.fetch_sub(1, std::memory_order_relaxed) == 1) {
         lock.unlock();
         fail(std::string("deadlock: every thread waits, the last at ") + what + " (" + where() +
              ")");
