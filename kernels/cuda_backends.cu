@@ -116,11 +116,7 @@ struct CudaStreamApi {
         return p;
     }
     void free_device(void* p) noexcept { cudaFree(p); }
-    Stream create_stream() {
-        Stream s{};
-        check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate");
-        return s;
-    }
+    Stream create_stream() { return kernels::create_stream(); }
     void destroy_stream(Stream s) noexcept { cudaStreamDestroy(s); }
     Event create_event() { return kernels::create_blocking_event(); }
     void destroy_event(Event e) noexcept { cudaEventDestroy(e); }

@@ -33,13 +33,18 @@ class DeviceBuffer {
     T* ptr_ = nullptr;
 };
 
+// Non-blocking: ordered only by its own work, not by the legacy default stream.
+inline cudaStream_t create_stream() {
+    cudaStream_t stream{};
+    check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+    return stream;
+}
+
 // A stream of its own, so each device's work is ordered and timed apart from
 // anything else in the process.
 class Stream {
   public:
-    Stream() {
-        check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
-    }
+    Stream() : stream_(create_stream()) {}
     ~Stream() {
         cudaStreamSynchronize(stream_);
         cudaStreamDestroy(stream_);
