@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shows that the kernel harness tests bite: applies one-line mutations to
+# Shows that the kernel harness tests bite: applies small mutations to
 # kernels/tree_reduce.cuh in a scratch copy, rebuilds the unit tests and runs
 # the "kernel harness" cases. Every mutant must be caught (a failed check, a
 # divergence, deadlock or time-limit report), except those marked with the
@@ -43,6 +43,8 @@ mutants=(
   "grid stride skips chunks|s/c += gridDim.x)/c += gridDim.x + 1)/"
   "grid stride starts one late|s/c = blockIdx.x;/c = blockIdx.x + 1;/"
   "total not written|s/\*total = v;//"
+  "partial stored after the count|/block_partials\[blockIdx.x\] = block_total;/d; s/\(last = atomicAdd(blocks_done, 1u) == gridDim.x - 1;\)/\1 block_partials[blockIdx.x] = block_total;/"
+  "count by a plain increment|s/atomicAdd(blocks_done, 1u)/(*blocks_done)++/|not observable here: a lost update needs two block processes incrementing in the same instant; on a GPU hundreds of blocks would, and the GPU tests' exact totals would show it"
   "no release fence|s/__threadfence();  \/\/ release.*//|not observable on a CPU: x86-64 keeps stores in order; only a weakly ordered GPU can show it"
   "no acquire fence|s/if (last) __threadfence();.*//|not observable on a CPU: x86-64 keeps loads in order; only a weakly ordered GPU can show it"
 )

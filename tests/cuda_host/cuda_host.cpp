@@ -232,6 +232,11 @@ void fence() {
     jitter();
 }
 
+void stall() {
+    if (t_random() % 4 == 0)
+        std::this_thread::sleep_for(std::chrono::microseconds(200 + t_random() % 1800));
+}
+
 void jitter() {
     const unsigned r = t_random() % 64;
     if (r == 0)

@@ -78,6 +78,10 @@ void sync_block();
 std::uint64_t shuffle_down_word(unsigned mask, std::uint64_t value, unsigned delta);
 void fence();
 void jitter();  // maybe yield or sleep a little: lets other orders happen
+// Maybe stall for up to 2 ms: long enough for a block in another process to
+// get through its barriers, so work a kernel does after announcing itself to
+// the other blocks (e.g. a store after its atomicAdd) is seen as late.
+void stall();
 
 void run_grid(const LaunchShape& shape, const std::function<void()>& kernel_body);
 
@@ -133,7 +137,7 @@ inline unsigned atomicAdd(unsigned* address, unsigned value) {
     cuda_host::jitter();
     const unsigned old =
         std::atomic_ref<unsigned>(*address).fetch_add(value, std::memory_order_relaxed);
-    cuda_host::jitter();
+    cuda_host::stall();
     return old;
 }
 
