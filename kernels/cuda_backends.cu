@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "cuda_support.cuh"
+#include "float_reduce.cuh"
 #include "gpusum/cuda.hpp"
 #include "gpusum/progress.hpp"
 #include "gpusum/split.hpp"
@@ -51,7 +52,6 @@ namespace {
 using kernels::check;
 using kernels::DeviceBuffer;
 using kernels::EventTimer;
-using kernels::RealAcc;
 using kernels::StreamTimes;
 
 // The closed form is not used here: the elements are generated and added.
@@ -73,15 +73,7 @@ bool fits_in_one_int64_block(const Progression& p) {
 
 template <class T>
 struct WidenToAcc {
-    using Acc = typename kernels::ArraySource<T>::Acc;
-    __host__ __device__ Acc operator()(T x) const {
-        if constexpr (std::is_floating_point_v<T>) {
-            const double d = x;
-            return RealAcc{d, d < 0 ? -d : d};
-        } else {
-            return static_cast<i128>(x);
-        }
-    }
+    __host__ __device__ i128 operator()(T x) const { return static_cast<i128>(x); }
 };
 
 struct AddAcc {
@@ -146,13 +138,14 @@ struct CudaStreamApi {
 };
 
 // `reduce(device_elements, count, stream, out, slot)` enqueues one piece's
-// reduction, writing its Acc to `out` (device memory). Returns every piece's Acc.
-template <class T, class Reduce>
-std::vector<typename kernels::ArraySource<T>::Acc> stream_array(const ArrayView& a, Reduce&& reduce,
-                                                                StreamTimes& times,
-                                                                Progress* progress) {
+// reduction, writing its Acc (i128, or ExactFloat for float arrays) to `out`
+// (device memory). Returns every piece's Acc.
+template <class T, class Acc, class Reduce>
+std::vector<Acc> stream_array(const ArrayView& a, Reduce&& reduce, StreamTimes& times,
+                              Progress* progress) {
+    static_assert(kPieceBytes / sizeof(T) <= kernels::kMaxFloatLaunchElements);
     CudaStreamApi api;
-    return kernels::stream_pieces<T, typename kernels::ArraySource<T>::Acc>(
+    return kernels::stream_pieces<T, Acc>(
         api, a.data, a.count, kPieceBytes / sizeof(T),
         [&](const T* data, std::uint64_t n, cudaStream_t stream, auto* out, unsigned slot) {
             reduce(data, n, stream, out, slot);
@@ -162,18 +155,12 @@ std::vector<typename kernels::ArraySource<T>::Acc> stream_array(const ArrayView&
         times);
 }
 
-// Integer pieces add exactly; float pieces pairwise, with `depth` rounding
-// steps per piece in the bound.
-template <class Acc>
-void combine_pieces(const std::vector<Acc>& pieces, double depth, Result& result) {
-    if constexpr (std::is_same_v<Acc, i128>) {
-        for (const i128 p : pieces) result.sum += p;
-    } else {
-        std::vector<FloatSum> parts;
-        for (const RealAcc& p : pieces)
-            parts.push_back({p.value, p.magnitude, rounding_bound(depth, p.magnitude)});
-        result.real = combine_float_sums(parts);
-    }
+// Pieces add exactly, integers and floats alike.
+void combine_pieces(const std::vector<i128>& pieces, Result& result) {
+    for (const i128 p : pieces) result.sum += p;
+}
+void combine_pieces(const std::vector<ExactFloat>& pieces, Result& result) {
+    for (const ExactFloat& p : pieces) merge(result.real, p);
 }
 
 void describe_stream(const StreamTimes& times, const ArrayView& a, Result& result) {
@@ -266,6 +253,48 @@ class GpuBackend : public Backend {
     CudaOptions options_;
 };
 
+// How many blocks of `tuning` the device runs at once with `kernel`.
+template <class Kernel>
+std::uint64_t resident_blocks(const cudaDeviceProp& prop, Kernel kernel,
+                              kernels::TreeTuning tuning) {
+    if (!kernels::valid_tuning(tuning))
+        throw BackendError(
+            "kernel tuning: threads per block must be a multiple of 32 up to 1024, not " +
+            std::to_string(tuning.threads_per_block));
+    int per_sm = 0;
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+              &per_sm, kernel, static_cast<int>(tuning.threads_per_block), 0),
+          "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+    return std::max<std::uint64_t>(1, std::uint64_t(prop.multiProcessorCount) * per_sm);
+}
+
+// Launches exact_float_reduce<T> over one piece, into a zeroed total.
+template <class T>
+class FloatLauncher {
+  public:
+    FloatLauncher(const cudaDeviceProp& prop, kernels::TreeTuning tuning)
+        : tuning_(tuning),
+          max_blocks_(resident_blocks(prop, kernels::exact_float_reduce<T>, tuning)) {}
+
+    void launch(const T* data, std::uint64_t n, ExactFloat* out, cudaStream_t stream) {
+        plan_ = kernels::plan_grid(n, max_blocks_, tuning_);
+        check(cudaMemsetAsync(out, 0, sizeof(ExactFloat), stream), "cudaMemsetAsync");
+        kernels::exact_float_reduce<T>
+            <<<static_cast<unsigned>(plan_.blocks), tuning_.threads_per_block, 0, stream>>>(
+                data, n, plan_.chunks, out);
+        check(cudaGetLastError(), "launching exact_float_reduce");
+    }
+
+    std::uint64_t blocks() const { return plan_.blocks; }
+    std::uint64_t chunks() const { return plan_.chunks; }
+    unsigned threads() const { return tuning_.threads_per_block; }
+
+  private:
+    kernels::TreeTuning tuning_;
+    std::uint64_t max_blocks_;
+    kernels::GridPlan plan_;
+};
+
 // Launches tree_reduce<Source> with a grid sized from the device: the buffers
 // for one launch at a time per slot (two slots for two streams).
 template <class Source>
@@ -273,18 +302,9 @@ class TreeLauncher {
   public:
     using Acc = typename Source::Acc;
 
-    TreeLauncher(const cudaDeviceProp& prop, kernels::TreeTuning tuning) : tuning_(tuning) {
-        if (!kernels::valid_tuning(tuning))
-            throw BackendError(
-                "tree_reduce tuning: threads per block must be a multiple of 32 "
-                "up to 1024, not " +
-                std::to_string(tuning.threads_per_block));
-        int per_sm = 0;
-        check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-                  &per_sm, kernels::tree_reduce<Source>, static_cast<int>(tuning.threads_per_block),
-                  0),
-              "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
-        max_blocks_ = std::max<std::uint64_t>(1, std::uint64_t(prop.multiProcessorCount) * per_sm);
+    TreeLauncher(const cudaDeviceProp& prop, kernels::TreeTuning tuning)
+        : tuning_(tuning),
+          max_blocks_(resident_blocks(prop, kernels::tree_reduce<Source>, tuning)) {
         for (Buffers& b : slots_) {
             b.partials = std::make_unique<DeviceBuffer<Acc>>(max_blocks_);
             b.blocks_done = std::make_unique<DeviceBuffer<unsigned>>(1);
@@ -302,16 +322,6 @@ class TreeLauncher {
                                stream>>>(source, plan_.chunks, b.partials->get(),
                                          b.blocks_done->get(), out);
         check(cudaGetLastError(), "launching tree_reduce");
-    }
-
-    // Rounding steps along the longest path of a float sum of `count` values.
-    double depth(std::uint64_t count) const {
-        const double per_chunk = std::ceil(static_cast<double>(count) / plan_.chunks);
-        const double chunks_per_block = std::ceil(static_cast<double>(plan_.chunks) / plan_.blocks);
-        const double per_thread =
-            std::ceil(per_chunk / tuning_.threads_per_block) * chunks_per_block;
-        return per_thread + chunks_per_block + 10 +
-               std::ceil(static_cast<double>(plan_.blocks) / tuning_.threads_per_block) + 10;
     }
 
     std::uint64_t blocks() const { return plan_.blocks; }
@@ -360,23 +370,34 @@ class TreeReduceBackend final : public GpuBackend {
                    Progress* progress) override {
         visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
-            using Source = kernels::ArraySource<T>;
-            TreeLauncher<Source> launcher(prop, kernels::TreeTuning{});
-            result.seconds.setup = clock.lap();
             StreamTimes times;
-            double depth = 0;
-            const auto pieces = stream_array<T>(
-                a,
-                [&](const T* data, std::uint64_t n, cudaStream_t stream, typename Source::Acc* out,
-                    unsigned slot) {
-                    launcher.launch(Source{data, n}, out, stream, slot);
-                    depth = std::max(depth, launcher.depth(n));
-                },
-                times, progress);
-            result.seconds.compute = clock.lap();
-            combine_pieces(pieces, depth, result);
+            if constexpr (std::is_floating_point_v<T>) {
+                FloatLauncher<T> launcher(prop, kernels::TreeTuning{});
+                result.seconds.setup = clock.lap();
+                const auto pieces = stream_array<T, ExactFloat>(
+                    a,
+                    [&](const T* data, std::uint64_t n, cudaStream_t stream, ExactFloat* out,
+                        unsigned) { launcher.launch(data, n, out, stream); },
+                    times, progress);
+                result.seconds.compute = clock.lap();
+                combine_pieces(pieces, result);
+                describe_grid(launcher, result);
+            } else {
+                using Source = kernels::ArraySource<T>;
+                TreeLauncher<Source> launcher(prop, kernels::TreeTuning{});
+                result.seconds.setup = clock.lap();
+                const auto pieces = stream_array<T, i128>(
+                    a,
+                    [&](const T* data, std::uint64_t n, cudaStream_t stream, i128* out,
+                        unsigned slot) {
+                        launcher.launch(Source{data, n}, out, stream, slot);
+                    },
+                    times, progress);
+                result.seconds.compute = clock.lap();
+                combine_pieces(pieces, result);
+                describe_grid(launcher, result);
+            }
             result.seconds.combine = clock.lap();
-            describe_grid(launcher, result);
             describe_stream(times, a, result);
         });
     }
@@ -394,6 +415,10 @@ class TreeReduceBackend final : public GpuBackend {
 class CubBackend final : public GpuBackend {
   public:
     using GpuBackend::GpuBackend;
+    std::string cannot_sum(DType t) const override {
+        return is_float(t) ? "sums integer arrays only (exact float sums need the cuda backend)"
+                           : "";
+    }
 
   protected:
     i128 run(const Progression& p, const cudaDeviceProp&, Stopwatch& clock,
@@ -410,35 +435,40 @@ class CubBackend final : public GpuBackend {
                    Progress* progress) override {
         visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
-            using Acc = typename kernels::ArraySource<T>::Acc;
-            const std::uint64_t most = std::min(kPieceBytes / sizeof(T), a.count);
-            // Scratch for the largest piece, one per stream.
-            std::size_t scratch_bytes = 0;
-            check(cub::DeviceReduce::Reduce(nullptr, scratch_bytes,
-                                            thrust::make_transform_iterator(
-                                                static_cast<const T*>(nullptr), WidenToAcc<T>{}),
-                                            static_cast<Acc*>(nullptr), most, AddAcc{}, Acc{}),
-                  "cub::DeviceReduce::Reduce (sizing)");
-            DeviceBuffer<char> scratch0(scratch_bytes), scratch1(scratch_bytes);
-            char* scratch[2] = {scratch0.get(), scratch1.get()};
-            result.seconds.setup = clock.lap();
-            StreamTimes times;
-            const auto pieces = stream_array<T>(
-                a,
-                [&](const T* data, std::uint64_t n, cudaStream_t stream, Acc* out, unsigned slot) {
-                    std::size_t bytes = scratch_bytes;
-                    check(cub::DeviceReduce::Reduce(
-                              scratch[slot], bytes,
-                              thrust::make_transform_iterator(data, WidenToAcc<T>{}), out, n,
-                              AddAcc{}, Acc{}, stream),
-                          "cub::DeviceReduce::Reduce");
-                },
-                times, progress);
-            result.seconds.compute = clock.lap();
-            // CUB does not specify its order: bound every piece as if sequential.
-            combine_pieces(pieces, static_cast<double>(most), result);
-            result.seconds.combine = clock.lap();
-            describe_stream(times, a, result);
+            if constexpr (std::is_floating_point_v<T>) {
+                throw BackendError(cannot_sum(a.dtype));
+            } else {
+                using Acc = i128;
+                const std::uint64_t most = std::min(kPieceBytes / sizeof(T), a.count);
+                // Scratch for the largest piece, one per stream.
+                std::size_t scratch_bytes = 0;
+                check(
+                    cub::DeviceReduce::Reduce(nullptr, scratch_bytes,
+                                              thrust::make_transform_iterator(
+                                                  static_cast<const T*>(nullptr), WidenToAcc<T>{}),
+                                              static_cast<Acc*>(nullptr), most, AddAcc{}, Acc{}),
+                    "cub::DeviceReduce::Reduce (sizing)");
+                DeviceBuffer<char> scratch0(scratch_bytes), scratch1(scratch_bytes);
+                char* scratch[2] = {scratch0.get(), scratch1.get()};
+                result.seconds.setup = clock.lap();
+                StreamTimes times;
+                const auto pieces = stream_array<T, Acc>(
+                    a,
+                    [&](const T* data, std::uint64_t n, cudaStream_t stream, Acc* out,
+                        unsigned slot) {
+                        std::size_t bytes = scratch_bytes;
+                        check(cub::DeviceReduce::Reduce(
+                                  scratch[slot], bytes,
+                                  thrust::make_transform_iterator(data, WidenToAcc<T>{}), out, n,
+                                  AddAcc{}, Acc{}, stream),
+                              "cub::DeviceReduce::Reduce");
+                    },
+                    times, progress);
+                result.seconds.compute = clock.lap();
+                combine_pieces(pieces, result);
+                result.seconds.combine = clock.lap();
+                describe_stream(times, a, result);
+            }
         });
     }
 
@@ -473,7 +503,7 @@ class CubBackend final : public GpuBackend {
 class ThrustBackend final : public GpuBackend {
   public:
     using GpuBackend::GpuBackend;
-    bool sums_arrays() const override { return false; }
+    std::string cannot_sum(DType) const override { return "sums ranges only"; }
 
   protected:
     i128 run(const Progression& p, const cudaDeviceProp&, Stopwatch& clock,

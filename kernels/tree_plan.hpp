@@ -86,20 +86,10 @@ GPUSUM_HD inline i128 thread_sum(Progression share, std::uint64_t exact_block) {
     return total;
 }
 
-// A float partial on the device: the sum and the sum of magnitudes (for the
-// error bound). 16 bytes, like i128, so both travel the same way.
-struct RealAcc {
-    double value = 0;
-    double magnitude = 0;
-};
-
-GPUSUM_HD inline RealAcc operator+(RealAcc a, RealAcc b) {
-    return {a.value + b.value, a.magnitude + b.magnitude};
-}
-
-// The elements of an array a thread takes: indices first, first + stride,
-// ... below end. Integers exactly (64-bit elements by halves, flushed to
-// 128 bits every kExactHalvesBlock values), floats in double.
+// The elements of an integer array a thread takes: indices first, first +
+// stride, ... below end, exactly (64-bit elements by halves, flushed to 128
+// bits every kExactHalvesBlock values). Float arrays have their own kernel
+// (float_reduce.cuh).
 template <class T>
 GPUSUM_HD i128 strided_integer_sum(const T* data, std::uint64_t first, std::uint64_t end,
                                    std::uint64_t stride) {
@@ -126,18 +116,6 @@ GPUSUM_HD i128 strided_integer_sum(const T* data, std::uint64_t first, std::uint
     return total;
 }
 
-template <class T>
-GPUSUM_HD RealAcc strided_float_sum(const T* data, std::uint64_t first, std::uint64_t end,
-                                    std::uint64_t stride) {
-    RealAcc acc;
-    for (std::uint64_t i = first; i < end; i += stride) {
-        const double x = static_cast<double>(data[i]);
-        acc.value += x;
-        acc.magnitude += x < 0 ? -x : x;
-    }
-    return acc;
-}
-
 // What each thread adds, by element source. A source names its accumulator
 // type and gives thread t's partial of chunk c.
 struct SeriesSource {
@@ -153,7 +131,8 @@ struct SeriesSource {
 
 template <class T>
 struct ArraySource {
-    using Acc = std::conditional_t<std::is_floating_point_v<T>, RealAcc, i128>;
+    static_assert(std::is_integral_v<T>);
+    using Acc = i128;
     const T* data;
     std::uint64_t elements;
     GPUSUM_HD std::uint64_t count() const { return elements; }
@@ -161,10 +140,7 @@ struct ArraySource {
                        std::uint64_t threads) const {
         const std::uint64_t begin = chunk_begin(elements, chunks, c) + t;
         const std::uint64_t end = chunk_begin(elements, chunks, c + 1);
-        if constexpr (std::is_floating_point_v<T>)
-            return strided_float_sum(data, begin, end, threads);
-        else
-            return strided_integer_sum(data, begin, end, threads);
+        return strided_integer_sum(data, begin, end, threads);
     }
 };
 

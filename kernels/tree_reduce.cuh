@@ -15,7 +15,7 @@
 
 namespace gpusum::kernels {
 
-// 16-byte accumulators (i128, RealAcc) move between lanes as two 64-bit words.
+// 16-byte accumulators (i128) move between lanes as two 64-bit words.
 template <class Acc>
 __device__ inline Acc shuffle_down(Acc v, unsigned offset) {
     static_assert(sizeof(Acc) == 16);

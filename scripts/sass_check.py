@@ -2,7 +2,7 @@
 """What the gpusum kernels compile to, per architecture, checked against budgets.
 
 Reads the CUDA object of a build (no GPU needed) with cuobjdump and prints,
-for every tree_reduce instantiation and every architecture in the fatbin:
+for every tree_reduce and exact_float_reduce instantiation and every architecture in the fatbin:
 registers, stack and local memory (spills), shared memory, and for the hot
 loop (the innermost loop that loads the elements, or for the series the one
 that adds them) its instructions, elements per iteration, instructions per
@@ -27,9 +27,16 @@ DTYPES = {"a": "int8", "h": "uint8", "s": "int16", "t": "uint16", "i": "int32",
 LOAD_BITS = {"U8": 8, "S8": 8, "U16": 16, "S16": 16, "64": 64, "128": 128}
 
 
+KERNELS = ("tree_reduce", "exact_float_reduce")
+
+
 def kernel_name(mangled):
+    if not any(k in mangled for k in KERNELS):
+        return None
     if "SeriesSource" in mangled:
         return "series"
+    if m := re.search(r"exact_float_reduceI(\w)E", mangled):
+        return "exact " + DTYPES[m.group(1)]
     m = re.search(r"ArraySourceI(\w)E", mangled)
     return DTYPES[m.group(1)] if m else None
 
@@ -52,7 +59,7 @@ def resources(obj):
         if m := re.match(r"\s*arch = (sm_\d+)", line):
             arch = m.group(1)
         elif m := re.match(r"\s*Function (\S+):", line):
-            name = kernel_name(m.group(1)) if "tree_reduce" in m.group(1) else None
+            name = kernel_name(m.group(1))
         elif name and (m := re.search(r"REG:(\d+) STACK:(\d+) SHARED:(\d+) LOCAL:(\d+)", line)):
             reg, stack, shared, local = map(int, m.groups())
             out[(name, arch)] = {"registers": reg, "stack": stack, "shared": shared, "local": local}
@@ -75,7 +82,7 @@ def hot_loop(code, series):
     """The innermost loop that does the element work, as a list of instructions."""
     loops = []
     for address, text in code:
-        m = re.search(r"\bBRA (?:!?U?P\d, )?0x([0-9a-f]+)", text)
+        m = re.search(r"\bBRA(?:\.U)? (?:!?U?P\d, )?0x([0-9a-f]+)", text)
         if m and "BRA.DIV" not in text and int(m.group(1), 16) < address:
             loops.append((int(m.group(1), 16), address))
     innermost = [l for l in loops
@@ -88,7 +95,11 @@ def hot_loop(code, series):
             return sum(1 for t in body if re.match(r"(@!?P\d+ )?IADD3", t))
         body = max(bodies, key=lambda b: adds(b) / len(b))
     else:
-        body = next(b for b in bodies if any("LDG" in t and "STRONG" not in t for t in b))
+        # The smallest loop that loads elements (exact_float_reduce's holds
+        # the compare-and-swap loops of its rare flushes, so it is not innermost).
+        loading = [[t for a, t in code if lo <= a <= hi] for lo, hi in loops]
+        body = min((b for b in loading if any("LDG" in t and "STRONG" not in t for t in b)),
+                   key=len)
     return body
 
 
@@ -108,7 +119,7 @@ def measure(obj):
     facts = resources(obj)
     for arch in sorted({a for _, a in facts}):
         for mangled, code in functions(cuobjdump("-sass", "-arch", arch, obj)).items():
-            name = kernel_name(mangled) if "tree_reduce" in mangled else None
+            name = kernel_name(mangled)
             if name and (name, arch) in facts:
                 facts[(name, arch)].update(loop_facts(hot_loop(code, name == "series"), name == "series"))
     return facts
@@ -125,7 +136,7 @@ def main():
         sys.exit(f"sass_check: no cuda_backends.cu.o under {args.build_dir} (a CUDA build?)")
     facts = measure(str(objs[0]))
     if not facts:
-        sys.exit("sass_check: no tree_reduce kernel found in " + str(objs[0]))
+        sys.exit("sass_check: no gpusum kernel found in " + str(objs[0]))
 
     header = ["kernel", "arch", "registers", "stack+local", "shared", "hot loop",
               "elements/iter", "instr/element", "load bits"]

@@ -48,6 +48,8 @@ GPUSUM_VECTORS_OF(std::uint8_t)
 GPUSUM_VECTORS_OF(std::uint16_t)
 GPUSUM_VECTORS_OF(std::uint32_t)
 GPUSUM_VECTORS_OF(std::uint64_t)
+GPUSUM_VECTORS_OF(float)
+GPUSUM_VECTORS_OF(double)
 #undef GPUSUM_VECTORS_OF
 
 // 2^30 values below 2^32 in magnitude sum to below 2^62: 64-bit lanes are exact.
@@ -171,135 +173,186 @@ __attribute__((always_inline)) inline i128 integer_body(const unsigned char* p, 
     return total;
 }
 
-constexpr std::uint64_t kLanes = 16;
+// Floats: blocks small enough to stay in L1 are read twice. First for the
+// largest magnitude, 2^e <= max|x| < 2^(e+1). Then every element is cut
+// exactly into three slices on fixed grids below 2^(e+1): q1 a multiple of
+// u1 = 2^(e-30), q2 of u1 2^-31, q3 of u1 2^-62, each taken by the add-and-
+// subtract trick ((x + 1.5 * 2^52 u) - 1.5 * 2^52 u rounds x to a multiple of
+// u and is exact), with the remainders x - q exact too. Slice sums stay below
+// 2^42 u per lane, so adding them in double is exact; each block then adds
+// its three slice totals to the exact sum (exact_float.hpp). An element the
+// slices do not hold exactly (more than ~40 binades below the block's
+// largest, NaN, infinity, extreme exponents) sends its block through the
+// per-element superaccumulator instead: slower, but still exact.
 constexpr std::uint64_t kFloatBlock = 2048;
-constexpr double kUnit = std::numeric_limits<double>::epsilon() / 2;  // unit roundoff u
+constexpr std::int64_t kMagnitudeBits = 0x7fffffffffffffff;
 
-// gamma_k = k u / (1 - k u): the classic bound factor for k rounding steps.
-double gamma(double k) {
-    return k * kUnit / (1 - k * kUnit);
+// Lanes elements from i on, as doubles (an out parameter: a vector return
+// value would be an ABI question for the compiler, even inlined).
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline void load_doubles(const unsigned char* q, std::uint64_t i,
+                                                        typename VecOf<double, Lanes>::type& out) {
+    typename VecOf<T, Lanes>::type x;
+    __builtin_memcpy(&x, q + i * sizeof(T), sizeof x);
+    if constexpr (std::is_same_v<T, double>)
+        out = x;
+    else
+        out = __builtin_convertvector(x, typename VecOf<double, Lanes>::type);
 }
 
-int ceil_log2(std::uint64_t n) {
-    int levels = 0;
-    while ((std::uint64_t{1} << levels) < n) ++levels;
-    return levels;
+// Bits of the largest |x| of the block (NaN sorts above infinity).
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline std::int64_t largest_magnitude(const unsigned char* q,
+                                                                     std::uint64_t m) {
+    using ints = typename VecOf<std::int64_t, Lanes>::type;
+    ints top = {};
+    std::uint64_t i = 0;
+    for (; i + Lanes <= m; i += Lanes) {
+        typename VecOf<double, Lanes>::type x;
+        load_doubles<T, Lanes>(q, i, x);
+        const ints bits = reinterpret_cast<ints>(x) & kMagnitudeBits;
+        top = bits > top ? bits : top;
+    }
+    std::int64_t largest = 0;
+    for (unsigned l = 0; l < Lanes; ++l) largest = std::max(largest, top[l]);
+    for (; i < m; ++i)
+        largest = std::max(largest,
+                           static_cast<std::int64_t>(bits_of(static_cast<double>(load<T>(q, i)))) &
+                               kMagnitudeBits);
+    return largest;
 }
 
-// Adds values pairwise in the order they arrive, holding at most one partial
-// per tree level (a binary counter), so the tree depth stays log2(count).
-class PairwiseSum {
-  public:
-    void add(double value, double magnitude) {
-        int level = 0;
-        while (level < depth_ && filled_[level]) {
-            value += values_[level];
-            magnitude += magnitudes_[level];
-            filled_[level] = false;
-            ++level;
-        }
-        if (level == depth_) ++depth_;
-        values_[level] = value;
-        magnitudes_[level] = magnitude;
-        filled_[level] = true;
-        ++count_;
-    }
-    // Sum of everything added; bound_levels() rounding steps deep at most.
-    FloatSum result() const {
-        FloatSum out;
-        for (int level = 0; level < depth_; ++level) {
-            if (!filled_[level]) continue;
-            out.value += values_[level];
-            out.magnitude += magnitudes_[level];
-        }
-        return out;
-    }
-    // Levels of the tree, plus as many for folding the leftover partials.
-    int bound_levels() const { return 2 * ceil_log2(count_ + 1); }
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline void add_block_exactly(const unsigned char* q,
+                                                             std::uint64_t m, ExactFloat& sum) {
+    for (std::uint64_t i = 0; i < m; ++i) sum.add(static_cast<double>(load<T>(q, i)));
+}
 
-  private:
-    static constexpr int kMaxDepth = 64;
-    double values_[kMaxDepth] = {};
-    double magnitudes_[kMaxDepth] = {};
-    bool filled_[kMaxDepth] = {};
-    int depth_ = 0;
-    std::uint64_t count_ = 0;
+// x = q1 + q2 + q3 + r3, every step exact (see above); r3 = 0 when the
+// slices hold x. Scalars or vectors.
+template <class V>
+struct Slices {
+    V q1, q2, q3, r3;
 };
+template <class V>
+__attribute__((always_inline)) inline Slices<V> slice(V x, double c1, double c2, double c3) {
+    Slices<V> s;
+    s.q1 = (x + c1) - c1;
+    const V r1 = x - s.q1;
+    s.q2 = (r1 + c2) - c2;
+    const V r2 = r1 - s.q2;
+    s.q3 = (r2 + c3) - c3;
+    s.r3 = r2 - s.q3;
+    return s;
+}
 
-template <class T>
-__attribute__((always_inline)) inline FloatSum float_body(const unsigned char* p, std::uint64_t n) {
-    PairwiseSum blocks;
+// Adds the block by slices if it can (returns the number of adds made to
+// `sum`, 3), else element by element (m adds).
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline std::uint64_t add_block(const unsigned char* q,
+                                                              std::uint64_t m, ExactFloat& sum) {
+    using doubles = typename VecOf<double, Lanes>::type;
+    using ints = typename VecOf<std::int64_t, Lanes>::type;
+    const std::int64_t largest = largest_magnitude<T, Lanes>(q, m);
+    if (largest == 0) return 0;  // all zeros
+    const int e = static_cast<int>(largest >> 52) - 1023;
+    // C1 = 1.5 * 2^(e+22) must be finite, C3 = 1.5 * 2^(e-40) normal.
+    if (e < -982 || e > 1001) {
+        add_block_exactly<T, Lanes>(q, m, sum);
+        return m;
+    }
+    const double c1 = std::ldexp(1.5, e + 22), c2 = std::ldexp(1.5, e - 9),
+                 c3 = std::ldexp(1.5, e - 40);
+    doubles s1 = {}, s2 = {}, s3 = {};
+    ints inexact = {};
+    std::uint64_t i = 0;
+    for (; i + Lanes <= m; i += Lanes) {
+        doubles x;
+        load_doubles<T, Lanes>(q, i, x);
+        const auto [q1, q2, q3, r3] = slice(x, c1, c2, c3);
+        s1 += q1;
+        s2 += q2;
+        s3 += q3;
+        inexact |= reinterpret_cast<ints>(r3) & kMagnitudeBits;
+    }
+    double t1 = 0, t2 = 0, t3 = 0;
+    std::int64_t left = 0;
+    for (unsigned l = 0; l < Lanes; ++l) {
+        t1 += s1[l];
+        t2 += s2[l];
+        t3 += s3[l];
+        left |= inexact[l];
+    }
+    for (; i < m; ++i) {
+        const auto [q1, q2, q3, r3] = slice(static_cast<double>(load<T>(q, i)), c1, c2, c3);
+        t1 += q1;
+        t2 += q2;
+        t3 += q3;
+        left |= static_cast<std::int64_t>(bits_of(r3)) & kMagnitudeBits;
+    }
+    if (left != 0) {
+        add_block_exactly<T, Lanes>(q, m, sum);
+        return m;
+    }
+    sum.add(t1);
+    sum.add(t2);
+    sum.add(t3);
+    return 3;
+}
+
+template <class T, unsigned VectorBytes>
+__attribute__((always_inline)) inline ExactFloat float_body(const unsigned char* p,
+                                                            std::uint64_t n) {
+    constexpr unsigned lanes = VectorBytes / 8;  // doubles per vector
+    ExactFloat sum;
+    std::uint64_t adds = 0;  // since the last carry
     for (std::uint64_t b = 0; b < n; b += kFloatBlock) {
         const std::uint64_t m = std::min(kFloatBlock, n - b);
-        const unsigned char* q = p + b * sizeof(T);
-        double acc[kLanes] = {};
-        double mag[kLanes] = {};
-        std::uint64_t i = 0;
-        for (; i + kLanes <= m; i += kLanes) {
-            for (std::uint64_t l = 0; l < kLanes; ++l) {
-                const double x = load<T>(q, i + l);
-                acc[l] += x;
-                mag[l] += std::fabs(x);
-            }
+        adds += add_block<T, lanes>(p + b * sizeof(T), m, sum);
+        if (adds + kFloatBlock > kFloatAddsBetweenCarries) {
+            normalise(sum);
+            adds = 0;
         }
-        for (; i < m; ++i) {
-            const double x = load<T>(q, i);
-            acc[0] += x;
-            mag[0] += std::fabs(x);
-        }
-        for (std::uint64_t width = kLanes / 2; width > 0; width /= 2) {
-            for (std::uint64_t l = 0; l < width; ++l) {
-                acc[l] += acc[l + width];
-                mag[l] += mag[l + width];
-            }
-        }
-        blocks.add(acc[0], mag[0]);
     }
-    FloatSum out = blocks.result();
-    // Lane 0 adds at most kFloatBlock / kLanes + kLanes terms in sequence, then
-    // log2(kLanes) lane levels, then the tree over blocks.
-    const std::uint64_t lane_terms = kFloatBlock / kLanes + kLanes;
-    const auto steps = static_cast<double>(lane_terms + ceil_log2(kLanes) + blocks.bound_levels());
-    // The magnitude is itself rounded: inflate it by its own worst case.
-    out.error_bound = rounding_bound(steps, out.magnitude);
-    return out;
+    normalise(sum);
+    return sum;
 }
 
 struct BlockSums {
     i128 (*integers)(ArrayView);
-    FloatSum (*floats)(ArrayView);
+    ExactFloat (*floats)(ArrayView);
 };
 
 // One body per instruction set; the vectoriser uses each target's width.
 // A plain switch, not visit_dtype: a lambda's body would be compiled outside
 // the target attribute (seen: the int64 loop of the AVX2 version came out as
 // SSE2 code), so every case calls an always_inline body directly.
-#define GPUSUM_STAMP_ARRAY_LOOPS(suffix, target_attr, vector_bytes)                \
-    target_attr i128 integers_##suffix(ArrayView a) {                              \
-        switch (a.dtype) {                                                         \
-            case DType::int8:                                                      \
-                return integer_body<std::int8_t, vector_bytes>(a.data, a.count);   \
-            case DType::int16:                                                     \
-                return integer_body<std::int16_t, vector_bytes>(a.data, a.count);  \
-            case DType::int32:                                                     \
-                return integer_body<std::int32_t, vector_bytes>(a.data, a.count);  \
-            case DType::int64:                                                     \
-                return integer_body<std::int64_t, vector_bytes>(a.data, a.count);  \
-            case DType::uint8:                                                     \
-                return integer_body<std::uint8_t, vector_bytes>(a.data, a.count);  \
-            case DType::uint16:                                                    \
-                return integer_body<std::uint16_t, vector_bytes>(a.data, a.count); \
-            case DType::uint32:                                                    \
-                return integer_body<std::uint32_t, vector_bytes>(a.data, a.count); \
-            case DType::uint64:                                                    \
-                return integer_body<std::uint64_t, vector_bytes>(a.data, a.count); \
-            default:                                                               \
-                return 0;                                                          \
-        }                                                                          \
-    }                                                                              \
-    target_attr FloatSum floats_##suffix(ArrayView a) {                            \
-        if (a.dtype == DType::float32) return float_body<float>(a.data, a.count);  \
-        return float_body<double>(a.data, a.count);                                \
+#define GPUSUM_STAMP_ARRAY_LOOPS(suffix, target_attr, vector_bytes)                             \
+    target_attr i128 integers_##suffix(ArrayView a) {                                           \
+        switch (a.dtype) {                                                                      \
+            case DType::int8:                                                                   \
+                return integer_body<std::int8_t, vector_bytes>(a.data, a.count);                \
+            case DType::int16:                                                                  \
+                return integer_body<std::int16_t, vector_bytes>(a.data, a.count);               \
+            case DType::int32:                                                                  \
+                return integer_body<std::int32_t, vector_bytes>(a.data, a.count);               \
+            case DType::int64:                                                                  \
+                return integer_body<std::int64_t, vector_bytes>(a.data, a.count);               \
+            case DType::uint8:                                                                  \
+                return integer_body<std::uint8_t, vector_bytes>(a.data, a.count);               \
+            case DType::uint16:                                                                 \
+                return integer_body<std::uint16_t, vector_bytes>(a.data, a.count);              \
+            case DType::uint32:                                                                 \
+                return integer_body<std::uint32_t, vector_bytes>(a.data, a.count);              \
+            case DType::uint64:                                                                 \
+                return integer_body<std::uint64_t, vector_bytes>(a.data, a.count);              \
+            default:                                                                            \
+                return 0;                                                                       \
+        }                                                                                       \
+    }                                                                                           \
+    target_attr ExactFloat floats_##suffix(ArrayView a) {                                       \
+        if (a.dtype == DType::float32) return float_body<float, vector_bytes>(a.data, a.count); \
+        return float_body<double, vector_bytes>(a.data, a.count);                               \
     }
 
 #if defined(__x86_64__)
@@ -347,28 +400,11 @@ ArrayView chunk_of(ArrayView a, std::uint64_t chunks, std::uint64_t i) {
     return {a.data + begin * dtype_size(a.dtype), end - begin, a.dtype};
 }
 
-double rounding_bound(double steps, double magnitude) {
-    return gamma(steps) * magnitude * (1 + gamma(steps));
-}
-
 i128 sum_integers(ArrayView a) {
     return kBlockSums.integers(a);
 }
-FloatSum sum_floats(ArrayView a) {
+ExactFloat sum_floats(ArrayView a) {
     return kBlockSums.floats(a);
-}
-
-FloatSum combine_float_sums(const std::vector<FloatSum>& parts) {
-    PairwiseSum tree;
-    double bounds = 0;
-    for (const FloatSum& p : parts) {
-        tree.add(p.value, p.magnitude);
-        bounds += p.error_bound;
-    }
-    FloatSum out = tree.result();
-    const double levels = tree.bound_levels();
-    out.error_bound = (bounds + gamma(levels) * out.magnitude) * (1 + gamma(levels + 1));
-    return out;
 }
 
 i128 check_sum_integers(ArrayView a) {
@@ -379,38 +415,6 @@ i128 check_sum_integers(ArrayView a) {
             for (std::uint64_t i = 0; i < a.count; ++i) total += load<T>(a.data, i);
         return total;
     });
-}
-
-FloatSum check_sum_floats(ArrayView a) {
-    return visit_dtype(a.dtype, [&](auto t) -> FloatSum {
-        using T = decltype(t);
-        long double sum = 0, compensation = 0, magnitude = 0;
-        if constexpr (std::is_floating_point_v<T>) {
-            for (std::uint64_t i = 0; i < a.count; ++i) {
-                const long double x = load<T>(a.data, i);
-                const long double s = sum + x;
-                compensation += std::fabs(sum) >= std::fabs(x) ? (sum - s) + x : (x - s) + sum;
-                sum = s;
-                magnitude += std::fabs(x);
-            }
-        }
-        FloatSum out;
-        out.value = static_cast<double>(sum + compensation);
-        out.magnitude = static_cast<double>(magnitude);
-        // Neumaier: |error| <= 2 u' |S| + 2 n u'^2 sum|x| in long double (u'),
-        // plus rounding the result to double.
-        const long double u = std::numeric_limits<long double>::epsilon() / 2;
-        const long double n = static_cast<long double>(a.count);
-        out.error_bound = static_cast<double>((2 * u + 2 * n * u * u) * magnitude * (1 + 4 * u)) +
-                          kUnit * std::fabs(out.value) * (1 + 4 * kUnit);
-        return out;
-    });
-}
-
-bool agree(const FloatSum& a, const FloatSum& b) {
-    if (!std::isfinite(a.value) || !std::isfinite(b.value))
-        return (std::isnan(a.value) && std::isnan(b.value)) || a.value == b.value;
-    return std::fabs(a.value - b.value) <= a.error_bound + b.error_bound;
 }
 
 }  // namespace gpusum

@@ -38,18 +38,12 @@ inline Result parallel_shape(const Request& request) {
     return result;
 }
 
-// Integers: exact in any order. Floats: pairwise in chunk order, so a run is
-// reproducible whatever the scheduling was.
-inline void combine_in_order(const std::vector<Partial>& partials, Result& result) {
-    i128 total = 0;
-    std::vector<FloatSum> reals;
-    reals.reserve(partials.size());
+// Exact in any order, integers and floats alike.
+inline void combine_partials(const std::vector<Partial>& partials, Result& result) {
     for (const Partial& p : partials) {
-        total += p.integer;
-        reals.push_back(p.real);
+        result.sum += p.integer;
+        merge(result.real, p.real);
     }
-    result.sum = total;
-    result.real = combine_float_sums(reals);
 }
 
 }  // namespace gpusum

@@ -1,5 +1,5 @@
 // The serial and threads backends. Both walk the same chunks the process pool
-// and the GPU use, and combine the 128-bit partial sums in chunk order.
+// and the GPU use, and combine the exact partial sums.
 #include <algorithm>
 #include <atomic>
 #include <latch>
@@ -30,7 +30,7 @@ class SerialBackend final : public Backend {
         for (std::uint64_t i = 0; i < result.chunks; ++i)
             partials[i] = sum_chunk(request, result.chunks, i);
         result.seconds.compute = clock.lap();
-        combine_in_order(partials, result);
+        combine_partials(partials, result);
         result.seconds.combine = clock.lap();
         return result;
     }
@@ -75,7 +75,7 @@ class ThreadsBackend final : public Backend {
         go.count_down();
         for (auto& t : threads) t.join();
         result.seconds.compute = clock.lap();
-        combine_in_order(partials, result);
+        combine_partials(partials, result);
         result.seconds.combine = clock.lap();
         return result;
     }

@@ -40,8 +40,9 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
         const Availability a = b->availability();
         if (!a.usable)
             plan.skipped.push_back(std::string(name) + ": " + a.reason);
-        else if (request.array && !b->sums_arrays())
-            plan.skipped.push_back(std::string(name) + ": does not sum arrays");
+        else if (const std::string why = request.array ? b->cannot_sum(request.array->dtype) : "";
+                 !why.empty())
+            plan.skipped.push_back(std::string(name) + ": " + why);
         else
             plan.candidates.push_back({b, std::move(reason)});
     };

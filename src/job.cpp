@@ -86,11 +86,12 @@ class Workload {
                 base_.expected = closed_form_sum(template_.series);
                 base_.check = "closed form (exact)";
             } else if (base_.real) {
-                base_.expected_real = check_sum_floats(*template_.array);
+                base_.expected_real = check_sum_floats(*template_.array, template_.workers);
                 base_.check =
-                    "Neumaier compensated sum in long double; agreement within both error bounds";
+                    "second exact method (long accumulator), rounded independently; bits must "
+                    "match";
             } else {
-                base_.expected = check_sum_integers(*template_.array);
+                base_.expected = check_sum_integers(*template_.array, template_.workers);
                 base_.check = "second CPU path, one 128-bit add per element (exact)";
             }
             base_.check_seconds = clock.lap();
@@ -100,7 +101,7 @@ class Workload {
     }
 
     bool agrees(const Outcome& o, const Result& r) const {
-        return o.real ? agree(r.real, o.expected_real) : r.sum == o.expected;
+        return o.real ? same_float(rounded(r.real), o.expected_real) : r.sum == o.expected;
     }
 
   private:
@@ -144,7 +145,7 @@ Outcome measure(Backend& backend, const Job& job, Workload& work, std::string re
 std::string unusable_reason(const Backend& b, const Request& request) {
     const Availability a = b.availability();
     if (!a.usable) return a.reason;
-    if (request.array && !b.sums_arrays()) return "does not sum arrays";
+    if (request.array) return b.cannot_sum(request.array->dtype);
     return {};
 }
 
@@ -158,8 +159,10 @@ Outcome run_job(const BackendList& backends, const Job& job) {
         if (const Availability a = b->availability(); !a.usable)
             throw Unavailable("backend '" + job.backend + "' is unavailable: " + a.reason);
         Workload work(job);
-        if (work.request().array && !b->sums_arrays())
-            throw Unavailable("backend '" + job.backend + "' does not sum arrays");
+        if (const Request r = work.request(); r.array) {
+            if (const std::string why = b->cannot_sum(r.array->dtype); !why.empty())
+                throw Unavailable("backend '" + job.backend + "' " + why);
+        }
         try {
             return measure(*b, job, work, "requested with --backend");
         } catch (const BackendError& e) {

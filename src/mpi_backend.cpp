@@ -83,7 +83,7 @@ struct Session {
 
 // What each rank tells rank 0, as plain bytes.
 struct RankReport {
-    FloatSum real;
+    ExactFloat real;
     double seconds = 0;
     std::uint64_t elements = 0;
     std::uint32_t workers = 0;
@@ -204,12 +204,11 @@ class MpiBackend final : public Backend {
     }
 
     void describe(const std::vector<RankReport>& reports, Result& result) const {
-        std::vector<FloatSum> reals;
         double slowest = 0, total_seconds = 0;
         result.workers = 0;
         for (std::size_t r = 0; r < reports.size(); ++r) {
             const RankReport& report = reports[r];
-            reals.push_back(report.real);
+            merge(result.real, report.real);
             result.workers += report.workers;
             slowest = std::max(slowest, report.seconds);
             total_seconds += report.seconds;
@@ -218,7 +217,6 @@ class MpiBackend final : public Backend {
                 std::string(report.backend) + ", " + std::to_string(report.workers) + " workers, " +
                     grouped(report.elements) + " elements, " + duration(report.seconds));
         }
-        result.real = combine_float_sums(reals);
         const double mean = total_seconds / static_cast<double>(reports.size());
         char imbalance[64];
         std::snprintf(imbalance, sizeof imbalance, "%.2f (slowest rank / mean rank time)",

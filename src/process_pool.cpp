@@ -33,7 +33,7 @@ struct ChunkResult {
     std::uint64_t chunk;
     std::uint64_t low;  // the 128-bit integer partial, in two halves
     std::uint64_t high;
-    FloatSum real;
+    ExactFloat real;
 };
 
 [[noreturn]] void worker_main(int fd, Request request, std::uint64_t chunks) {
@@ -257,7 +257,7 @@ class ProcessBackend final : public Backend {
                                 std::chrono::duration<double>(deadline(w.queued.front())).count()));
         }
         result.seconds.compute = clock.lap();
-        combine_in_order(partials, result);
+        combine_partials(partials, result);
         result.seconds.combine = clock.lap();
         return result;
     }

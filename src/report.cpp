@@ -1,5 +1,7 @@
 #include "gpusum/report.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -27,6 +29,20 @@ std::string fixed(double value, int decimals) {
     return buf;
 }
 
+std::string real_text(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[40];
+    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;  // shortest exact form
+    return std::string(buf, end);
+}
+
+// JSON has no infinities or NaN: those travel as the strings "inf", "-inf"
+// and "nan", finite sums as numbers.
+nlohmann::json real_json(double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(real_text(v));
+}
+
 nlohmann::json outcome_json(const Outcome& o) {
     const Result& r = o.result;
     nlohmann::json details = nlohmann::json::object();
@@ -38,7 +54,7 @@ nlohmann::json outcome_json(const Outcome& o) {
         {"workers", r.workers},
         {"chunks", r.chunks},
         {"retried_chunks", r.retried_chunks},
-        {"sum", o.real ? nlohmann::json(r.real.value) : nlohmann::json(to_string(r.sum))},
+        {"sum", o.real ? real_json(rounded(r.real)) : nlohmann::json(to_string(r.sum))},
         {"verified", o.verified},
         {"seconds",
          {{"setup", r.seconds.setup},
@@ -54,7 +70,6 @@ nlohmann::json outcome_json(const Outcome& o) {
         {"bytes_per_second", o.bytes_per_second()},
         {"details", details},
     };
-    if (o.real) j["sum_error_bound"] = r.real.error_bound;
     return j;
 }
 
@@ -80,31 +95,18 @@ nlohmann::json job_json(const Job& job, const Outcome& any) {
     } else {
         j["input"] = job.input;
     }
-    if (any.real) {
-        j["expected"] = any.expected_real.value;
-        j["expected_error_bound"] = any.expected_real.error_bound;
-    } else {
-        j["expected"] = to_string(any.expected);
-    }
+    j["expected"] =
+        any.real ? real_json(any.expected_real) : nlohmann::json(to_string(any.expected));
     return j;
 }
 
-std::string real_text(double v) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-}
-
 std::string sum_text(const Outcome& o, const Result& r) {
-    return o.real ? real_text(r.real.value) + " (error at most " + real_text(r.real.error_bound) +
-                        "; pairwise in double precision)"
+    return o.real ? real_text(rounded(r.real)) + " (the exact sum, correctly rounded)"
                   : to_string(r.sum);
 }
 
 std::string expected_text(const Outcome& o) {
-    return o.real ? real_text(o.expected_real.value) + " (error at most " +
-                        real_text(o.expected_real.error_bound) + ")"
-                  : to_string(o.expected);
+    return o.real ? real_text(o.expected_real) : to_string(o.expected);
 }
 
 }  // namespace
@@ -147,8 +149,8 @@ std::string format_report(const Job& job, const Outcome& o) {
 
 std::string format_mismatch(const Outcome& o) {
     if (o.real)
-        return "sum " + real_text(o.result.real.value) + " disagrees with the check " +
-               real_text(o.expected_real.value) + " beyond their error bounds";
+        return "sum " + real_text(rounded(o.result.real)) + " differs from the check " +
+               real_text(o.expected_real) + " (" + o.check + ")";
     return "sum " + to_string(o.result.sum) + " differs from the check " + to_string(o.expected) +
            " (" + o.check + ")";
 }

@@ -57,11 +57,10 @@ Result sum_in_parts(const Request& request, unsigned parts, const PartSum& part_
     Result total;
     total.chunks = chunks;
     total.workers = 0;
-    std::vector<FloatSum> reals;
     for (unsigned p = 0; p < parts; ++p) {
         const Result& r = results[p];
         total.sum += r.sum;
-        reals.push_back(r.real);
+        merge(total.real, r.real);
         total.workers += r.workers;
         total.retried_chunks += r.retried_chunks;
         // Parts run side by side: each phase lasts as long as its slowest part.
@@ -69,7 +68,6 @@ Result sum_in_parts(const Request& request, unsigned parts, const PartSum& part_
         const std::string prefix = std::string(label) + " " + std::to_string(p) + " ";
         for (const auto& [key, value] : r.details) total.details.emplace_back(prefix + key, value);
     }
-    total.real = combine_float_sums(reals);
     total.seconds.compute = clock.lap() - total.seconds.setup;
     return total;
 }

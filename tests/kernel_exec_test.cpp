@@ -3,6 +3,7 @@
 // over many launch shapes, checked against the closed form or a scalar sum.
 #include "cuda_host/cuda_host.hpp"
 // The harness must come first: it defines the CUDA keywords the kernel uses.
+#include "float_reduce.cuh"
 #include "tree_reduce.cuh"
 
 #include <doctest/doctest.h>
@@ -12,6 +13,7 @@
 #include <random>
 #include <vector>
 
+#include "gpusum/array.hpp"
 #include "gpusum/text.hpp"
 #include "reference.hpp"
 
@@ -20,7 +22,6 @@ using cuda_host::LaunchShape;
 using gpusum::i128;
 using gpusum::Progression;
 using gpusum::kernels::ArraySource;
-using gpusum::kernels::RealAcc;
 using gpusum::kernels::SeriesSource;
 using gpusum::kernels::TreeTuning;
 
@@ -174,27 +175,39 @@ TEST_CASE_TEMPLATE("kernel harness: tree_reduce sums integer arrays exactly", T,
     }
 }
 
-TEST_CASE_TEMPLATE("kernel harness: tree_reduce sums float arrays", T, float, double) {
-    // Small integers: every partial sum is exact in double whatever the order,
-    // so any element lost or added twice changes the result.
+TEST_CASE_TEMPLATE("kernel harness: exact_float_reduce sums float arrays exactly", T, float,
+                   double) {
+    // Every scale at once, and the sums the host makes of them must match the
+    // CPU's exact sum to the bit: a lost, doubled or misplaced digit shows.
     std::mt19937_64 rng(sizeof(T));
     std::uint64_t seed = 200;
     for (const std::size_t n : {0, 1, 65, 3000}) {
         std::vector<T> data(n);
-        double expected = 0, magnitude = 0;
         for (T& x : data) {
-            x = static_cast<T>(static_cast<int>(rng() % 2001) - 1000);
-            expected += x;
-            magnitude += std::fabs(x);
+            const auto mantissa = static_cast<double>(static_cast<std::int64_t>(rng() >> 11) -
+                                                      (std::int64_t{1} << 52));
+            x = static_cast<T>(std::ldexp(mantissa, static_cast<int>(rng() % 200) - 150));
         }
-        for (const Shape& shape : {Shape{1, 1, 1, 1}, Shape{4, 3, 9, 2}, Shape{2, 32, 5, 1}}) {
+        if (n > 60) data[60] = std::numeric_limits<T>::infinity();
+        const gpusum::ArrayView view{
+            reinterpret_cast<const unsigned char*>(data.data()), n,
+            sizeof(T) == 4 ? gpusum::DType::float32 : gpusum::DType::float64};
+        const double expected = gpusum::check_sum_floats(view);
+        for (const Shape& shape :
+             {Shape{1, 1, 1, 1}, Shape{4, 3, 9, 2}, Shape{2, 32, 5, 1}, Shape{9, 2, 40, 3}}) {
             CAPTURE(n);
             CAPTURE(describe(shape));
-            const RealAcc total =
-                run_tree(ArraySource<T>{data.data(), n}, gpusum::effective_chunks(n, shape.chunks),
-                         launch_shape(shape, seed++));
-            CHECK(total.value == expected);
-            CHECK(total.magnitude == magnitude);
+            DeviceArray<gpusum::ExactFloat> total(1);
+            cuda_host::launch(launch_shape(shape, seed++), gpusum::kernels::exact_float_reduce<T>,
+                              data.data(), std::uint64_t{n},
+                              gpusum::effective_chunks(n, shape.chunks), total.get());
+            gpusum::ExactFloat sum = total[0];
+            gpusum::normalise(sum);
+            CHECK(gpusum::same_float(gpusum::rounded(sum), expected));
+            // The digits themselves, not only their rounding.
+            const gpusum::ExactFloat cpu = gpusum::sum_floats(view);
+            CHECK(std::equal(std::begin(sum.digits), std::end(sum.digits), std::begin(cpu.digits)));
+            CHECK(sum.specials == cpu.specials);
         }
     }
 }

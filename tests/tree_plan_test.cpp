@@ -97,11 +97,3 @@ TEST_CASE("the emulated grid sums integer arrays of every type exactly") {
     check_array_grid<std::uint32_t>(rng);
     check_array_grid<std::uint64_t>(rng);
 }
-
-TEST_CASE("the emulated grid sums float arrays with their magnitudes") {
-    const std::vector<float> v = {1.5f, -2.25f, 4.0f, -0.125f, 8.0f};
-    const auto acc =
-        emulate_grid(gpusum::kernels::ArraySource<float>{v.data(), v.size()}, 2, 32, 3);
-    CHECK(acc.value == 11.125);
-    CHECK(acc.magnitude == 15.875);
-}

@@ -1,5 +1,5 @@
-// Arrays of numbers in memory: their element types, exact integer sums,
-// accurate float sums with an error bound, and the independent checks.
+// Arrays of numbers in memory: their element types, their exact sums
+// (integers and floats), and the independent checks.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gpusum/exact_float.hpp"
 #include "gpusum/series.hpp"
 
 namespace gpusum {
@@ -69,36 +70,24 @@ struct ArrayView {
 // Chunk i of n, by the same definition as for series.
 ArrayView chunk_of(ArrayView a, std::uint64_t chunks, std::uint64_t i);
 
-// A float sum: the value, the sum of magnitudes, and a bound on |value - exact|.
-struct FloatSum {
-    double value = 0;
-    double magnitude = 0;
-    double error_bound = 0;
-};
-
-// The fast paths: vectorised, at memory bandwidth.
-// Integers: exact; 64-bit elements are split into 32-bit halves whose sums
-// cannot overflow their 64-bit lanes, so no element pattern can wrap.
+// The fast paths: vectorised, at memory bandwidth, exact.
+// Integers: 64-bit elements are split into 32-bit halves whose sums cannot
+// overflow their 64-bit lanes, so no element pattern can wrap.
 i128 sum_integers(ArrayView a);
-// Floats (float32 widened to double): 16 lanes per block, pairwise across
-// blocks; error_bound is the standard gamma_k * sum|x| bound for that order.
-FloatSum sum_floats(ArrayView a);
-// A bound on the rounding error of a sum whose longest path of additions is
-// `steps` deep, given the sum of magnitudes: gamma_steps * magnitude, itself
-// inflated for the rounding of `magnitude`.
-double rounding_bound(double steps, double magnitude);
+// Floats (float32 widened to double, exactly): the exact total
+// (exact_float.hpp), normalised; rounded() gives the double to report.
+ExactFloat sum_floats(ArrayView a);
 
-// Partial float sums combined pairwise, bounds added up.
-FloatSum combine_float_sums(const std::vector<FloatSum>& parts);
+// The independent checks, on up to `workers` threads (fewer if threads
+// cannot be started). Integers: one 128-bit add per element. Floats: a
+// different exact method (exact_check.cpp): each element taken apart by
+// frexp and added with full carries into 64-bit limbs, the total rounded by
+// the hardware's own integer-to-double conversion; NaN and infinities by the
+// same IEEE rules as rounded().
+i128 check_sum_integers(ArrayView a, unsigned workers = 1);
+double check_sum_floats(ArrayView a, unsigned workers = 1);
 
-// The independent checks: plain scalar loops, a different algorithm.
-// Integers: one 128-bit add per element. Floats: Neumaier's compensated sum
-// in long double; its own bound is in error_bound.
-i128 check_sum_integers(ArrayView a);
-FloatSum check_sum_floats(ArrayView a);
-
-// Whether two float sums agree within their bounds (both non-finite and
-// identical also counts as agreement: NaN and infinities propagate).
-bool agree(const FloatSum& a, const FloatSum& b);
+// Whether two reported float sums are the same: identical bits, or both NaN.
+bool same_float(double a, double b);
 
 }  // namespace gpusum

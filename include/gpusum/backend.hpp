@@ -39,10 +39,10 @@ struct Request {
 };
 
 // What one chunk (or one whole run) adds up to: an exact integer, or for
-// float arrays a float sum with its error bound.
+// float arrays the exact float total.
 struct Partial {
     i128 integer = 0;
-    FloatSum real;
+    ExactFloat real;
 };
 
 // Wall-clock seconds of the phases of one run.
@@ -54,8 +54,8 @@ struct Timings {
 };
 
 struct Result {
-    i128 sum = 0;   // integer series and arrays
-    FloatSum real;  // float arrays
+    i128 sum = 0;     // integer series and arrays
+    ExactFloat real;  // float arrays: exact; rounded(real) is the answer
     Timings seconds;
     unsigned workers = 1;
     std::uint64_t chunks = 1;
@@ -110,7 +110,8 @@ class Backend {
     virtual std::string_view name() const = 0;
     virtual std::string_view summary() const = 0;  // one line for --help and reports
     virtual Availability availability() const = 0;
-    virtual bool sums_arrays() const { return true; }
+    // Empty if it sums arrays of `t`, else why not (e.g. "sums ranges only").
+    virtual std::string cannot_sum(DType) const { return {}; }
     // Runs on every rank of a job at once (mpi): only when asked for by name,
     // never picked by auto or run by --compare.
     virtual bool collective() const { return false; }

@@ -36,12 +36,12 @@ struct Outcome {
     std::vector<double> totals;      // total seconds of every repetition
     std::string source;              // what was summed, for reports
     std::uint64_t elements = 0;
-    std::uint64_t bytes = 0;  // array bytes read per run; 0 for ranges
-    double fill_seconds = 0;  // array mode: materialising the range
-    bool real = false;        // a float array: compare `real`, not `sum`
-    i128 expected = 0;        // integer check value
-    FloatSum expected_real;   // float check value and its own bound
-    std::string check;        // how `expected` was obtained
+    std::uint64_t bytes = 0;   // array bytes read per run; 0 for ranges
+    double fill_seconds = 0;   // array mode: materialising the range
+    bool real = false;         // a float array: compare `real`, not `sum`
+    i128 expected = 0;         // integer check value
+    double expected_real = 0;  // float check value, exactly rounded
+    std::string check;         // how `expected` was obtained
     double check_seconds = 0;
     bool verified = false;  // every repetition agreed with the check
 

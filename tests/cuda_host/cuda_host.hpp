@@ -133,12 +133,26 @@ T __shfl_down_sync(unsigned mask, T value, unsigned delta) {
     return value;
 }
 
-inline unsigned atomicAdd(unsigned* address, unsigned value) {
+// CUDA's atomics are relaxed; shared and global memory alike.
+template <class Word>
+Word harness_atomic_add(Word* address, Word value) {
     cuda_host::jitter();
-    const unsigned old =
-        std::atomic_ref<unsigned>(*address).fetch_add(value, std::memory_order_relaxed);
+    const Word old = std::atomic_ref<Word>(*address).fetch_add(value, std::memory_order_relaxed);
     cuda_host::stall();
     return old;
+}
+
+inline unsigned atomicAdd(unsigned* address, unsigned value) {
+    return harness_atomic_add(address, value);
+}
+
+inline unsigned long long atomicAdd(unsigned long long* address, unsigned long long value) {
+    return harness_atomic_add(address, value);
+}
+
+inline unsigned atomicOr(unsigned* address, unsigned value) {
+    cuda_host::jitter();
+    return std::atomic_ref<unsigned>(*address).fetch_or(value, std::memory_order_relaxed);
 }
 
 // A load that bypasses L1; on the host, an ordinary load.

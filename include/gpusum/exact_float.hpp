@@ -1,0 +1,100 @@
+// Exact sums of floating-point numbers, shared by the CPU loops and the GPU
+// kernels (host and device code).
+//
+// Every finite double is an integer multiple of 2^-1074: m * 2^(p - 1074)
+// with m < 2^53 and 0 <= p <= 2045. So the sum of any doubles is an integer
+// in units of 2^-1074, kept here in base 2^32: digit k weighs 2^(32k - 1074).
+// An element adds its mantissa, shifted into place, as three digits of at
+// most 32 bits each (a superaccumulator in the manner of Neal's "small
+// superaccumulator", with three pieces instead of two so no carry is ever
+// needed while adding). A digit is a 64-bit word that wraps, holding a signed
+// value: after N adds of at most 2^32 each it is below N * 2^32 in magnitude,
+// exact while N < 2^31, so carries are propagated (normalise) only every
+// kFloatAddsBetweenCarries elements. The order of the adds never matters: the
+// total is one integer, so every backend, worker count and device produces
+// the same bits, and only the final rounding to double rounds at all.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "gpusum/series.hpp"
+
+namespace gpusum {
+
+// Digits 0..65 receive element pieces (p = 2045: digit 63, plus two above);
+// digit 66 keeps the carries and the sign of up to 2^64 elements of any size.
+inline constexpr int kFloatDigits = 67;
+inline constexpr std::uint64_t kFloatAddsBetweenCarries = std::uint64_t{1} << 30;
+
+// What an element was, besides its finite value.
+enum FloatSpecial : unsigned { kSawNaN = 1, kSawPositiveInf = 2, kSawNegativeInf = 4 };
+
+// Where one double goes: its three digits, added at `digit`, `digit` + 1 and
+// `digit` + 2 (wrapping), or, for NaN and infinities, nothing but `special`.
+struct FloatPlace {
+    unsigned digit;
+    std::uint64_t low, middle, high;
+    unsigned special;
+};
+
+GPUSUM_HD inline FloatPlace place_of(std::uint64_t bits) {
+    const auto biased = static_cast<unsigned>((bits >> 52) & 0x7ff);
+    const std::uint64_t fraction = bits & ((std::uint64_t{1} << 52) - 1);
+    const bool negative = (bits >> 63) != 0;
+    const bool special = biased == 0x7ff;
+    // Subnormals (biased 0) share p = 0 with the smallest normals.
+    const unsigned p = biased == 0 ? 0 : biased - 1;
+    const std::uint64_t mantissa =
+        special ? 0 : fraction | (biased != 0 ? std::uint64_t{1} << 52 : 0);
+    const std::int64_t signed_mantissa =
+        negative ? -static_cast<std::int64_t>(mantissa) : static_cast<std::int64_t>(mantissa);
+    const i128 shifted = static_cast<i128>(signed_mantissa) * (std::int64_t{1} << (p % 32));
+    FloatPlace out;
+    out.digit = p / 32;
+    out.low = static_cast<std::uint64_t>(shifted) & 0xffffffffu;
+    out.middle = static_cast<std::uint64_t>(shifted >> 32) & 0xffffffffu;
+    out.high = static_cast<std::uint64_t>(static_cast<std::int64_t>(shifted >> 64));
+    out.special = !special        ? 0u
+                  : fraction != 0 ? unsigned{kSawNaN}
+                  : negative      ? unsigned{kSawNegativeInf}
+                                  : unsigned{kSawPositiveInf};
+    return out;
+}
+
+GPUSUM_HD inline std::uint64_t bits_of(double x) {
+#if defined(__CUDA_ARCH__)
+    return static_cast<std::uint64_t>(__double_as_longlong(x));
+#else
+    std::uint64_t b;
+    std::memcpy(&b, &x, sizeof b);
+    return b;
+#endif
+}
+
+// A sum of doubles, exact: digits (see above) and the specials seen.
+struct ExactFloat {
+    std::uint64_t digits[kFloatDigits] = {};
+    unsigned specials = 0;
+
+    GPUSUM_HD void add(double x) {
+        const FloatPlace at = place_of(bits_of(x));
+        digits[at.digit] += at.low;
+        digits[at.digit + 1] += at.middle;
+        digits[at.digit + 2] += at.high;
+        specials |= at.special;
+    }
+};
+
+// Propagates carries: digits 0..65 in [0, 2^32), digit 66 signed. Adding
+// two normalised sums (merge) or kFloatAddsBetweenCarries elements to one
+// keeps every digit exact.
+void normalise(ExactFloat& sum);
+// a += b, normalised; both must be normalised (or within their add budget).
+void merge(ExactFloat& a, const ExactFloat& b);
+// The sum rounded to the nearest double, ties to even; IEEE specials: any NaN
+// or both infinities give NaN, one infinity gives itself, a total beyond the
+// double range gives an infinity of its sign.
+double rounded(const ExactFloat& sum);
+
+}  // namespace gpusum

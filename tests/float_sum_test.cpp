@@ -1,0 +1,174 @@
+// Float sums: exactly rounded, identical however the work is split, and the
+// two exact methods (the sliced fast path with its superaccumulator, and the
+// long-accumulator check) agree bit for bit with each other and with answers
+// known by construction.
+#include <doctest/doctest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "gpusum/array.hpp"
+
+using gpusum::ArrayView;
+using gpusum::DType;
+
+namespace {
+
+template <class T>
+ArrayView view_of(const std::vector<T>& v) {
+    return {reinterpret_cast<const unsigned char*>(v.data()), v.size(),
+            sizeof(T) == 4 ? DType::float32 : DType::float64};
+}
+
+double fast_sum(const ArrayView& a) {
+    return gpusum::rounded(gpusum::sum_floats(a));
+}
+
+std::uint64_t bits(double x) {
+    std::uint64_t b;
+    std::memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+// Both methods give `expected`, to the bit.
+template <class T>
+void check_sum(const std::vector<T>& v, double expected) {
+    const ArrayView a = view_of(v);
+    const double fast = fast_sum(a);
+    const double check = gpusum::check_sum_floats(a, 2);
+    CAPTURE(fast);
+    CAPTURE(check);
+    CAPTURE(expected);
+    CHECK(gpusum::same_float(fast, expected));
+    CHECK(gpusum::same_float(check, expected));
+}
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Values spread over the whole double range, with every kind of element.
+double wild_value(std::mt19937_64& rng) {
+    double x = 0;
+    do {
+        const std::uint64_t b = rng();
+        std::memcpy(&x, &b, sizeof x);
+    } while (!std::isfinite(x));
+    return x;
+}
+
+}  // namespace
+
+TEST_CASE("float sums are exactly rounded: answers known by construction") {
+    check_sum(std::vector<double>{}, 0.0);
+    check_sum(std::vector<double>{1e16, 1.0, -1e16}, 1.0);
+    std::vector<double> repeated;
+    for (int i = 0; i < 1000; ++i) repeated.insert(repeated.end(), {1e16, 1.0, -1e16});
+    check_sum(repeated, 1000.0);
+    // Ties round to even; anything beyond the tie rounds up.
+    const double two53 = 9007199254740992.0;
+    check_sum(std::vector<double>{two53, 1.0}, two53);
+    check_sum(std::vector<double>{two53, 1.0, 0x1p-1000}, two53 + 2);
+    check_sum(std::vector<double>{two53, 3.0}, two53 + 4);
+    check_sum(std::vector<double>{two53 + 2, 1.0}, two53 + 4);
+    check_sum(std::vector<double>{two53 + 2, 1.0, -0x1p-1074}, two53 + 2);
+    // A long cancellation that leaves one tiny value.
+    std::vector<double> cancel;
+    for (int i = 0; i < 5000; ++i) cancel.insert(cancel.end(), {1e300, 0x1p-1074, -1e300});
+    check_sum(cancel, 5000 * 0x1p-1074);
+    // Subnormals add exactly.
+    check_sum(std::vector<double>{0x1p-1074, 0x1p-1074, 0x1.8p-1022, -0x1p-1022},
+              0x1p-1073 + 0x1p-1023);
+    // float32 elements are widened exactly.
+    check_sum(std::vector<float>{1e8f, 1.0f, -1e8f, 0.5f, 3.25f}, 4.75);
+    check_sum(std::vector<float>{FLT_MAX, FLT_MAX, 0x1p-149f}, 2.0 * FLT_MAX + 0x1p-149);
+    // Integer multiples of 2^-20 in bulk: the exact total is known as an integer.
+    std::mt19937_64 rng(11);
+    std::uniform_int_distribution<std::int64_t> mantissa(-(INT64_C(1) << 40), INT64_C(1) << 40);
+    for (std::size_t n : {1, 15, 16, 17, 2047, 2048, 2049, 100'000, 300'001}) {
+        std::vector<double> v(n);
+        gpusum::i128 units = 0;
+        for (auto& x : v) {
+            const std::int64_t m = mantissa(rng);
+            units += m;
+            x = std::ldexp(static_cast<double>(m), -20);
+        }
+        CAPTURE(n);
+        // |units| < 2^59: one rounding from i128 to double, then exact scaling.
+        check_sum(v, std::ldexp(static_cast<double>(units), -20));
+    }
+}
+
+TEST_CASE("float sums follow IEEE for NaN, infinities and overflow") {
+    check_sum(std::vector<double>{1.0, kInf, 2.0}, kInf);
+    check_sum(std::vector<double>{1.0, -kInf, -kInf}, -kInf);
+    check_sum(std::vector<double>{kInf, 1.0, -kInf}, kNaN);
+    check_sum(std::vector<double>{1.0, kNaN, 2.0}, kNaN);
+    check_sum(std::vector<double>{-kNaN, kInf}, kNaN);
+    // No spurious overflow of intermediates; overflow of the exact total is inf.
+    check_sum(std::vector<double>{1.7e308, 1.7e308, -1.7e308}, 1.7e308);
+    check_sum(std::vector<double>{DBL_MAX, DBL_MAX}, kInf);
+    check_sum(std::vector<double>{-DBL_MAX, -DBL_MAX, DBL_MAX}, -DBL_MAX);
+    // Just below half an ulp above DBL_MAX stays finite; the tie rounds to
+    // even, which is 2^1024: inf.
+    check_sum(std::vector<double>{DBL_MAX, 0x1p969}, DBL_MAX);
+    check_sum(std::vector<double>{DBL_MAX, 0x1p970}, kInf);
+    check_sum(std::vector<double>{DBL_MAX, 0x1p970, -0x1p-1074}, DBL_MAX);
+    check_sum(std::vector<float>{std::numeric_limits<float>::infinity(), 1.0f},
+              kInf);  // float32 inf
+    // Signed zeros and zero totals come out as +0.
+    check_sum(std::vector<double>{-0.0, -0.0}, 0.0);
+    CHECK(bits(fast_sum(view_of(std::vector<double>{-0.0}))) == 0);
+}
+
+TEST_CASE("float sums are identical bit for bit however the array is split") {
+    std::mt19937_64 rng(21);
+    std::normal_distribution<double> normal(0, 1);
+    // Three kinds of data: one scale (the sliced path), every scale at once
+    // (blocks the slices cannot hold), and mixtures with specials sprinkled in.
+    std::vector<std::vector<double>> sets(3, std::vector<double>(60'000));
+    for (auto& x : sets[0]) x = normal(rng) * 1e6;
+    for (auto& x : sets[1]) x = wild_value(rng);
+    for (std::size_t i = 0; i < sets[2].size(); ++i)
+        sets[2][i] = i % 7 == 0 ? wild_value(rng)
+                                : std::ldexp(normal(rng), -1070 + static_cast<int>(i % 2000));
+    for (const auto& v : sets) {
+        const ArrayView a = view_of(v);
+        const double whole = fast_sum(a);
+        CHECK(gpusum::same_float(whole, gpusum::check_sum_floats(a, 1)));
+        CHECK(gpusum::same_float(whole, gpusum::check_sum_floats(a, 3)));
+        // One element at a time, the plainest use of the superaccumulator.
+        gpusum::ExactFloat scalar;
+        for (const double x : v) scalar.add(x);
+        CHECK(gpusum::same_float(whole, gpusum::rounded(scalar)));
+        for (std::uint64_t chunks : {2, 3, 37, 1000, 60'000}) {
+            gpusum::ExactFloat merged;
+            for (std::uint64_t c = 0; c < chunks; ++c)
+                gpusum::merge(merged, gpusum::sum_floats(gpusum::chunk_of(a, chunks, c)));
+            CAPTURE(chunks);
+            CHECK(bits(gpusum::rounded(merged)) == bits(whole));
+        }
+    }
+}
+
+TEST_CASE("the check and the fast path agree on many random arrays") {
+    std::mt19937_64 rng(31);
+    for (int round = 0; round < 300; ++round) {
+        const std::size_t n = rng() % 5000;
+        const int spread = static_cast<int>(rng() % 120);  // binades between elements
+        const int base = static_cast<int>(rng() % 2000) - 1000;
+        std::vector<double> v(n);
+        for (auto& x : v) {
+            const auto m = static_cast<double>(static_cast<std::int64_t>(rng() >> 11) -
+                                               (std::int64_t{1} << 52));
+            x = std::ldexp(m, base - 52 + (spread > 0 ? static_cast<int>(rng() % spread) : 0));
+            if (rng() % 997 == 0) x = wild_value(rng);
+        }
+        const ArrayView a = view_of(v);
+        CAPTURE(round);
+        CHECK(gpusum::same_float(fast_sum(a), gpusum::check_sum_floats(a, 1)));
+    }
+}
