@@ -9,6 +9,7 @@
 #include "chunk_work.hpp"
 #include "gpusum/cpu.hpp"
 #include "gpusum/progress.hpp"
+#include "stop_signals.hpp"
 #include "stopwatch.hpp"
 
 namespace gpusum {
@@ -23,12 +24,15 @@ class SerialBackend final : public Backend {
 
     Result sum(const Request& request) override {
         Stopwatch clock;
+        const StopSignals stop_signals;
         Result result = parallel_shape(request);
         result.workers = 1;
         std::vector<Partial> partials(result.chunks);
         result.seconds.setup = clock.lap();
-        for (std::uint64_t i = 0; i < result.chunks; ++i)
+        for (std::uint64_t i = 0; i < result.chunks; ++i) {
+            throw_if_stopped();  // Ctrl-C is seen between chunks
             partials[i] = sum_chunk(request, result.chunks, i);
+        }
         result.seconds.compute = clock.lap();
         combine_partials(partials, result);
         result.seconds.combine = clock.lap();
@@ -48,32 +52,44 @@ class ThreadsBackend final : public Backend {
 
     Result sum(const Request& request) override {
         Stopwatch clock;
+        const StopSignals stop_signals;
         Result result = parallel_shape(request);
         std::vector<Partial> partials(result.chunks);
         std::atomic<std::uint64_t> next{0};
-        std::latch ready(result.workers);
+        // The calling thread is one of the workers; the others are helpers.
+        const unsigned helpers = result.workers - 1;
+        std::latch ready(helpers);
         std::latch go(1);
         std::vector<std::thread> threads;
         auto work = [&] {
-            ready.count_down();
-            go.wait();
-            for (std::uint64_t i; (i = next.fetch_add(1)) < result.chunks;)
+            // Ctrl-C is seen between chunks: every thread stops taking more.
+            for (std::uint64_t i; stop_signal() == 0 && (i = next.fetch_add(1)) < result.chunks;)
                 partials[i] = sum_chunk(request, result.chunks, i);
         };
-        try {
-            for (unsigned w = 0; w < result.workers; ++w) threads.emplace_back(work);
-        } catch (const std::system_error& e) {
-            // Release the threads that did start with nothing left to do.
-            next = result.chunks;
-            for (std::size_t w = threads.size(); w < result.workers; ++w) ready.count_down();
-            go.count_down();
-            for (auto& t : threads) t.join();
-            throw BackendError(std::string("cannot start threads: ") + e.what());
+        std::string limited;
+        for (unsigned w = 0; w < helpers; ++w) {
+            try {
+                threads.emplace_back([&] {
+                    ready.count_down();
+                    go.wait();
+                    work();
+                });
+            } catch (const std::system_error& e) {
+                // A thread limit: run with the threads there are, and say so.
+                for (unsigned left = w; left < helpers; ++left) ready.count_down();
+                limited = std::to_string(result.workers) + " workers asked, " +
+                          std::to_string(w + 1) + " started (" + e.what() + ")";
+                result.workers = w + 1;
+                break;
+            }
         }
         ready.wait();
         result.seconds.setup = clock.lap();
         go.count_down();
+        work();
         for (auto& t : threads) t.join();
+        throw_if_stopped();
+        if (!limited.empty()) result.details.emplace_back("limited", limited);
         result.seconds.compute = clock.lap();
         combine_partials(partials, result);
         result.seconds.combine = clock.lap();

@@ -201,31 +201,72 @@ NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t fi
     return out;
 }
 
+namespace {
+
+void stamp_of(const struct stat& st, std::int64_t (&stamp)[4]) {
+    stamp[0] = st.st_size;
+    stamp[1] = st.st_mtim.tv_sec;
+    stamp[2] = st.st_mtim.tv_nsec;
+    stamp[3] = static_cast<std::int64_t>(st.st_ino);
+}
+
+// Everything `fd` still has to give, read 1 MiB at a time.
+std::vector<unsigned char> read_stream(int fd) {
+    constexpr std::size_t kPiece = std::size_t{1} << 20;
+    const std::uint64_t limit = available_memory();
+    std::vector<unsigned char> data;
+    for (;;) {
+        if (data.size() + kPiece > limit)
+            bad("more data than available memory can hold (" + bytes_text(double(data.size())) +
+                " read so far)");
+        const std::size_t used = data.size();
+        data.resize(used + kPiece);
+        const ssize_t n = ::read(fd, data.data() + used, kPiece);
+        if (n < 0 && errno == EINTR) {
+            data.resize(used);
+            continue;
+        }
+        if (n < 0) bad(std::string("cannot read: ") + std::strerror(errno));
+        data.resize(used + static_cast<std::size_t>(n));
+        if (n == 0) return data;
+    }
+}
+
+}  // namespace
+
 MappedInput::MappedInput(const std::string& path, std::optional<DType> raw_dtype) {
+    const bool standard_input = path == "-";
+    if (standard_input && ::isatty(STDIN_FILENO))
+        bad("standard input is a terminal: pipe or redirect the data in");
     // O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
     // rejected below like any other file that is not regular.
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) bad(std::string("cannot open: ") + std::strerror(errno));
+    fd_ = standard_input ? ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)
+                         : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd_ < 0) bad(std::string("cannot open: ") + std::strerror(errno));
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        bad("not a regular file");
-    }
-    size_ = static_cast<std::uint64_t>(st.st_size);
-    if (size_ > 0) {
-        map_ = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
-        if (map_ == MAP_FAILED) {
-            map_ = nullptr;
-            const int err = errno;
-            ::close(fd);
-            bad(std::string("cannot map: ") + std::strerror(err));
-        }
-        ::madvise(map_, size_, MADV_SEQUENTIAL);
-    }
-    ::close(fd);  // the mapping stays valid
-    const auto* bytes = static_cast<const unsigned char*>(map_);
-    const bool is_npy = size_ >= sizeof kMagic && std::memcmp(bytes, kMagic, sizeof kMagic) == 0;
+    const bool regular = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+    const auto* bytes = static_cast<const unsigned char*>(nullptr);
     try {
+        if (regular && st.st_size > 0) {
+            size_ = static_cast<std::uint64_t>(st.st_size);
+            stamp_of(st, stamp_);
+            map_ = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
+            if (map_ == MAP_FAILED) {
+                map_ = nullptr;
+                bad(std::string("cannot map: ") + std::strerror(errno));
+            }
+            ::madvise(map_, size_, MADV_SEQUENTIAL);
+            bytes = static_cast<const unsigned char*>(map_);
+        } else if (regular || standard_input) {
+            if (!standard_input) ::fcntl(fd_, F_SETFL, 0);  // blocking reads
+            stream_ = read_stream(fd_);
+            size_ = stream_.size();
+            bytes = stream_.data();
+        } else {
+            bad("not a regular file");
+        }
+        const bool is_npy =
+            size_ >= sizeof kMagic && std::memcmp(bytes, kMagic, sizeof kMagic) == 0;
         if (is_npy) {
             if (raw_dtype) bad("is a .npy file: its header gives the dtype, drop --dtype");
             const NpyHeader h = parse_npy_header({bytes, size_}, size_);
@@ -242,14 +283,26 @@ MappedInput::MappedInput(const std::string& path, std::optional<DType> raw_dtype
             view_ = {bytes, size_ / item, *raw_dtype};
             description_ = "raw " + std::string(dtype_name(*raw_dtype)) + " data";
         }
+        if (map_ == nullptr) description_ += ", read as a stream";
     } catch (...) {
         if (map_ != nullptr) ::munmap(map_, size_);
+        ::close(fd_);
         throw;
     }
 }
 
+bool MappedInput::unchanged() const {
+    if (map_ == nullptr) return true;  // a copy in memory cannot change
+    struct stat st {};
+    std::int64_t now[4] = {};
+    if (::fstat(fd_, &st) != 0) return false;
+    stamp_of(st, now);
+    return std::equal(std::begin(now), std::end(now), std::begin(stamp_));
+}
+
 MappedInput::~MappedInput() {
     if (map_ != nullptr) ::munmap(map_, size_);
+    ::close(fd_);
 }
 
 std::uint64_t available_memory() {

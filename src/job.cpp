@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "file_guard.hpp"
 #include "gpusum/dispatch.hpp"
 #include "gpusum/input.hpp"
 #include "gpusum/progress.hpp"
@@ -56,7 +57,9 @@ class Workload {
                 throw InputError(job.input + ": " + e.what());
             }
             template_.array = file_->view();
-            base_.source = job.input + " (" + file_->description() + ")";
+            guard_ = std::make_unique<FileGuard>(job.input == "-" ? "standard input" : job.input);
+            base_.source = (job.input == "-" ? std::string("standard input") : job.input) + " (" +
+                           file_->description() + ")";
         } else if (job.mode == Mode::array) {
             Stopwatch fill;
             try {
@@ -100,6 +103,11 @@ class Workload {
         return base_;
     }
 
+    // A file rewritten during the run may have been read half old, half new.
+    void check_unchanged() const {
+        if (file_ && !file_->unchanged()) throw InputError(file_changed_message());
+    }
+
     bool agrees(const Outcome& o, const Result& r) const {
         return o.real ? same_float(rounded(r.real), o.expected_real) : r.sum == o.expected;
     }
@@ -109,6 +117,7 @@ class Workload {
 
     Request template_;
     std::unique_ptr<MappedInput> file_;
+    std::unique_ptr<FileGuard> guard_;
     std::unique_ptr<HostArray> array_;
     Outcome base_;
     bool checked_ = false;
@@ -121,8 +130,10 @@ Outcome measure(Backend& backend, const Job& job, Workload& work, std::string re
         Progress progress(request.elements(), job.progress);
         request.progress = &progress;
         runs.push_back(backend.sum(request));
+        work.check_unchanged();
     }
     Outcome out = work.outcome();
+    work.check_unchanged();  // the check read it too
     out.backend = std::string(backend.name());
     out.reason = std::move(reason);
     out.verified = true;

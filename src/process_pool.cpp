@@ -21,6 +21,8 @@
 
 #include "chunk_work.hpp"
 #include "fd_io.hpp"
+#include "file_guard.hpp"
+#include "gpusum/input.hpp"
 #include "gpusum/text.hpp"
 #include "stop_signals.hpp"
 #include "stopwatch.hpp"
@@ -37,6 +39,7 @@ struct ChunkResult {
 };
 
 [[noreturn]] void worker_main(int fd, Request request, std::uint64_t chunks) {
+    quiet_file_faults();
     request.progress = nullptr;  // the parent counts progress as results arrive
     for (std::uint64_t index; receive_all(fd, &index, sizeof index);) {
         if (index >= chunks) ::_exit(2);
@@ -101,6 +104,8 @@ class Pool {
         return Worker{pid, sv[0], {}, {}};
     }
 
+    static constexpr const char* kFileChanged = "found its input file changed";
+
     // Returns how the worker ended, for messages.
     static std::string end(Worker& w) {
         // A worker that was timed out is still alive: SIGKILL is how it ends.
@@ -114,6 +119,7 @@ class Pool {
         w.fd = -1;
         if (WIFSIGNALED(status))
             return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
+        if (WEXITSTATUS(status) == kFileChangedExit) return kFileChanged;
         return "exited with status " + std::to_string(WEXITSTATUS(status));
     }
 
@@ -145,7 +151,20 @@ class ProcessBackend final : public Backend {
 
         StopSignals stop_signals;
         Pool pool(request, result.chunks);
-        for (unsigned w = 0; w < result.workers; ++w) pool.workers().push_back(pool.spawn());
+        // Under a process or file limit the pool runs with the workers it
+        // can start, and says so; with none it fails.
+        for (unsigned w = 0; w < result.workers; ++w) {
+            try {
+                pool.workers().push_back(pool.spawn());
+            } catch (const BackendError& e) {
+                if (w == 0) throw;
+                result.details.emplace_back("limited", std::to_string(result.workers) +
+                                                           " workers asked, " + std::to_string(w) +
+                                                           " started (" + e.what() + ")");
+                result.workers = w;
+                break;
+            }
+        }
         result.seconds.setup = clock.lap();
 
         std::vector<Partial> partials(result.chunks);
@@ -179,6 +198,8 @@ class ProcessBackend final : public Backend {
         // fault for messages when the way the worker ended does not.
         auto replace = [&](Worker& w, std::string why) {
             std::string how = Pool::end(w);
+            // Bad input, not a worker fault: re-running would fault again.
+            if (how == Pool::kFileChanged) throw InputError(file_changed_message());
             if (!why.empty()) how = std::move(why);
             if (!w.queued.empty()) {
                 // Only the chunk in progress counts as failed; all are re-run.

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -188,6 +189,29 @@ TEST_CASE("process pool: SIGINT and SIGTERM end every worker within a second") {
     }
 }
 
+TEST_CASE("serial and threads end on SIGINT and SIGTERM with the message and the exit code") {
+    for (const char* backend : {"serial", "threads"}) {
+        for (const auto& [signal, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+            CAPTURE(backend);
+            CAPTURE(signal);
+            // 1e13 elements, 10^5 chunks: hours of work, a chunk a few ms.
+            Process p = start(
+                {"--backend", backend, "--workers", "2", "--stop", "1e13", "--chunks", "100000"});
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            const auto sent = std::chrono::steady_clock::now();
+            ::kill(p.pid, signal);
+            const Finished f = finish(p);
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+            CHECK(f.code == code);
+            CHECK(seconds < 1.0);
+            CHECK(f.out.empty());
+            CHECK(f.err.find("interrupted") != std::string::npos);
+            CHECK(lines(f.err) == 1);
+        }
+    }
+}
+
 TEST_CASE("process pool: a stopped worker is replaced after --chunk-timeout") {
     // ~1 ms chunks, so the 0.5 s deadline only catches the stopped worker
     // even on a loaded machine; about a second of work in all.
@@ -250,15 +274,37 @@ TEST_CASE("a process limit: --backend process exits 3 with the reason, auto stil
           std::string::npos);
     CHECK(lines(process.err) == 1);
 
+    // Threads run with the threads they can start: here only the calling one.
     const Finished any = limited({"--stop", "1e8", "--workers", "2", "--json"});
     REQUIRE(any.code == 0);
     const auto j = nlohmann::json::parse(any.out);
     CHECK(j["verified"] == true);
-    CHECK(j["backend"] == "serial");
-    std::string notes;
-    for (const auto& n : j["notes"]) notes += n.get<std::string>() + "\n";
-    CHECK(notes.find("threads failed: cannot start threads") != std::string::npos);
-    CHECK(notes.find("process failed: fork failed") != std::string::npos);
+    CHECK(j["backend"] == "threads");
+    CHECK(j["workers"] == 1);
+    CHECK(j["details"]["limited"].get<std::string>().find("2 workers asked, 1 started") !=
+          std::string::npos);
+
+    // With stderr a terminal the progress bar wants a thread it cannot have:
+    // the run goes on without it.
+    Launch terminal;
+    terminal.in_child = [] {
+        const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+        if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) ::_exit(125);
+        const int pty = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+        if (pty < 0) ::_exit(125);
+        ::dup2(pty, 2);
+        const rlimit one{1, 1};
+        ::setrlimit(RLIMIT_NPROC, &one);
+        ::setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+        if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(126);
+    };
+    const Finished serial = run({"--backend", "serial", "--stop", "1e8"}, terminal);
+    if (serial.code == 125) {
+        MESSAGE("skipped the terminal case: no pseudo-terminal here");
+        return;
+    }
+    CHECK(serial.code == 0);
+    CHECK(serial.out.find("verified    yes") != std::string::npos);
 }
 
 TEST_CASE("process pool: no worker outlives a parent killed outright") {
@@ -448,6 +494,59 @@ TEST_CASE("--input float files: infinities, NaN and overflow follow IEEE; JSON c
         else
             CHECK(j["sum"] == c.sum);
         CHECK(j["expected"] == j["sum"]);
+    }
+}
+
+TEST_CASE("/proc files and standard input are read as streams, never summed as empty") {
+    // /proc/version reports size 0 and has content.
+    std::ifstream version("/proc/version", std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(version)), {});
+    REQUIRE(!text.empty());
+    long expected = 0;
+    for (const char c : text) expected += static_cast<unsigned char>(c);
+    const Finished proc = run({"--input", "/proc/version", "--dtype", "uint8", "--json"});
+    REQUIRE(proc.code == 0);
+    const auto j = nlohmann::json::parse(proc.out);
+    CHECK(j["sum"] == std::to_string(expected));
+    CHECK(j["source"].get<std::string>().find("read as a stream") != std::string::npos);
+    // A pipe on standard input: raw bytes, and a .npy file.
+    spawn::Launch piped;
+    piped.stdin_bytes = std::string(100'000, '\x03');
+    const Finished raw = run({"--input", "-", "--dtype", "uint8", "--json"}, piped);
+    REQUIRE(raw.code == 0);
+    CHECK(nlohmann::json::parse(raw.out)["sum"] == "300000");
+    const double halves[4] = {0.5, 1.5, 2.5, -0.25};
+    piped.stdin_bytes = testfiles::npy_bytes("<f8", "(4,)", halves, 32);
+    const Finished npy = run({"--input", "-", "--backend", "process", "--json"}, piped);
+    REQUIRE(npy.code == 0);
+    CHECK(nlohmann::json::parse(npy.out)["sum"] == 4.25);
+}
+
+TEST_CASE("a file that shrinks or changes while being read: exit 2 on every backend, no signal") {
+    const std::string dir = testfiles::temp_dir();
+    const std::string path = dir + "/shrinking.raw";
+    for (const char* backend : {"serial", "threads", "process"}) {
+        for (const bool shrink : {true, false}) {
+            // A sparse file: 256 MiB of zeros that take no disk.
+            const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            REQUIRE(fd >= 0);
+            REQUIRE(::ftruncate(fd, 256 << 20) == 0);
+            const spawn::Process p = spawn::start(
+                {"--input", path, "--dtype", "int64", "--backend", backend, "--repeat", "100000"});
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            if (shrink)
+                REQUIRE(::ftruncate(fd, 4096) == 0);
+            else
+                REQUIRE(::pwrite(fd, "x", 1, 12345) == 1);  // same size, new content
+            ::close(fd);
+            const Finished f = spawn::finish(p);
+            CAPTURE(backend);
+            CAPTURE(shrink);
+            CHECK(f.code == 2);
+            CHECK(f.err.find("shrinking.raw: changed while being read") != std::string::npos);
+            CHECK(spawn::lines(f.err) == 1);
+            CHECK(f.out.empty());
+        }
     }
 }
 

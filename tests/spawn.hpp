@@ -35,6 +35,7 @@ inline std::string executable() {
 struct Launch {
     std::string program;              // the program to run; empty: gpusum
     std::string stdout_path;          // stdout to this file instead of a pipe
+    std::string stdin_bytes;          // fed to stdin through a pipe (empty: inherited)
     bool stdout_reader_gone = false;  // stdout a pipe whose reader has already closed it
     std::function<void()> in_child;   // runs in the child just before exec
 };
@@ -60,6 +61,24 @@ inline Process start(const std::vector<std::string>& args, const Launch& launch 
     if (p.pid == 0) {
         ::dup2(file >= 0 ? file : out[1], 1);
         ::dup2(err[1], 2);
+        if (!launch.stdin_bytes.empty()) {
+            // A writer process of its own, so a full pipe cannot block anyone.
+            int in[2];
+            if (::pipe(in) != 0) ::_exit(127);
+            if (::fork() == 0) {
+                ::close(in[0]);
+                const std::string& b = launch.stdin_bytes;
+                for (std::size_t at = 0; at < b.size();) {
+                    const ssize_t n = ::write(in[1], b.data() + at, b.size() - at);
+                    if (n <= 0) ::_exit(1);
+                    at += static_cast<std::size_t>(n);
+                }
+                ::_exit(0);
+            }
+            ::close(in[1]);
+            ::dup2(in[0], 0);
+            ::close(in[0]);
+        }
         if (launch.in_child) launch.in_child();
         ::execve(exe.c_str(), argv.data(), environ);
         ::_exit(127);

@@ -7,6 +7,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "gpusum/array.hpp"
 
@@ -33,7 +34,10 @@ struct NpyHeader {
 // Never reads outside `head`.
 NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t file_size);
 
-// A file mapped read-only; its elements as an ArrayView.
+// A file mapped read-only; its elements as an ArrayView. "-" is standard
+// input, and a file the kernel sizes as 0 that still has content (/proc,
+// /sys) is read like it: as a stream, in chunks, into memory (refused when
+// it would not fit). Other files that are not regular files are refused.
 class MappedInput {
   public:
     // .npy files are recognised by their magic; anything else needs `raw_dtype`.
@@ -44,10 +48,16 @@ class MappedInput {
 
     ArrayView view() const { return view_; }
     const std::string& description() const { return description_; }
+    // False if a mapped file's size, modification time or inode changed
+    // since it was opened (its contents may then have been read half old).
+    bool unchanged() const;
 
   private:
     void* map_ = nullptr;
     std::uint64_t size_ = 0;
+    std::vector<unsigned char> stream_;  // what was read from a stream
+    int fd_ = -1;                        // kept open for unchanged()
+    std::int64_t stamp_[4] = {};         // size, mtime (s, ns), inode
     ArrayView view_;
     std::string description_;
 };

@@ -1,15 +1,20 @@
 // A progress bar on stderr for long runs. Backends only call advance(); the
 // bar draws itself from its own thread, and only when it was enabled (stderr
 // is a terminal, output is not JSON) and the run has lasted over a second.
+// If no thread can be started the run goes on without a bar.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace gpusum {
+
+// The text of one redraw for a terminal `columns` wide (exposed for tests).
+std::string progress_line(double fraction, double elapsed, bool measured, int columns);
 
 class Progress {
   public:
