@@ -25,14 +25,21 @@ namespace {
 constexpr std::int64_t kMaxWorkers = 4096;
 constexpr std::int64_t kMaxChunks = 1 << 20;  // partials are kept per chunk
 constexpr std::int64_t kMaxRepeat = 1'000'000;
+constexpr std::size_t kLongestMessage = 600;
 
 struct UsageError {
     std::string message;
 };
 
+// A value as messages quote it: cut when long, so an error stays one line.
+std::string in_quotes(std::string_view value) {
+    return "'" + shortened(value) + "'";
+}
+
 std::int64_t integer_flag(std::string_view flag, const std::string& text) {
     const ParsedInt parsed = parse_int64(text);
-    if (!parsed.value) throw UsageError{std::string(flag) + ": '" + text + "' " + parsed.error};
+    if (!parsed.value)
+        throw UsageError{std::string(flag) + ": " + in_quotes(text) + " " + parsed.error};
     return *parsed.value;
 }
 
@@ -40,7 +47,7 @@ std::int64_t bounded_flag(std::string_view flag, const std::string& text, std::i
                           std::int64_t high) {
     const std::int64_t v = integer_flag(flag, text);
     if (v < low || v > high)
-        throw UsageError{std::string(flag) + ": " + text + " is out of range (" +
+        throw UsageError{std::string(flag) + ": " + shortened(text) + " is out of range (" +
                          std::to_string(low) + " to " + std::to_string(high) + ")"};
     return v;
 }
@@ -58,7 +65,7 @@ void build_job(const CLI::App& app, const BackendList& backends, Command& comman
     if (job.range.step == 0) throw UsageError{"--step: must not be zero"};
     const std::string& mode = text.at("mode");
     if (mode != "range" && mode != "array")
-        throw UsageError{"--mode: unknown mode '" + mode + "' (choose range|array)"};
+        throw UsageError{"--mode: unknown mode " + in_quotes(mode) + " (choose range|array)"};
     job.mode = mode == "array" ? Mode::array : Mode::range;
     const std::string& input = text.at("input");
     if (!input.empty()) {
@@ -74,13 +81,13 @@ void build_job(const CLI::App& app, const BackendList& backends, Command& comman
         if (input.empty()) throw UsageError{"--dtype: only applies to a raw --input file"};
         job.input_dtype = parse_dtype(dtype);
         if (!job.input_dtype)
-            throw UsageError{"--dtype: unknown type '" + dtype +
-                             "' (choose int8|int16|int32|int64|uint8|uint16|uint32|uint64|"
+            throw UsageError{"--dtype: unknown type " + in_quotes(dtype) +
+                             " (choose int8|int16|int32|int64|uint8|uint16|uint32|uint64|"
                              "float32|float64)"};
     }
     const std::string& backend = text.at("backend");
     if (backend != "auto" && find_backend(backends, backend) == nullptr)
-        throw UsageError{"--backend: unknown backend '" + backend + "' (choose auto|" +
+        throw UsageError{"--backend: unknown backend " + in_quotes(backend) + " (choose auto|" +
                          backend_names(backends) + ")"};
     if (command.compare && backend != "auto")
         throw UsageError{"--compare runs every backend; it cannot be combined with --backend"};
@@ -97,13 +104,18 @@ void build_job(const CLI::App& app, const BackendList& backends, Command& comman
     if (app.count("--chunk-timeout") > 0) {
         const std::string& seconds = text.at("chunk-timeout");
         const ParsedSeconds parsed = parse_seconds(seconds);
-        if (!parsed.value) throw UsageError{"--chunk-timeout: '" + seconds + "' " + parsed.error};
+        if (!parsed.value)
+            throw UsageError{"--chunk-timeout: " + in_quotes(seconds) + " " + parsed.error};
         if (*parsed.value <= 0 || *parsed.value > kMaxChunkTimeout)
-            throw UsageError{"--chunk-timeout: " + seconds +
+            throw UsageError{"--chunk-timeout: " + shortened(seconds) +
                              " is out of range (above 0, at most 1e9 seconds)"};
         job.chunk_timeout = *parsed.value;
     }
-    job.progress = !command.json && ::isatty(STDERR_FILENO);
+    for (const auto& [flag, on] :
+         {std::pair{"--json", command.json}, {"--compare", command.compare}})
+        if (command.sum_only && on)
+            throw UsageError{std::string("--sum-only: cannot be combined with ") + flag};
+    job.progress = !command.json && !command.sum_only && ::isatty(STDERR_FILENO);
 }
 
 // "all" or "0,2,3": indices, each once. Throws UsageError.
@@ -211,7 +223,10 @@ std::variant<Command, Exit> parse(int argc, const char* const* argv, const Backe
     app.add_option("--chunk-timeout", text["chunk-timeout"],
                    "process pool: seconds a worker may spend on one chunk before it is\n"
                    "replaced (default: 10 s + 1 s per 10 million elements of the chunk)");
-    app.add_flag("-j,--json", command.json, "print one JSON object instead of the table");
+    app.add_flag("-j,--json", command.json,
+                 "print one JSON object instead of the table (errors, too, as JSON on stderr)");
+    app.add_flag("-q,--quiet,--sum-only", command.sum_only,
+                 "print only the sum (exit codes and errors as usual)");
     app.add_flag("--compare", command.compare, "run every usable backend side by side");
     app.footer(
         "Numbers accept _ separators and exact exponents: 1_000_000, 1e9, -25e8.\n"
@@ -219,68 +234,88 @@ std::variant<Command, Exit> parse(int argc, const char* const* argv, const Backe
         "input or output, 3 requested backend unavailable, 130 interrupted (Ctrl-C),\n"
         "143 terminated (SIGTERM).");
 
+    // Before parsing, so that a command line that does not parse still gets
+    // its errors in the form it asked for.
+    const bool json = std::any_of(argv + 1, argv + argc, [](const char* a) {
+        return std::string_view(a) == "--json" || std::string_view(a) == "-j";
+    });
+    auto ended = [&](Exit exit) {
+        exit.json = json;
+        return exit;
+    };
     try {
         app.parse(argc, argv);
         build_job(app, backends, command, text);
-        if (auto exit = check_devices(app, text, command.job)) return *exit;
+        if (auto exit = check_devices(app, text, command.job)) return ended(*exit);
     } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() != 0) return usage(std::string(e.what()) + " (see --help)");
+        if (e.get_exit_code() != 0) return ended(usage(std::string(e.what()) + " (see --help)"));
         std::ostringstream out, err;
         app.exit(e, out, err);
         return Exit{kOk, out.str(), ""};
     } catch (const UsageError& e) {
-        return usage(e.message);
+        return ended(usage(e.message));
     }
     return command;
 }
 
+std::string error_text(const std::string& message, int code, bool json) {
+    return json ? json_error(shortened(message, kLongestMessage), code) : error_line(message);
+}
+
 std::string error_line(const std::string& message) {
-    return "gpusum: " + printable(message) + "\n";
+    // Flag values are cut where they are quoted; this bounds everything else
+    // (a 100 KB unknown flag, a path) the same way.
+    return "gpusum: " + printable(shortened(message, kLongestMessage)) + "\n";
 }
 
 namespace {
 
+int fail(int code, const std::string& message, bool json = false) {
+    std::cerr << error_text(message, code, json);
+    return code;
+}
+
 // The report goes out whole or the command fails: a full disk must not pass
 // for success. A closed pipe ends the process by SIGPIPE, as for any filter.
-int print(const std::string& report) {
+int print(const std::string& report, bool json) {
     errno = 0;
     std::cout << report << std::flush;
     if (std::cout) return kOk;
     const int err = errno;
-    std::cerr << error_line("cannot write the report to standard output" +
-                            (err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
-    return kUsage;
-}
-
-int fail(int code, const std::string& message) {
-    std::cerr << error_line(message);
-    return code;
+    return fail(kUsage,
+                "cannot write the report to standard output" +
+                    (err != 0 ? std::string(": ") + std::strerror(err) : std::string()),
+                json);
 }
 
 // One process's run, reporting on stdout: the whole job, or rank 0's part.
 int run_and_report(const Command& command, const BackendList& backends) {
     const Job& job = command.job;
+    const bool json = command.json;
     try {
         if (command.compare) {
             const Comparison c = compare_backends(backends, job);
             if (const int code =
-                    print(command.json ? json_comparison(job, c) : format_comparison(job, c)))
+                    print(json ? json_comparison(job, c) : format_comparison(job, c), json))
                 return code;
             for (const auto& o : c.runs)
-                if (!o.verified) return fail(kMismatch, o.backend + ": " + format_mismatch(o));
+                if (!o.verified)
+                    return fail(kMismatch, o.backend + ": " + format_mismatch(o), json);
             return kOk;
         }
         const Outcome o = run_job(backends, job);
-        if (const int code = print(command.json ? json_report(job, o) : format_report(job, o)))
-            return code;
-        if (!o.verified) return fail(kMismatch, format_mismatch(o));
+        const std::string report = command.sum_only ? sum_line(o)
+                                   : json           ? json_report(job, o)
+                                                    : format_report(job, o);
+        if (const int code = print(report, json)) return code;
+        if (!o.verified) return fail(kMismatch, format_mismatch(o), json);
         return kOk;
     } catch (const InputError& e) {
-        return fail(kUsage, e.what());
+        return fail(kUsage, e.what(), json);
     } catch (const Unavailable& e) {
-        return fail(kUnavailable, e.what());
+        return fail(kUnavailable, e.what(), json);
     } catch (const Interrupted& e) {
-        return fail(128 + e.signal, "interrupted; all workers stopped");
+        return fail(128 + e.signal, "interrupted; all workers stopped", json);
     }
 }
 

@@ -72,8 +72,15 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
         offer("serial", grouped(n) + " elements is below the parallel threshold of " +
                             grouped(kParallelThreshold) + ", where one core finishes first");
     } else {
-        offer("threads", grouped(n) + " elements on " + std::to_string(request.workers) +
-                             " workers; threads start faster than processes");
+        // No more workers than chunks: the reason names the workers that will run.
+        const std::uint64_t chunks = effective_chunks(n, request.chunks);
+        const std::string workers = request.workers <= chunks
+                                        ? std::to_string(request.workers) + " workers"
+                                        : std::to_string(chunks) + " workers (" +
+                                              std::to_string(request.workers) +
+                                              " asked; one per chunk at most)";
+        offer("threads",
+              grouped(n) + " elements on " + workers + "; threads start faster than processes");
         offer("process", "the process pool is the next parallel backend");
         offer("serial", "the parallel backends failed");
     }

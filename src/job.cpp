@@ -136,6 +136,9 @@ Outcome measure(Backend& backend, const Job& job, Workload& work, std::string re
     work.check_unchanged();  // the check read it too
     out.backend = std::string(backend.name());
     out.reason = std::move(reason);
+    if (job.chunk_timeout > 0 && out.backend != "process")
+        out.ignored.push_back("--chunk-timeout: the " + out.backend +
+                              " backend has no per-chunk deadline (only the process pool does)");
     out.verified = true;
     for (const Result& r : runs) {
         out.totals.push_back(r.seconds.total());

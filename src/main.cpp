@@ -9,7 +9,12 @@ int main(int argc, char** argv) {
     if (const auto* command = std::get_if<gpusum::cli::Command>(&parsed))
         return gpusum::cli::run(*command, backends);
     const auto& exit = std::get<gpusum::cli::Exit>(parsed);
-    std::cout << exit.out;
-    if (!exit.error.empty()) std::cerr << gpusum::cli::error_line(exit.error);
+    // --help and --version succeed only if their text got out (a full disk,
+    // a closed pipe's EPIPE with SIGPIPE ignored: exit 2).
+    if (!(std::cout << exit.out << std::flush)) {
+        std::cerr << gpusum::cli::error_line("cannot write to standard output");
+        return gpusum::cli::kUsage;
+    }
+    if (!exit.error.empty()) std::cerr << gpusum::cli::error_text(exit.error, exit.code, exit.json);
     return exit.code;
 }

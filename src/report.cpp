@@ -51,6 +51,7 @@ nlohmann::json outcome_json(const Outcome& o) {
         {"backend", o.backend},
         {"reason", o.reason},
         {"notes", o.notes},
+        {"ignored", o.ignored},
         {"workers", r.workers},
         {"chunks", r.chunks},
         {"retried_chunks", r.retried_chunks},
@@ -118,6 +119,7 @@ std::string format_report(const Job& job, const Outcome& o) {
     row(out, "backend",
         o.backend + " (" + (job.backend == "auto" ? "auto: " : "") + o.reason + ")");
     for (const auto& note : o.notes) row(out, "skipped", note);
+    for (const auto& option : o.ignored) row(out, "ignored", option);
     row(out, "workers",
         std::to_string(r.workers) + ", chunks " + grouped(r.chunks) +
             (r.retried_chunks > 0
@@ -145,6 +147,17 @@ std::string format_report(const Job& job, const Outcome& o) {
             (o.bytes > 0 ? ", " + si(o.bytes_per_second()) + "B/s read" : ""));
     for (const auto& [k, v] : r.details) row(out, k, v);
     return out.str();
+}
+
+std::string sum_line(const Outcome& o) {
+    return (o.real ? real_text(rounded(o.result.real)) : to_string(o.result.sum)) + '\n';
+}
+
+std::string json_error(const std::string& message, int exit_code) {
+    // Invalid UTF-8 in a file name must not make the error itself unparsable.
+    return nlohmann::json{{"error", message}, {"exit_code", exit_code}}.dump(
+               -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           '\n';
 }
 
 std::string format_mismatch(const Outcome& o) {
@@ -178,6 +191,8 @@ std::string format_comparison(const Job&, const Comparison& c) {
         out << line;
     }
     for (const auto& note : c.notes) out << "  skipped: " << note << '\n';
+    for (const Outcome& o : c.runs)
+        for (const auto& option : o.ignored) out << "  ignored: " << option << '\n';
     return out.str();
 }
 

@@ -76,9 +76,32 @@ ParsedInt parse_int64(std::string_view text) {
         }
         exponent = static_cast<unsigned>(exp_value);
     }
+    // A decimal point, as in 1.5e9: the digits after it are taken as part of
+    // the mantissa and paid for from the exponent; any left over must be zeros.
+    std::string digits(mantissa);
+    if (const auto point = mantissa.find('.'); point != std::string_view::npos) {
+        const std::string_view whole = mantissa.substr(0, point);
+        std::string_view fraction = mantissa.substr(point + 1);
+        u128 ignored = 0;
+        if (!parse_digits(whole, ~u128{0}, ignored, out.error, true) ||
+            !parse_digits(fraction, ~u128{0}, ignored, out.error, true)) {
+            out.error = "is not an integer";
+            return out;
+        }
+        std::string tail(fraction);
+        tail.erase(std::remove(tail.begin(), tail.end(), '_'), tail.end());
+        while (!tail.empty() && tail.size() > exponent && tail.back() == '0') tail.pop_back();
+        if (tail.size() > exponent) {
+            out.error = "is not an integer";
+            return out;
+        }
+        exponent -= static_cast<unsigned>(tail.size());
+        digits = std::string(whole);
+        digits += tail;
+    }
     const u128 limit = negative ? u128{1} << 63 : (u128{1} << 63) - 1;
     u128 mag = 0;
-    if (!parse_digits(mantissa, limit, mag, out.error)) return out;
+    if (!parse_digits(digits, limit, mag, out.error)) return out;
     for (unsigned i = 0; i < exponent && mag != 0; ++i) {
         mag *= 10;
         if (mag > limit) {
@@ -89,6 +112,18 @@ ParsedInt parse_int64(std::string_view text) {
     out.value =
         negative ? static_cast<std::int64_t>(u128{0} - mag) : static_cast<std::int64_t>(mag);
     return out;
+}
+
+std::string shortened(std::string_view text, std::size_t longest) {
+    if (text.size() <= longest) return std::string(text);
+    const auto continuation = [&](std::size_t i) {
+        return (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;
+    };
+    std::size_t head = longest * 2 / 3, tail = text.size() - longest / 3;
+    while (head > 0 && continuation(head)) --head;
+    while (tail < text.size() && continuation(tail)) ++tail;
+    return std::string(text.substr(0, head)) + "..." + std::string(text.substr(tail)) + " (" +
+           std::to_string(text.size()) + " bytes)";
 }
 
 ParsedSeconds parse_seconds(std::string_view text) {

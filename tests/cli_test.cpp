@@ -149,6 +149,15 @@ TEST_CASE("--help and --version exit 0") {
     const Finished v = run({"--version"});
     CHECK(v.code == 0);
     CHECK(v.out.find('.') != std::string::npos);
+    // Text that could not be written is no success.
+    Launch full;
+    full.stdout_path = "/dev/full";
+    for (const char* flag : {"--help", "--version"}) {
+        const Finished f = run({flag}, full);
+        CAPTURE(flag);
+        CHECK(f.code == 2);
+        CHECK(f.err.find("cannot write to standard output") != std::string::npos);
+    }
 }
 
 TEST_CASE("process pool: a worker killed mid-run is retried and the answer stays exact") {
@@ -548,6 +557,55 @@ TEST_CASE("a file that shrinks or changes while being read: exit 2 on every back
             CHECK(f.out.empty());
         }
     }
+}
+
+TEST_CASE("--sum-only prints the sum alone; with --json errors are JSON too") {
+    const Finished quiet = run({"--stop", "1.5e6", "--sum-only"});
+    CHECK(quiet.code == 0);
+    CHECK(quiet.out == "1124999250000\n");
+    CHECK(run({"-q", "--stop", "10"}).out == "45\n");
+    const Finished both = run({"--sum-only", "--json"});
+    CHECK(both.code == 2);
+    CHECK(nlohmann::json::parse(both.err)["error"] == "--sum-only: cannot be combined with --json");
+    // Parse errors, input errors and unavailable backends alike; exit codes unchanged.
+    for (const auto& [args, code] :
+         {std::pair{std::vector<std::string>{"--stop", "x", "--json"}, 2},
+          std::pair{std::vector<std::string>{"--json", "--bogus"}, 2},
+          std::pair{std::vector<std::string>{"--json", "--input", "/nonexistent/file.npy"}, 2},
+          std::pair{std::vector<std::string>{"--json", "--backend", "thrust", "--stop", "9"}, 3}}) {
+        const Finished f = run(args);
+        CAPTURE(args.back());
+        if (args.back() == "9" && f.code == 0) continue;  // a machine with a GPU
+        CHECK(f.code == code);
+        CHECK(f.out.empty());
+        CHECK(lines(f.err) == 1);
+        const auto j = nlohmann::json::parse(f.err);
+        CHECK(j["exit_code"] == code);
+        CHECK(!j["error"].get<std::string>().empty());
+    }
+}
+
+TEST_CASE("reports say what they did: options ignored, workers capped, values cut") {
+    const Finished timeout = run({"--stop", "1e6", "--chunk-timeout", "5", "--backend", "serial"});
+    CHECK(timeout.code == 0);
+    CHECK(timeout.out.find("ignored     --chunk-timeout: the serial backend") != std::string::npos);
+    const Finished pool =
+        run({"--stop", "1e6", "--chunk-timeout", "5", "--backend", "process", "--json"});
+    CHECK(nlohmann::json::parse(pool.out)["ignored"].empty());
+    // More workers than chunks: the reason names the workers that ran.
+    const Finished many = run({"--stop", "1e8", "--workers", "1000", "--json"});
+    const auto j = nlohmann::json::parse(many.out);
+    CHECK(j["workers"] == 100);
+    CHECK(j["reason"].get<std::string>().find("100 workers (1000 asked") != std::string::npos);
+    // A 100 KB value is cut in the message, which stays one line.
+    const Finished huge = run({"--stop", std::string(100'000, '7')});
+    CHECK(huge.code == 2);
+    CHECK(huge.err.size() < 300);
+    CHECK(huge.err.find("(100000 bytes)") != std::string::npos);
+    const Finished flag = run({"--" + std::string(100'000, 'x')});
+    CHECK(flag.code == 2);
+    CHECK(flag.err.size() < 1000);
+    CHECK(lines(flag.err) == 1);
 }
 
 TEST_CASE("hostile input: each gets its exit code and one line naming the flag or file") {

@@ -26,11 +26,36 @@ TEST_CASE("parse_int64 accepts exact integers in Python-like spellings") {
     CHECK(parse_int64("-0e999999999999999999999999999999").value == 0);
     CHECK(parse_int64("9223372036854775807").value == INT64_MAX);
     CHECK(parse_int64("-9223372036854775808").value == INT64_MIN);
+    // A decimal point where the value is still whole.
+    CHECK(parse_int64("1.5e9").value == 1'500'000'000);
+    CHECK(parse_int64("2.5e10").value == 25'000'000'000);
+    CHECK(parse_int64("-2.5e1").value == -25);
+    CHECK(parse_int64("1.50e1").value == 15);
+    CHECK(parse_int64("2.0").value == 2);
+    CHECK(parse_int64("1_0.2_5e2").value == 1025);
+    CHECK(parse_int64("9.223372036854775807e18").value == INT64_MAX);
+    CHECK(parse_int64("-9.223372036854775808e18").value == INT64_MIN);
+    CHECK_FALSE(parse_int64("9.223372036854775808e18").value.has_value());
+}
+
+TEST_CASE("shortened keeps short text and cuts long text to one readable piece") {
+    CHECK(gpusum::shortened("abc") == "abc");
+    const std::string long_text(100'000, '9');
+    const std::string cut = gpusum::shortened(long_text);
+    CHECK(cut.size() < 100);
+    CHECK(cut.find("...") != std::string::npos);
+    CHECK(cut.find("(100000 bytes)") != std::string::npos);
+    // Never half a UTF-8 sequence: every byte kept from the middle is whole.
+    std::string accents;
+    for (int i = 0; i < 100; ++i) accents += "\xc3\xa9";  // é
+    const std::string cut_utf8 = gpusum::shortened(accents, 41);
+    CHECK(gpusum::printable(cut_utf8) == cut_utf8);
 }
 
 TEST_CASE("parse_int64 rejects everything else with a reason") {
-    for (const char* bad : {"", " 1", "1 ", "abc", "1.5", "--1", "+-1", "_1", "1_", "1__0", "0x10",
-                            "1e", "1e-3", "e9", "-", "1e9.0", "١"}) {
+    for (const char* bad : {"",   " 1",     "1 ",   "abc",  "1.5",    "--1",     "+-1",   "_1",
+                            "1_", "1__0",   "0x10", "1e",   "1e-3",   "e9",      "-",     "1e9.0",
+                            "١",  "1.55e1", ".5e1", "1.e3", "1._5e2", "1.5.5e3", "1.5e-3"}) {
         CAPTURE(bad);
         const auto parsed = parse_int64(bad);
         CHECK_FALSE(parsed.value.has_value());

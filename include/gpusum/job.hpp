@@ -30,11 +30,12 @@ struct Job {
 // The measured runs of one backend on the job.
 struct Outcome {
     std::string backend;
-    std::string reason;              // why this backend ran
-    std::vector<std::string> notes;  // backends skipped or failed on the way
-    Result result;                   // the run with the median total time
-    std::vector<double> totals;      // total seconds of every repetition
-    std::string source;              // what was summed, for reports
+    std::string reason;                // why this backend ran
+    std::vector<std::string> notes;    // backends skipped or failed on the way
+    std::vector<std::string> ignored;  // options the backend that ran does not use
+    Result result;                     // the run with the median total time
+    std::vector<double> totals;        // total seconds of every repetition
+    std::string source;                // what was summed, for reports
     std::uint64_t elements = 0;
     std::uint64_t bytes = 0;   // array bytes read per run; 0 for ranges
     double fill_seconds = 0;   // array mode: materialising the range

@@ -14,6 +14,12 @@ std::string_view version();
 std::string format_report(const Job& job, const Outcome& outcome);
 std::string format_comparison(const Job& job, const Comparison& comparison);
 
+// The sum alone, one line (--sum-only).
+std::string sum_line(const Outcome& outcome);
+
+// An error as one JSON object on one line: {"error": ..., "exit_code": ...}.
+std::string json_error(const std::string& message, int exit_code);
+
 // One line saying how a sum disagrees with its check (for exit code 1).
 std::string format_mismatch(const Outcome& outcome);
 
