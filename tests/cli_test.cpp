@@ -200,7 +200,8 @@ TEST_CASE("process pool: SIGINT and SIGTERM end every worker within a second") {
 
 TEST_CASE("serial and threads end on SIGINT and SIGTERM with the message and the exit code") {
     for (const char* backend : {"serial", "threads"}) {
-        for (const auto& [signal, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+        for (const auto& stop : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+            const int signal = stop.first, code = stop.second;
             CAPTURE(backend);
             CAPTURE(signal);
             // 1e13 elements, 10^5 chunks: hours of work, a chunk a few ms.
@@ -568,11 +569,13 @@ TEST_CASE("--sum-only prints the sum alone; with --json errors are JSON too") {
     CHECK(both.code == 2);
     CHECK(nlohmann::json::parse(both.err)["error"] == "--sum-only: cannot be combined with --json");
     // Parse errors, input errors and unavailable backends alike; exit codes unchanged.
-    for (const auto& [args, code] :
+    for (const auto& expected :
          {std::pair{std::vector<std::string>{"--stop", "x", "--json"}, 2},
           std::pair{std::vector<std::string>{"--json", "--bogus"}, 2},
           std::pair{std::vector<std::string>{"--json", "--input", "/nonexistent/file.npy"}, 2},
           std::pair{std::vector<std::string>{"--json", "--backend", "thrust", "--stop", "9"}, 3}}) {
+        const std::vector<std::string>& args = expected.first;
+        const int code = expected.second;
         const Finished f = run(args);
         CAPTURE(args.back());
         if (args.back() == "9" && f.code == 0) continue;  // a machine with a GPU
