@@ -11,9 +11,9 @@ namespace gpusum {
 
 namespace {
 
-constexpr DType kAllTypes[] = {DType::int8,    DType::int16,  DType::int32,  DType::int64,
-                               DType::uint8,   DType::uint16, DType::uint32, DType::uint64,
-                               DType::float32, DType::float64};
+constexpr DType kAllTypes[] = {DType::int8,    DType::int16,   DType::int32,   DType::int64,
+                               DType::uint8,   DType::uint16,  DType::uint32,  DType::uint64,
+                               DType::float32, DType::float64, DType::boolean, DType::float16};
 
 // Element i, from memory of any alignment.
 template <class T>
@@ -235,15 +235,14 @@ struct Slices {
     V q1, q2, q3, r3;
 };
 template <class V>
-__attribute__((always_inline)) inline Slices<V> slice(V x, double c1, double c2, double c3) {
-    Slices<V> s;
+__attribute__((always_inline)) inline void slice(const V& x, double c1, double c2, double c3,
+                                                 Slices<V>& s) {
     s.q1 = (x + c1) - c1;
     const V r1 = x - s.q1;
     s.q2 = (r1 + c2) - c2;
     const V r2 = r1 - s.q2;
     s.q3 = (r2 + c3) - c3;
     s.r3 = r2 - s.q3;
-    return s;
 }
 
 // Adds the block by slices if it can (returns the number of adds made to
@@ -269,7 +268,9 @@ __attribute__((always_inline)) inline std::uint64_t add_block(const unsigned cha
     for (; i + Lanes <= m; i += Lanes) {
         doubles x;
         load_doubles<T, Lanes>(q, i, x);
-        const auto [q1, q2, q3, r3] = slice(x, c1, c2, c3);
+        Slices<doubles> cut;
+        slice(x, c1, c2, c3, cut);
+        const auto& [q1, q2, q3, r3] = cut;
         s1 += q1;
         s2 += q2;
         s3 += q3;
@@ -284,7 +285,9 @@ __attribute__((always_inline)) inline std::uint64_t add_block(const unsigned cha
         left |= inexact[l];
     }
     for (; i < m; ++i) {
-        const auto [q1, q2, q3, r3] = slice(static_cast<double>(load<T>(q, i)), c1, c2, c3);
+        Slices<double> one;
+        slice(static_cast<double>(load<T>(q, i)), c1, c2, c3, one);
+        const auto& [q1, q2, q3, r3] = one;
         t1 += q1;
         t2 += q2;
         t3 += q3;
@@ -339,6 +342,7 @@ struct BlockSums {
             case DType::int64:                                                                  \
                 return integer_body<std::int64_t, vector_bytes>(a.data, a.count);               \
             case DType::uint8:                                                                  \
+            case DType::boolean:                                                                \
                 return integer_body<std::uint8_t, vector_bytes>(a.data, a.count);               \
             case DType::uint16:                                                                 \
                 return integer_body<std::uint16_t, vector_bytes>(a.data, a.count);              \
@@ -374,19 +378,40 @@ const BlockSums kBlockSums = select_block_sums();
 }  // namespace
 
 std::string_view dtype_name(DType t) {
-    static constexpr std::string_view names[] = {"int8",    "int16",  "int32",  "int64",
-                                                 "uint8",   "uint16", "uint32", "uint64",
-                                                 "float32", "float64"};
+    static constexpr std::string_view names[] = {"int8",    "int16",   "int32",  "int64",
+                                                 "uint8",   "uint16",  "uint32", "uint64",
+                                                 "float32", "float64", "bool",   "float16"};
     return names[static_cast<int>(t)];
 }
 
 std::optional<DType> parse_dtype(std::string_view name) {
     for (DType t : kAllTypes)
         if (dtype_name(t) == name) return t;
+    // A byte order that needs no swapping on a little-endian machine.
+    if (!name.empty() && (name.front() == '<' || name.front() == '=' || name.front() == '|'))
+        name.remove_prefix(1);
+    static constexpr std::pair<std::string_view, DType> spellings[] = {
+        {"i1", DType::int8},        {"i2", DType::int16},         {"i4", DType::int32},
+        {"i8", DType::int64},       {"u1", DType::uint8},         {"u2", DType::uint16},
+        {"u4", DType::uint32},      {"u8", DType::uint64},        {"f2", DType::float16},
+        {"f4", DType::float32},     {"f8", DType::float64},       {"b1", DType::boolean},
+        {"?", DType::boolean},      {"b", DType::int8},           {"B", DType::uint8},
+        {"h", DType::int16},        {"H", DType::uint16},         {"i", DType::int32},
+        {"I", DType::uint32},       {"q", DType::int64},          {"Q", DType::uint64},
+        {"e", DType::float16},      {"f", DType::float32},        {"d", DType::float64},
+        {"byte", DType::int8},      {"ubyte", DType::uint8},      {"short", DType::int16},
+        {"ushort", DType::uint16},  {"intc", DType::int32},       {"uintc", DType::uint32},
+        {"longlong", DType::int64}, {"ulonglong", DType::uint64}, {"int", DType::int64},
+        {"int_", DType::int64},     {"uint", DType::uint64},      {"half", DType::float16},
+        {"single", DType::float32}, {"double", DType::float64},   {"float", DType::float64},
+        {"float_", DType::float64}, {"bool_", DType::boolean}};
+    for (const auto& [spelling, t] : spellings)
+        if (spelling == name) return t;
     return std::nullopt;
 }
 
 std::size_t dtype_size(DType t) {
+    if (t == DType::float16) return 2;
     return visit_dtype(t, [](auto v) { return sizeof(v); });
 }
 

@@ -82,8 +82,8 @@ void build_job(const CLI::App& app, const BackendList& backends, Command& comman
         job.input_dtype = parse_dtype(dtype);
         if (!job.input_dtype)
             throw UsageError{"--dtype: unknown type " + in_quotes(dtype) +
-                             " (choose int8|int16|int32|int64|uint8|uint16|uint32|uint64|"
-                             "float32|float64)"};
+                             " (NumPy names or codes, little-endian: bool, int8..int64, "
+                             "uint8..uint64, float16, float32, float64; i8, <f4, u1, ?, ...)"};
     }
     const std::string& backend = text.at("backend");
     if (backend != "auto" && find_backend(backends, backend) == nullptr)
@@ -202,10 +202,11 @@ std::variant<Command, Exit> parse(int argc, const char* const* argv, const Backe
                    "range: add the series; array: materialise it as int64, sum the array")
         ->capture_default_str();
     app.add_option("-i,--input", text["input"],
-                   "sum a .npy file, or raw binary data given --dtype");
+                   "sum a .npy file, an array of a .npz archive (FILE.npz:NAME), raw binary\n"
+                   "data given --dtype, or - for standard input");
     app.add_option("--dtype", text["dtype"],
-                   "element type of a raw --input file: int8|int16|int32|int64|uint8|uint16|"
-                   "uint32|uint64|float32|float64");
+                   "element type of a raw --input file, as NumPy spells it: bool, int8..int64,\n"
+                   "uint8..uint64, float16, float32, float64, or codes like i8, <f4, u1, ?");
     app.add_option("-b,--backend", text["backend"], "auto|" + names)->capture_default_str();
     app.add_option("-w,--workers", text["workers"],
                    "worker threads or processes (default: usable cores)")

@@ -1,5 +1,7 @@
 #include "gpusum/input.hpp"
 
+#include "gpusum/text.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -8,9 +10,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -85,22 +89,32 @@ class HeaderText {
 };
 
 DType npy_dtype(const std::string& descr) {
-    if (descr.size() < 3) bad("unsupported .npy dtype '" + descr + "'");
+    if (descr.size() < 2) bad("unsupported .npy dtype '" + descr + "'");
     const char order = descr[0];
     const std::string code = descr.substr(1);
-    if (order == '>' && code != "i1" && code != "u1")
+    if (order == '>' && code != "i1" && code != "u1" && code != "b1")
         bad("big-endian data ('" + descr + "') is not supported; convert with arr.astype('<" +
             code + "')");
     if (order != '<' && order != '|' && order != '=' && order != '>')
         bad("unsupported .npy dtype '" + descr + "'");
-    static const std::pair<const char*, DType> codes[] = {
-        {"i1", DType::int8},    {"i2", DType::int16},  {"i4", DType::int32},  {"i8", DType::int64},
-        {"u1", DType::uint8},   {"u2", DType::uint16}, {"u4", DType::uint32}, {"u8", DType::uint64},
-        {"f4", DType::float32}, {"f8", DType::float64}};
-    for (const auto& [c, t] : codes)
-        if (code == c) return t;
+    if (const auto t = parse_dtype("<" + code)) return *t;
     bad("unsupported .npy dtype '" + descr +
-        "' (supported: int8..int64, uint8..uint64, float32, float64)");
+        "' (supported: bool, int8..int64, uint8..uint64, float16, float32, float64)");
+}
+
+// float16 bits as a float: every half is exactly a float.
+float half_to_float(std::uint16_t h) {
+    const int exponent = (h >> 10) & 0x1f;
+    const int fraction = h & 0x3ff;
+    float magnitude;
+    if (exponent == 0x1f)
+        magnitude = fraction != 0 ? std::numeric_limits<float>::quiet_NaN()
+                                  : std::numeric_limits<float>::infinity();
+    else if (exponent == 0)
+        magnitude = std::ldexp(static_cast<float>(fraction), -24);
+    else
+        magnitude = std::ldexp(static_cast<float>(fraction + 1024), exponent - 25);
+    return (h & 0x8000) != 0 ? -magnitude : magnitude;
 }
 
 std::string shape_text(const std::vector<std::uint64_t>& dims) {
@@ -146,6 +160,9 @@ NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t fi
         const std::string key = h.quoted();
         h.expect(':', "after a key");
         if (key == "descr") {
+            if (h.take('['))
+                bad("structured dtype (a record of named fields) is not supported; save one "
+                    "field, e.g. np.save(path, arr['name'])");
             dtype = npy_dtype(h.quoted());
         } else if (key == "fortran_order") {
             const std::string w = h.word();
@@ -232,9 +249,60 @@ std::vector<unsigned char> read_stream(int fd) {
     }
 }
 
+// The array a .npz archive holds under `member` (with or without ".npy"),
+// or its only array when no member is named.
+std::span<const unsigned char> npz_member(std::span<const unsigned char> archive,
+                                          const std::string& member, bool named,
+                                          std::string& description) {
+    const std::vector<ZipMember> members = zip_members(archive);
+    auto short_name = [](const std::string& n) {
+        return n.size() > 4 && n.ends_with(".npy") ? n.substr(0, n.size() - 4) : n;
+    };
+    const ZipMember* chosen = nullptr;
+    if (named) {
+        for (const ZipMember& m : members)
+            if (m.name == member || short_name(m.name) == member) chosen = &m;
+    } else if (members.size() == 1) {
+        chosen = &members.front();
+    }
+    if (chosen == nullptr) {
+        std::string names;
+        for (const ZipMember& m : members)
+            names += (names.empty() ? "" : ", ") + short_name(m.name);
+        const std::string listed = members.empty() ? "no arrays"
+                                                   : std::to_string(members.size()) + " arrays (" +
+                                                         shortened(names, 200) + ")";
+        if (named)
+            bad("the .npz archive has no array '" + shortened(member) + "'; it holds " + listed);
+        if (members.empty()) bad("an empty .npz archive: it holds no arrays");
+        bad("a .npz archive of " + listed +
+            ": name one, e.g. --input FILE.npz:" + short_name(members.front().name));
+    }
+    if (!chosen->stored)
+        bad("array '" + short_name(chosen->name) +
+            "' is compressed (np.savez_compressed), which is not supported; save it with "
+            "np.savez or np.save");
+    description = ".npz member '" + short_name(chosen->name) + "', ";
+    return archive.subspan(chosen->data_offset, chosen->size);
+}
+
+bool is_zip(std::span<const unsigned char> bytes) {
+    return bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' &&
+           ((bytes[2] == 3 && bytes[3] == 4) || (bytes[2] == 5 && bytes[3] == 6));
+}
+
 }  // namespace
 
-MappedInput::MappedInput(const std::string& path, std::optional<DType> raw_dtype) {
+MappedInput::MappedInput(const std::string& name, std::optional<DType> raw_dtype) {
+    // "FILE.npz:NAME" names an array in an archive, unless a file has that name.
+    std::string path = name, member;
+    bool member_named = false;
+    if (const auto colon = name.rfind(':');
+        colon != std::string::npos && colon > 0 && ::access(name.c_str(), F_OK) != 0) {
+        path = name.substr(0, colon);
+        member = name.substr(colon + 1);
+        member_named = true;
+    }
     const bool standard_input = path == "-";
     if (standard_input && ::isatty(STDIN_FILENO))
         bad("standard input is a terminal: pipe or redirect the data in");
@@ -265,14 +333,26 @@ MappedInput::MappedInput(const std::string& path, std::optional<DType> raw_dtype
         } else {
             bad("not a regular file");
         }
+        std::span<const unsigned char> npy{bytes, size_};
+        std::string where;
+        if (is_zip(npy)) {
+            if (raw_dtype)
+                bad("is a .npz archive: its arrays' headers give the dtype, drop --dtype");
+            npy = npz_member(npy, member, member_named, where);
+        } else if (member_named) {
+            bad("cannot open: " + std::string(std::strerror(ENOENT)) + " (and '" + shortened(path) +
+                "' is no .npz archive with an array '" + shortened(member) + "')");
+        }
         const bool is_npy =
-            size_ >= sizeof kMagic && std::memcmp(bytes, kMagic, sizeof kMagic) == 0;
+            npy.size() >= sizeof kMagic && std::memcmp(npy.data(), kMagic, sizeof kMagic) == 0;
         if (is_npy) {
             if (raw_dtype) bad("is a .npy file: its header gives the dtype, drop --dtype");
-            const NpyHeader h = parse_npy_header({bytes, size_}, size_);
-            view_ = {bytes + h.data_offset, h.count, h.dtype};
-            description_ = std::string(dtype_name(h.dtype)) + " .npy array, shape " + h.shape +
-                           (h.fortran_order ? ", Fortran order" : "");
+            const NpyHeader h = parse_npy_header(npy, npy.size());
+            view_ = {npy.data() + h.data_offset, h.count, h.dtype};
+            description_ = where + std::string(dtype_name(h.dtype)) + " .npy array, shape " +
+                           h.shape + (h.fortran_order ? ", Fortran order" : "");
+        } else if (!where.empty()) {
+            parse_npy_header(npy, npy.size());  // throws: says what it is not
         } else {
             if (!raw_dtype) parse_npy_header({bytes, size_}, size_);  // throws: says what it is not
             const std::uint64_t item = dtype_size(*raw_dtype);
@@ -283,12 +363,27 @@ MappedInput::MappedInput(const std::string& path, std::optional<DType> raw_dtype
             view_ = {bytes, size_ / item, *raw_dtype};
             description_ = "raw " + std::string(dtype_name(*raw_dtype)) + " data";
         }
+        if (view_.dtype == DType::float16) widen_halves();
         if (map_ == nullptr) description_ += ", read as a stream";
     } catch (...) {
         if (map_ != nullptr) ::munmap(map_, size_);
         ::close(fd_);
         throw;
     }
+}
+
+void MappedInput::widen_halves() {
+    if (view_.count > available_memory() / sizeof(float))
+        bad("float16 data is widened to float32 in memory, and " + bytes_text(4.0 * static_cast<double>(view_.count)) +
+            " does not fit");
+    widened_.resize(view_.count);
+    for (std::uint64_t i = 0; i < view_.count; ++i) {
+        std::uint16_t h;
+        std::memcpy(&h, view_.data + 2 * i, sizeof h);
+        widened_[i] = half_to_float(h);
+    }
+    view_ = {reinterpret_cast<const unsigned char*>(widened_.data()), view_.count, DType::float32};
+    description_ += ", widened to float32 exactly";
 }
 
 bool MappedInput::unchanged() const {

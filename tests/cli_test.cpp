@@ -611,6 +611,68 @@ TEST_CASE("reports say what they did: options ignored, workers capped, values cu
     CHECK(lines(flag.err) == 1);
 }
 
+TEST_CASE(".npz members, bool and float16 arrays, NumPy dtype spellings") {
+    const std::string dir = testfiles::temp_dir();
+    const std::int64_t ints[3] = {1, 2, 3};
+    const double reals[2] = {0.5, 0.25};
+    testfiles::write_file(
+        dir + "/two.npz",
+        testfiles::zip_bytes({{"ints.npy", testfiles::npy_bytes("<i8", "(3,)", ints, 24)},
+                              {"reals.npy", testfiles::npy_bytes("<f8", "(2,)", reals, 16)}}));
+    testfiles::write_file(
+        dir + "/one.npz",
+        testfiles::zip_bytes({{"arr_0.npy", testfiles::npy_bytes("<i8", "(3,)", ints, 24)}}, true));
+    const unsigned char flags[5] = {1, 0, 1, 1, 0};
+    testfiles::write_file(dir + "/flags.npy", testfiles::npy_bytes("|b1", "(5,)", flags, 5));
+    // float16: 1.5, 65504 (the largest), the smallest subnormal 2^-24, -2.
+    const std::uint16_t halves[4] = {0x3e00, 0x7bff, 0x0001, 0xc000};
+    testfiles::write_file(dir + "/halves.npy", testfiles::npy_bytes("<f2", "(4,)", halves, 8));
+    testfiles::write_file(dir + "/halves.raw",
+                          std::string(reinterpret_cast<const char*>(halves), 8));
+    const struct {
+        std::vector<std::string> args;
+        std::string sum;
+    } cases[] = {
+        {{"--input", dir + "/two.npz:ints"}, "6"},
+        {{"--input", dir + "/two.npz:reals.npy"}, "0.75"},
+        {{"--input", dir + "/one.npz"}, "6"},  // the only array, ZIP64 directory
+        {{"--input", dir + "/flags.npy"}, "3"},
+        {{"--input", dir + "/halves.npy"}, "65503.50000005960464477539"},
+        {{"--input", dir + "/halves.raw", "--dtype", "<f2"}, "65503.50000005960464477539"},
+        {{"--input", dir + "/halves.raw", "--dtype", "half", "--backend", "process"},
+         "65503.50000005960464477539"},
+        {{"--input", dir + "/halves.raw", "--dtype", "u2"}, "96768"},
+        {{"--input", dir + "/halves.raw", "--dtype", "=i4"}, "1006583297"},
+    };
+    for (const auto& c : cases) {
+        auto args = c.args;
+        args.emplace_back("--json");
+        const Finished f = run(args);
+        CAPTURE(args[1]);
+        REQUIRE(f.code == 0);
+        const auto j = nlohmann::json::parse(f.out);
+        CHECK(j["verified"] == true);
+        // Integers as decimal strings, floats as numbers.
+        if (j["sum"].is_string())
+            CHECK(j["sum"] == c.sum);
+        else
+            CHECK(j["sum"].get<double>() == std::strtod(c.sum.c_str(), nullptr));
+    }
+    // Archives name their arrays when asked for something else.
+    const Finished which = run({"--input", dir + "/two.npz"});
+    CHECK(which.code == 2);
+    CHECK(which.err.find("a .npz archive of 2 arrays (ints, reals): name one, e.g. --input "
+                         "FILE.npz:ints") != std::string::npos);
+    CHECK(which.err.find("--dtype") == std::string::npos);
+    const Finished missing = run({"--input", dir + "/two.npz:nope"});
+    CHECK(missing.code == 2);
+    CHECK(missing.err.find("has no array 'nope'; it holds 2 arrays (ints, reals)") !=
+          std::string::npos);
+    const Finished raw = run({"--input", dir + "/two.npz:ints", "--dtype", "int64"});
+    CHECK(raw.code == 2);
+    CHECK(raw.err.find("drop --dtype") != std::string::npos);
+}
+
 TEST_CASE("hostile input: each gets its exit code and one line naming the flag or file") {
     const std::string dir = testfiles::temp_dir();
     const std::int64_t three[3] = {1, 2, 3};

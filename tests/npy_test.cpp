@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <span>
 
 #include "gpusum/input.hpp"
 #include "npy_writer.hpp"
@@ -61,8 +62,8 @@ TEST_CASE("every hostile header is a clear error, never a read past the buffer")
         {long_header, "truncated .npy header"},
         {npy(">i8", "(1,)", 8), "big-endian data ('>i8') is not supported"},
         {npy("<c16", "(1,)", 16), "unsupported .npy dtype '<c16'"},
-        {npy("|b1", "(1,)", 1), "unsupported .npy dtype '|b1'"},
-        {npy("<f2", "(1,)", 2), "unsupported .npy dtype '<f2'"},
+        {npy("<M8[ns]", "(1,)", 8), "unsupported .npy dtype '<M8[ns]'"},
+        {npy("|O", "(1,)", 8), "unsupported .npy dtype '|O'"},
         {npy("<i8", "(3,)", 16),
          "truncated: the header describes 24 bytes of data, the file holds 16"},
         {npy("<i8", "(3,)", 32), "8 bytes more than its header describes"},
@@ -130,4 +131,61 @@ TEST_CASE("array mode refuses what cannot fit, before allocating") {
                          gpusum::InputError);
     const gpusum::HostArray small(gpusum::Progression{-5, 1000, 3}, 3, 7);
     CHECK(gpusum::sum_integers(small.view()) == gpusum::closed_form_sum({-5, 1000, 3}));
+}
+
+TEST_CASE("NumPy dtype spellings: names, codes, byte orders") {
+    const std::pair<const char*, DType> spellings[] = {
+        {"int64", DType::int64},     {"i8", DType::int64},       {"<i8", DType::int64},
+        {"=i8", DType::int64},       {"q", DType::int64},        {"int", DType::int64},
+        {"u1", DType::uint8},        {"|u1", DType::uint8},      {"B", DType::uint8},
+        {"<f4", DType::float32},     {"single", DType::float32}, {"f", DType::float32},
+        {"float64", DType::float64}, {"double", DType::float64}, {"float", DType::float64},
+        {"d", DType::float64},       {"f2", DType::float16},     {"half", DType::float16},
+        {"float16", DType::float16}, {"bool", DType::boolean},   {"?", DType::boolean},
+        {"|b1", DType::boolean},     {"h", DType::int16},        {"uint32", DType::uint32}};
+    for (const auto& spelling : spellings) {
+        CAPTURE(spelling.first);
+        const auto parsed = gpusum::parse_dtype(spelling.first);
+        REQUIRE(parsed.has_value());
+        CHECK(*parsed == spelling.second);
+    }
+    for (const char* bad : {"", ">i8", ">f4", "i16", "int128", "c16", "<", "<<i8", "float8", "O",
+                            "S10", "i8 ", " i8", "Int64"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(gpusum::parse_dtype(bad).has_value());
+    }
+    CHECK(gpusum::dtype_size(DType::float16) == 2);
+    CHECK(gpusum::dtype_size(DType::boolean) == 1);
+    // .npy headers with the new types, and a structured dtype named as such.
+    CHECK(parse(npy("|b1", "(3,)", 3)).dtype == DType::boolean);
+    CHECK(parse(npy("<f2", "(3,)", 6)).dtype == DType::float16);
+    const std::string fields = "[('a', '<i8'), ('b', '<f8')]";
+    std::string header = npy("<i8", "(1,)", 16);
+    header.replace(header.find("'<i8'"), 5, fields);
+    CHECK_THROWS_WITH_AS(parse(header), doctest::Contains("structured dtype"), gpusum::InputError);
+}
+
+TEST_CASE(".npz archives: members found where the directory says, ZIP64 included") {
+    const std::string a = npy("<i8", "(3,)", 24), b = npy("<f8", "(2,)", 16);
+    for (const bool zip64 : {false, true}) {
+        const std::string zip = testfiles::zip_bytes({{"a.npy", a}, {"b.npy", b}}, zip64);
+        const std::span<const unsigned char> bytes{
+            reinterpret_cast<const unsigned char*>(zip.data()), zip.size()};
+        const auto members = gpusum::zip_members(bytes);
+        CAPTURE(zip64);
+        REQUIRE(members.size() == 2);
+        CHECK(members[1].name == "b.npy");
+        CHECK(members[1].stored);
+        CHECK(zip.substr(members[1].data_offset, members[1].size) == b);
+        CHECK(zip.substr(members[0].data_offset, members[0].size) == a);
+        // Every truncation is refused cleanly (the end record is looked for
+        // from the end, so a cut archive has none, or points past its end).
+        for (std::size_t cut = 0; cut < zip.size(); ++cut)
+            CHECK_THROWS_AS(gpusum::zip_members(bytes.first(cut)), gpusum::InputError);
+    }
+    const std::string deflated = testfiles::zip_bytes({{"a.npy", a}}, false, 8);
+    const auto members = gpusum::zip_members(
+        {reinterpret_cast<const unsigned char*>(deflated.data()), deflated.size()});
+    REQUIRE(members.size() == 1);
+    CHECK_FALSE(members[0].stored);
 }

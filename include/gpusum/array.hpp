@@ -22,13 +22,19 @@ enum class DType : std::uint8_t {
     uint32,
     uint64,
     float32,
-    float64
+    float64,
+    boolean,  // NumPy bool: one byte, 0 or 1; summed as uint8 (the count of True)
+    float16   // only in files: widened to float32 (exactly) when read
 };
 
 // Calls f(T{}) with the C++ element type of `t`; returns what f returns.
+// float16 has none: inputs are widened to float32 before anything sums them.
 template <class F>
 decltype(auto) visit_dtype(DType t, F&& f) {
     switch (t) {
+        case DType::boolean:
+            return f(std::uint8_t{});
+        case DType::float16:  // never visited; see above
         case DType::int8:
             return f(std::int8_t{});
         case DType::int16:
@@ -53,8 +59,11 @@ decltype(auto) visit_dtype(DType t, F&& f) {
     __builtin_unreachable();
 }
 
-std::string_view dtype_name(DType t);                // "int64"
-std::optional<DType> parse_dtype(std::string_view);  // the names above
+std::string_view dtype_name(DType t);  // "int64", "bool", "float16"
+// NumPy's spellings: names (int64, float32, bool, double, ...), type codes
+// with an optional little-endian or native byte order (i8, <f4, =u2, |b1,
+// ?, f2). Big-endian codes are not accepted.
+std::optional<DType> parse_dtype(std::string_view);
 std::size_t dtype_size(DType t);
 bool is_float(DType t);
 

@@ -34,6 +34,20 @@ struct NpyHeader {
 // Never reads outside `head`.
 NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t file_size);
 
+// One file in a ZIP archive (a .npz): its name, where its bytes start in the
+// archive and how many there are, and whether they are stored as they are
+// (np.savez) rather than compressed (np.savez_compressed).
+struct ZipMember {
+    std::string name;
+    std::uint64_t data_offset = 0;
+    std::uint64_t size = 0;
+    bool stored = false;
+};
+
+// The members listed in a ZIP archive's central directory. Throws
+// InputError when the directory is malformed; never reads outside `file`.
+std::vector<ZipMember> zip_members(std::span<const unsigned char> file);
+
 // A file mapped read-only; its elements as an ArrayView. "-" is standard
 // input, and a file the kernel sizes as 0 that still has content (/proc,
 // /sys) is read like it: as a stream, in chunks, into memory (refused when
@@ -55,7 +69,10 @@ class MappedInput {
   private:
     void* map_ = nullptr;
     std::uint64_t size_ = 0;
+    void widen_halves();
+
     std::vector<unsigned char> stream_;  // what was read from a stream
+    std::vector<float> widened_;         // float16 data, as float32
     int fd_ = -1;                        // kept open for unchanged()
     std::int64_t stamp_[4] = {};         // size, mtime (s, ns), inode
     ArrayView view_;
