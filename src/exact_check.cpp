@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "gpusum/array.hpp"
+#include "gpusum/progress.hpp"
 #include "parallel.hpp"
+#include "stop_signals.hpp"
 
 namespace gpusum {
 
@@ -138,9 +140,10 @@ constexpr std::uint64_t kCheckPieces = 256;
 
 }  // namespace
 
-i128 check_sum_integers(ArrayView a, unsigned workers) {
+i128 check_sum_integers(ArrayView a, unsigned workers, Progress* progress) {
     std::vector<i128> parts(kCheckPieces);
     for_each_index(kCheckPieces, workers, [&](std::uint64_t piece) {
+        throw_if_stopped();
         const ArrayView part = chunk_of(a, kCheckPieces, piece);
         parts[piece] = visit_dtype(a.dtype, [&](auto t) -> i128 {
             using T = decltype(t);
@@ -149,15 +152,17 @@ i128 check_sum_integers(ArrayView a, unsigned workers) {
                 for (std::uint64_t i = 0; i < part.count; ++i) total += element<T>(part.data, i);
             return total;
         });
+        if (progress != nullptr) progress->advance(part.count);
     });
     i128 total = 0;
     for (const i128 p : parts) total += p;
     return total;
 }
 
-double check_sum_floats(ArrayView a, unsigned workers) {
+double check_sum_floats(ArrayView a, unsigned workers, Progress* progress) {
     std::vector<LongAccumulator> parts(kCheckPieces);
     for_each_index(kCheckPieces, workers, [&](std::uint64_t piece) {
+        throw_if_stopped();
         const ArrayView part = chunk_of(a, kCheckPieces, piece);
         visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
@@ -165,6 +170,7 @@ double check_sum_floats(ArrayView a, unsigned workers) {
                 for (std::uint64_t i = 0; i < part.count; ++i)
                     parts[piece].add(static_cast<double>(element<T>(part.data, i)));
         });
+        if (progress != nullptr) progress->advance(part.count);
     });
     for (std::uint64_t p = 1; p < kCheckPieces; ++p) parts[0].add(parts[p]);
     return parts[0].value();

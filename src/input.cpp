@@ -1,6 +1,9 @@
 #include "gpusum/input.hpp"
 
+#include "gpusum/progress.hpp"
 #include "gpusum/text.hpp"
+#include "parallel.hpp"
+#include "stop_signals.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -374,8 +377,8 @@ MappedInput::MappedInput(const std::string& name, std::optional<DType> raw_dtype
 
 void MappedInput::widen_halves() {
     if (view_.count > available_memory() / sizeof(float))
-        bad("float16 data is widened to float32 in memory, and " + bytes_text(4.0 * static_cast<double>(view_.count)) +
-            " does not fit");
+        bad("float16 data is widened to float32 in memory, and " +
+            bytes_text(4.0 * static_cast<double>(view_.count)) + " does not fit");
     widened_.resize(view_.count);
     for (std::uint64_t i = 0; i < view_.count; ++i) {
         std::uint16_t h;
@@ -421,7 +424,8 @@ std::string bytes_text(double bytes) {
     return buf;
 }
 
-HostArray::HostArray(Progression series, unsigned workers, std::uint64_t chunks) {
+HostArray::HostArray(Progression series, unsigned workers, std::uint64_t chunks,
+                     Progress* progress) {
     const std::uint64_t needed = series.count * sizeof(std::int64_t);
     const std::uint64_t available = available_memory();
     if (series.count > UINT64_MAX / 8 || needed > available)
@@ -448,22 +452,17 @@ HostArray::HostArray(Progression series, unsigned workers, std::uint64_t chunks)
     // Filled in parallel, chunk by chunk, so the first touches (page faults)
     // are spread over every worker instead of serialised on one.
     const std::uint64_t used = effective_chunks(series.count, chunks);
-    const unsigned n = static_cast<unsigned>(std::min<std::uint64_t>(std::max(workers, 1U), used));
-    std::vector<std::thread> fillers;
-    for (unsigned w = 0; w < n; ++w) {
-        fillers.emplace_back([&, w] {
-            for (std::uint64_t c = w; c < used; c += n) {
-                const Progression part = gpusum::chunk_of(series, used, c);
-                const std::uint64_t begin = chunk_begin(series.count, used, c);
-                std::uint64_t x = static_cast<std::uint64_t>(part.first);
-                for (std::uint64_t i = 0; i < part.count; ++i) {
-                    std::memcpy(out + (begin + i) * 8, &x, 8);
-                    x += static_cast<std::uint64_t>(part.step);
-                }
-            }
-        });
-    }
-    for (auto& t : fillers) t.join();
+    for_each_index(used, std::max(workers, 1U), [&](std::uint64_t c) {
+        throw_if_stopped();
+        const Progression part = gpusum::chunk_of(series, used, c);
+        const std::uint64_t begin = chunk_begin(series.count, used, c);
+        std::uint64_t x = static_cast<std::uint64_t>(part.first);
+        for (std::uint64_t i = 0; i < part.count; ++i) {
+            std::memcpy(out + (begin + i) * 8, &x, 8);
+            x += static_cast<std::uint64_t>(part.step);
+        }
+        if (progress != nullptr) progress->advance(part.count);
+    });
 }
 
 HostArray::~HostArray() {

@@ -1,12 +1,14 @@
 #include "gpusum/job.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 
 #include "file_guard.hpp"
 #include "gpusum/dispatch.hpp"
 #include "gpusum/input.hpp"
 #include "gpusum/progress.hpp"
+#include "stop_signals.hpp"
 #include "stopwatch.hpp"
 
 namespace gpusum {
@@ -42,7 +44,7 @@ std::string range_text(const Range& r) {
 // it, with the value each answer is checked against.
 class Workload {
   public:
-    explicit Workload(const Job& job) {
+    explicit Workload(const Job& job) : show_progress_(job.progress) {
         const Progression series = to_progression(job.range);
         template_.series = series;
         template_.workers = job.workers;
@@ -50,6 +52,8 @@ class Workload {
         template_.device = job.device;
         template_.chunk_timeout = job.chunk_timeout;
         template_.devices = job.devices;
+        static std::atomic<std::uint64_t> workloads{0};
+        template_.workload_id = ++workloads;
         if (!job.input.empty()) {
             try {
                 file_ = std::make_unique<MappedInput>(job.input, job.input_dtype);
@@ -63,7 +67,9 @@ class Workload {
         } else if (job.mode == Mode::array) {
             Stopwatch fill;
             try {
-                array_ = std::make_unique<HostArray>(series, job.workers, job.chunks);
+                const StopSignals stop_signals;  // Ctrl-C ends the fill cleanly
+                Progress progress(series.count, show_progress_, "fill");
+                array_ = std::make_unique<HostArray>(series, job.workers, job.chunks, &progress);
             } catch (const InputError& e) {
                 throw InputError(std::string("--mode array: ") + e.what());
             }
@@ -85,16 +91,19 @@ class Workload {
     Outcome outcome() {
         if (!checked_) {
             Stopwatch clock;
+            const StopSignals stop_signals;  // Ctrl-C ends the check cleanly
+            Progress progress(job_has_file() ? template_.elements() : 0, show_progress_, "check");
             if (!job_has_file()) {
                 base_.expected = closed_form_sum(template_.series);
                 base_.check = "closed form (exact)";
             } else if (base_.real) {
-                base_.expected_real = check_sum_floats(*template_.array, template_.workers);
+                base_.expected_real =
+                    check_sum_floats(*template_.array, template_.workers, &progress);
                 base_.check =
                     "second exact method (long accumulator), rounded independently; bits must "
                     "match";
             } else {
-                base_.expected = check_sum_integers(*template_.array, template_.workers);
+                base_.expected = check_sum_integers(*template_.array, template_.workers, &progress);
                 base_.check = "second CPU path, one 128-bit add per element (exact)";
             }
             base_.check_seconds = clock.lap();
@@ -115,6 +124,7 @@ class Workload {
   private:
     bool job_has_file() const { return file_ != nullptr; }
 
+    bool show_progress_;
     Request template_;
     std::unique_ptr<MappedInput> file_;
     std::unique_ptr<FileGuard> guard_;
@@ -125,13 +135,22 @@ class Workload {
 
 Outcome measure(Backend& backend, const Job& job, Workload& work, std::string reason) {
     std::vector<Result> runs;
-    for (unsigned r = 0; r < std::max(job.repeat, 1U); ++r) {
+    const unsigned repeat = std::max(job.repeat, 1U);
+    // One bar over every repetition (many short runs are one long wait).
+    const std::uint64_t elements = work.request().elements();
+    const bool one_bar = elements <= UINT64_MAX / repeat;
+    std::unique_ptr<Progress> progress;
+    for (unsigned r = 0; r < repeat; ++r) {
+        if (!progress || !one_bar)
+            progress =
+                std::make_unique<Progress>(one_bar ? elements * repeat : elements, job.progress);
         Request request = work.request();
-        Progress progress(request.elements(), job.progress);
-        request.progress = &progress;
+        request.keep_workers = r + 1 < repeat;
+        request.progress = progress.get();
         runs.push_back(backend.sum(request));
         work.check_unchanged();
     }
+    progress.reset();
     Outcome out = work.outcome();
     work.check_unchanged();  // the check read it too
     out.backend = std::string(backend.name());

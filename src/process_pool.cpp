@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <map>
 
 #include "chunk_work.hpp"
@@ -64,7 +65,8 @@ struct Worker {
 
 class Pool {
   public:
-    Pool(const Request& request, std::uint64_t chunks) : request_(request), chunks_(chunks) {}
+    Pool(const Request& request, std::uint64_t chunks, unsigned asked)
+        : request_(request), chunks_(chunks), asked_(asked) {}
     ~Pool() {
         // Workers are idle or being abandoned: SIGKILL ends even a stopped one,
         // so shutdown never waits on a worker, and every one is reaped.
@@ -123,9 +125,19 @@ class Pool {
         return "exited with status " + std::to_string(WEXITSTATUS(status));
     }
 
+    // Whether these workers can run `request` as it is cut into `chunks`:
+    // the same workload (the data they inherited), the same chunks.
+    bool serves(const Request& request, std::uint64_t chunks, unsigned asked) const {
+        return request.workload_id != 0 && request.workload_id == request_.workload_id &&
+               chunks == chunks_ && asked == asked_;
+    }
+
+    std::string limited;  // why fewer workers started than were asked, if they did
+
   private:
-    const Request& request_;
+    Request request_;  // what the workers inherited when they were forked
     std::uint64_t chunks_;
+    unsigned asked_;
     std::vector<Worker> workers_;
 };
 
@@ -150,21 +162,41 @@ class ProcessBackend final : public Backend {
         Result result = parallel_shape(request);
 
         StopSignals stop_signals;
-        Pool pool(request, result.chunks);
-        // Under a process or file limit the pool runs with the workers it
-        // can start, and says so; with none it fails.
-        for (unsigned w = 0; w < result.workers; ++w) {
-            try {
-                pool.workers().push_back(pool.spawn());
-            } catch (const BackendError& e) {
-                if (w == 0) throw;
-                result.details.emplace_back("limited", std::to_string(result.workers) +
-                                                           " workers asked, " + std::to_string(w) +
-                                                           " started (" + e.what() + ")");
-                result.workers = w;
-                break;
+        // The repetitions of one job reuse the workers of the last one.
+        const unsigned asked = result.workers;
+        const bool reused = pool_ && pool_->serves(request, result.chunks, asked);
+        if (!reused) {
+            pool_.reset();
+            pool_ = std::make_unique<Pool>(request, result.chunks, asked);
+            // Under a process or file limit the pool runs with the workers it
+            // can start, and says so; with none it fails.
+            for (unsigned w = 0; w < asked; ++w) {
+                try {
+                    pool_->workers().push_back(pool_->spawn());
+                } catch (const BackendError& e) {
+                    if (w == 0) {
+                        pool_.reset();
+                        throw;
+                    }
+                    pool_->limited = std::to_string(asked) + " workers asked, " +
+                                     std::to_string(w) + " started (" + e.what() + ")";
+                    break;
+                }
             }
         }
+        Pool& pool = *pool_;
+        // A run that ends by an exception ends its workers too (they may be
+        // mid-chunk), before the exception leaves sum().
+        struct EndPoolOnError {
+            std::unique_ptr<Pool>& pool;
+            int exceptions = std::uncaught_exceptions();
+            ~EndPoolOnError() {
+                if (std::uncaught_exceptions() > exceptions) pool.reset();
+            }
+        } end_on_error{pool_};
+        result.workers = static_cast<unsigned>(pool.workers().size());
+        if (!pool.limited.empty()) result.details.emplace_back("limited", pool.limited);
+        if (reused) result.details.emplace_back("pool", "workers kept from the previous run");
         result.seconds.setup = clock.lap();
 
         std::vector<Partial> partials(result.chunks);
@@ -212,6 +244,7 @@ class ProcessBackend final : public Backend {
             return how;
         };
 
+        int continues_seen = continued_count();
         while (completed < result.chunks) {
             throw_if_stopped();
             for (Worker& w : pool.workers()) {
@@ -269,6 +302,13 @@ class ProcessBackend final : public Backend {
                 }
             }
             const Clock::time_point now = Clock::now();
+            if (const int c = continued_count(); c != continues_seen) {
+                // Stopped and continued (Ctrl-Z, fg): the time stopped
+                // counts against no worker, so every deadline restarts.
+                continues_seen = c;
+                for (Worker& w : pool.workers())
+                    if (!w.queued.empty()) w.front_due = now + deadline(w.queued.front());
+            }
             for (Worker& w : pool.workers())
                 if (!w.queued.empty() && now >= w.front_due)
                     replace(
@@ -280,11 +320,13 @@ class ProcessBackend final : public Backend {
         result.seconds.compute = clock.lap();
         combine_partials(partials, result);
         result.seconds.combine = clock.lap();
+        if (!request.keep_workers) pool_.reset();
         return result;
     }
 
   private:
     ProcessPoolOptions options_;
+    std::unique_ptr<Pool> pool_;  // idle between the runs of one job
 };
 
 }  // namespace

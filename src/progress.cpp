@@ -33,7 +33,8 @@ int terminal_columns() {
 // The line drawn: bar (as wide as the terminal allows), percentage, time, and
 // the time left only once a rate has been measured. Never as wide as the
 // terminal, so it cannot wrap: it is redrawn in place at any width.
-std::string progress_line(double fraction, double elapsed, bool measured, int columns) {
+std::string progress_line(std::string_view phase, double fraction, double elapsed, bool measured,
+                          int columns) {
     char tail[96];
     if (measured && fraction > 0)
         std::snprintf(tail, sizeof tail, " %5.1f%%  %.0f s, about %.0f s left", 100 * fraction,
@@ -42,11 +43,14 @@ std::string progress_line(double fraction, double elapsed, bool measured, int co
         std::snprintf(tail, sizeof tail, " %5.1f%%  %.0f s, measuring the rate", 100 * fraction,
                       elapsed);
     std::string text = tail;
-    const int room = columns - 1 - static_cast<int>(text.size()) - 4;  // "  [" and "]"
+    // "  ", the phase, " [" and "]" around the bar.
+    const int room =
+        columns - 1 - static_cast<int>(text.size()) - 5 - static_cast<int>(phase.size());
     if (room >= 10) {
         const int width = std::min(room, kMaxBarWidth);
         const auto filled = static_cast<std::size_t>(fraction * width);
-        std::string bar = "  [";
+        std::string bar = "  ";
+        bar.append(phase).append(" [");
         bar.append(filled, '#').append(static_cast<std::size_t>(width) - filled, ' ');
         text = bar.append("]").append(text);
     }
@@ -55,7 +59,8 @@ std::string progress_line(double fraction, double elapsed, bool measured, int co
     return text;
 }
 
-Progress::Progress(std::uint64_t total_elements, bool enabled) : total_(total_elements) {
+Progress::Progress(std::uint64_t total_elements, bool enabled, std::string_view phase)
+    : total_(total_elements), phase_(phase) {
     if (!enabled || total_ == 0) return;
     try {
         drawer_ = std::thread([this] { draw_loop(); });
@@ -85,7 +90,8 @@ void Progress::draw_loop() {
             const double elapsed =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             std::string redraw = "\r";
-            redraw.append(progress_line(fraction, elapsed, now_done > 0, terminal_columns()))
+            redraw
+                .append(progress_line(phase_, fraction, elapsed, now_done > 0, terminal_columns()))
                 .append("\033[K");
             write_stderr(redraw);
             drawn = true;

@@ -222,6 +222,39 @@ TEST_CASE("serial and threads end on SIGINT and SIGTERM with the message and the
     }
 }
 
+TEST_CASE("process pool: stopped and continued as a whole (Ctrl-Z, fg), no worker is blamed") {
+    // Chunks of 5e7 elements (milliseconds each) with a 1 s deadline; the
+    // whole job is stopped for 2.5 s, longer than the deadline.
+    Process p = start({"--backend", "process", "--workers", "2", "--stop", "5e10", "--chunks",
+                       "1000", "--chunk-timeout", "1", "--json"});
+    const auto workers = wait_for_workers(p.pid, 2);
+    REQUIRE(workers.size() == 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ::kill(p.pid, SIGSTOP);
+    for (pid_t w : workers) ::kill(w, SIGSTOP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    for (pid_t w : workers) ::kill(w, SIGCONT);
+    ::kill(p.pid, SIGCONT);
+    const Finished f = finish(p);
+    REQUIRE(f.code == 0);
+    const auto j = nlohmann::json::parse(f.out);
+    CHECK(j["verified"] == true);
+    CHECK(j["retried_chunks"] == 0);
+}
+
+TEST_CASE("process pool: --repeat keeps one pool alive across the repetitions") {
+    // Starting workers costs milliseconds; 3000 repetitions of a tiny range
+    // with a pool each would take minutes, with one pool they take seconds.
+    const Finished f = run(
+        {"--backend", "process", "--workers", "2", "--stop", "1000", "--repeat", "3000", "--json"});
+    REQUIRE(f.code == 0);
+    const auto j = nlohmann::json::parse(f.out);
+    CHECK(j["verified"] == true);
+    CHECK(j["repeat"]["count"] == 3000);
+    CHECK(j["details"]["pool"] == "workers kept from the previous run");
+    CHECK(j["repeat"]["median"].get<double>() < 0.01);
+}
+
 TEST_CASE("process pool: a stopped worker is replaced after --chunk-timeout") {
     // ~1 ms chunks, so the 0.5 s deadline only catches the stopped worker
     // even on a loaded machine; about a second of work in all.

@@ -12,6 +12,8 @@
 
 namespace gpusum {
 
+class Progress;
+
 enum class DType : std::uint8_t {
     int8,
     int16,
@@ -93,8 +95,8 @@ ExactFloat sum_floats(ArrayView a);
 // frexp and added with full carries into 64-bit limbs, the total rounded by
 // the hardware's own integer-to-double conversion; NaN and infinities by the
 // same IEEE rules as rounded().
-i128 check_sum_integers(ArrayView a, unsigned workers = 1);
-double check_sum_floats(ArrayView a, unsigned workers = 1);
+i128 check_sum_integers(ArrayView a, unsigned workers = 1, Progress* progress = nullptr);
+double check_sum_floats(ArrayView a, unsigned workers = 1, Progress* progress = nullptr);
 
 // Whether two reported float sums are the same: identical bits, or both NaN.
 bool same_float(double a, double b);

@@ -33,6 +33,12 @@ struct Request {
     // GPU backends: several devices share the work, one partial each
     // (empty: the one `device`).
     std::vector<int> devices;
+    // Nonzero: requests with the same id sum the same data, unchanged (the
+    // repetitions of one job). With keep_workers a backend may keep its
+    // workers after the run for the next request of the same workload;
+    // without it nothing of the run outlives sum().
+    std::uint64_t workload_id = 0;
+    bool keep_workers = false;
 
     std::uint64_t elements() const { return array ? array->count : series.count; }
     bool real() const { return array && is_float(array->dtype); }

@@ -13,6 +13,8 @@
 
 namespace gpusum {
 
+class Progress;
+
 // Bad input: a missing or malformed file, an impossible allocation. The CLI
 // prints the message after the file name or flag and exits 2.
 class InputError : public std::runtime_error {
@@ -84,7 +86,9 @@ class MappedInput {
 class HostArray {
   public:
     // The elements of `series`; InputError if they cannot fit in memory.
-    HostArray(Progression series, unsigned workers, std::uint64_t chunks);
+    // `progress`, if given, counts the elements written.
+    HostArray(Progression series, unsigned workers, std::uint64_t chunks,
+              Progress* progress = nullptr);
     ~HostArray();
     HostArray(const HostArray&) = delete;
     HostArray& operator=(const HostArray&) = delete;

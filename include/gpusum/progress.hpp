@@ -9,16 +9,19 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace gpusum {
 
 // The text of one redraw for a terminal `columns` wide (exposed for tests).
-std::string progress_line(double fraction, double elapsed, bool measured, int columns);
+std::string progress_line(std::string_view phase, double fraction, double elapsed, bool measured,
+                          int columns);
 
 class Progress {
   public:
-    Progress(std::uint64_t total_elements, bool enabled);
+    // `phase` names what is counted ("sum", "fill", "check").
+    Progress(std::uint64_t total_elements, bool enabled, std::string_view phase = "sum");
     ~Progress();
     Progress(const Progress&) = delete;
     Progress& operator=(const Progress&) = delete;
@@ -32,6 +35,7 @@ class Progress {
     void draw_loop();
 
     std::uint64_t total_;
+    std::string phase_;
     std::atomic<std::uint64_t> done_{0};
     std::mutex mutex_;
     std::condition_variable wake_;
