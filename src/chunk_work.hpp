@@ -6,25 +6,36 @@
 
 #include "gpusum/cpu.hpp"
 #include "gpusum/progress.hpp"
+#include "stop_signals.hpp"
 
 namespace gpusum {
 
+// A chunk is summed in slices of at most this many elements (a fraction of
+// a second each), so progress moves and Ctrl-C is seen within a chunk too.
+inline constexpr std::uint64_t kSliceElements = std::uint64_t{1} << 28;
+
 inline Partial sum_chunk(const Request& request, std::uint64_t chunks, std::uint64_t index) {
     Partial partial;
-    std::uint64_t elements;
-    if (request.array) {
-        const ArrayView part = chunk_of(*request.array, chunks, index);
-        if (is_float(part.dtype))
-            partial.real = sum_floats(part);
-        else
-            partial.integer = sum_integers(part);
-        elements = part.count;
-    } else {
-        const Progression part = chunk_of(request.series, chunks, index);
-        partial.integer = sum_series(part);
-        elements = part.count;
+    const std::uint64_t count = chunk_begin(request.elements(), chunks, index + 1) -
+                                chunk_begin(request.elements(), chunks, index);
+    const std::uint64_t slices = count == 0 ? 1 : (count - 1) / kSliceElements + 1;
+    for (std::uint64_t s = 0; s < slices; ++s) {
+        throw_if_stopped();
+        std::uint64_t elements;
+        if (request.array) {
+            const ArrayView part = chunk_of(chunk_of(*request.array, chunks, index), slices, s);
+            if (is_float(part.dtype))
+                merge(partial.real, sum_floats(part));
+            else
+                partial.integer += sum_integers(part);
+            elements = part.count;
+        } else {
+            const Progression part = chunk_of(chunk_of(request.series, chunks, index), slices, s);
+            partial.integer += sum_series(part);
+            elements = part.count;
+        }
+        if (request.progress != nullptr) request.progress->advance(elements);
     }
-    if (request.progress != nullptr) request.progress->advance(elements);
     return partial;
 }
 

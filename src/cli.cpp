@@ -304,6 +304,8 @@ int run_and_report(const Command& command, const BackendList& backends) {
                     return fail(kMismatch, o.backend + ": " + format_mismatch(o), json);
             return kOk;
         }
+        if (const std::string warning = long_run_warning(backends, job); !warning.empty())
+            std::cerr << (json ? json_warning(warning) : "gpusum: warning: " + warning + "\n");
         const Outcome o = run_job(backends, job);
         const std::string report = command.sum_only ? sum_line(o)
                                    : json           ? json_report(job, o)

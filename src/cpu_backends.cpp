@@ -29,10 +29,8 @@ class SerialBackend final : public Backend {
         result.workers = 1;
         std::vector<Partial> partials(result.chunks);
         result.seconds.setup = clock.lap();
-        for (std::uint64_t i = 0; i < result.chunks; ++i) {
-            throw_if_stopped();  // Ctrl-C is seen between chunks
-            partials[i] = sum_chunk(request, result.chunks, i);
-        }
+        for (std::uint64_t i = 0; i < result.chunks; ++i)
+            partials[i] = sum_chunk(request, result.chunks, i);  // sees Ctrl-C
         result.seconds.compute = clock.lap();
         combine_partials(partials, result);
         result.seconds.combine = clock.lap();
@@ -62,9 +60,13 @@ class ThreadsBackend final : public Backend {
         std::latch go(1);
         std::vector<std::thread> threads;
         auto work = [&] {
-            // Ctrl-C is seen between chunks: every thread stops taking more.
-            for (std::uint64_t i; stop_signal() == 0 && (i = next.fetch_add(1)) < result.chunks;)
-                partials[i] = sum_chunk(request, result.chunks, i);
+            // Ctrl-C is seen between slices: every thread stops, and the
+            // calling thread raises Interrupted once they all have.
+            try {
+                for (std::uint64_t i; (i = next.fetch_add(1)) < result.chunks;)
+                    partials[i] = sum_chunk(request, result.chunks, i);
+            } catch (const Interrupted&) {
+            }
         };
         std::string limited;
         for (unsigned w = 0; w < helpers; ++w) {

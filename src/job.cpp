@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <memory>
 
 #include "file_guard.hpp"
+#include "gpusum/cpu.hpp"
 #include "gpusum/dispatch.hpp"
 #include "gpusum/input.hpp"
 #include "gpusum/progress.hpp"
+#include "gpusum/text.hpp"
 #include "stop_signals.hpp"
 #include "stopwatch.hpp"
 
@@ -224,6 +227,29 @@ void serve_job(const BackendList& backends, const Job& job) {
     if (b == nullptr) throw Unavailable("unknown backend '" + job.backend + "'");
     Workload work(job);
     for (unsigned r = 0; r < std::max(job.repeat, 1U); ++r) b->sum(work.request());
+}
+
+std::string long_run_warning(const BackendList& backends, const Job& job) {
+    // Files and arrays are bounded by memory and disk: never a day's work.
+    if (!job.input.empty() || job.mode == Mode::array) return {};
+    const double elements =
+        static_cast<double>(to_progression(job.range).count) * std::max(job.repeat, 1U);
+    const Backend* gpu = find_backend(backends, "cuda");
+    const bool on_gpu = (job.backend == "cuda" || job.backend == "cub" || job.backend == "thrust" ||
+                         job.backend == "auto") &&
+                        gpu != nullptr && gpu->availability().usable;
+    const double rate =
+        on_gpu ? 1e12 : 2e10 * std::min<double>(std::max(job.workers, 1U), usable_cores());
+    const double seconds = elements / rate;
+    if (seconds < 86400) return {};
+    const double days = seconds / 86400;
+    char when[64];
+    if (days < 730)
+        std::snprintf(when, sizeof when, "about %.0f days", days);
+    else
+        std::snprintf(when, sizeof when, "about %.3g years", days / 365.25);
+    return "this run adds " + si(elements) + " elements; at the " + si(rate) +
+           " elements/s expected here that is " + when + " (it runs until done or Ctrl-C)";
 }
 
 Comparison compare_backends(const BackendList& backends, const Job& job) {

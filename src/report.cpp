@@ -171,6 +171,12 @@ std::string json_error(const std::string& message, int exit_code) {
            '\n';
 }
 
+std::string json_warning(const std::string& message) {
+    return nlohmann::json{{"warning", message}}.dump(-1, ' ', false,
+                                                     nlohmann::json::error_handler_t::replace) +
+           '\n';
+}
+
 std::string format_mismatch(const Outcome& o) {
     if (o.real)
         return "sum " + real_text(rounded(o.result.real)) + " differs from the check " +

@@ -204,9 +204,9 @@ TEST_CASE("serial and threads end on SIGINT and SIGTERM with the message and the
             const int signal = stop.first, code = stop.second;
             CAPTURE(backend);
             CAPTURE(signal);
-            // 1e13 elements, 10^5 chunks: hours of work, a chunk a few ms.
-            Process p = start(
-                {"--backend", backend, "--workers", "2", "--stop", "1e13", "--chunks", "100000"});
+            // Years of work in two chunks: the signal is seen inside a chunk.
+            Process p =
+                start({"--backend", backend, "--workers", "2", "--stop", "9e18", "--chunks", "2"});
             std::this_thread::sleep_for(std::chrono::milliseconds(300));
             const auto sent = std::chrono::steady_clock::now();
             ::kill(p.pid, signal);
@@ -217,7 +217,10 @@ TEST_CASE("serial and threads end on SIGINT and SIGTERM with the message and the
             CHECK(seconds < 1.0);
             CHECK(f.out.empty());
             CHECK(f.err.find("interrupted") != std::string::npos);
-            CHECK(lines(f.err) == 1);
+            // Said before the run started: how long it would have taken.
+            CHECK(f.err.find("gpusum: warning: this run adds 9 E elements") == 0);
+            CHECK(f.err.find("years") != std::string::npos);
+            CHECK(lines(f.err) == 2);
         }
     }
 }

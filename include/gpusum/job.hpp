@@ -62,6 +62,11 @@ class Unavailable : public std::runtime_error {
 // Throws InputError for bad files or arrays that cannot fit in memory.
 Outcome run_job(const BackendList& backends, const Job& job);
 
+// A warning for a range that would take longer than a day at the rate this
+// machine can be expected to add at (a generous model: 2e10 elements/s per
+// worker on the CPU, 1e12/s on a GPU), or empty. Said before the run starts.
+std::string long_run_warning(const BackendList& backends, const Job& job);
+
 // A non-root MPI rank's part of the job: the same workload, the backend run
 // as often as on rank 0, with no check and no report (rank 0 does both).
 void serve_job(const BackendList& backends, const Job& job);

@@ -19,6 +19,8 @@ std::string sum_line(const Outcome& outcome);
 
 // An error as one JSON object on one line: {"error": ..., "exit_code": ...}.
 std::string json_error(const std::string& message, int exit_code);
+// A warning the same way: {"warning": ...}.
+std::string json_warning(const std::string& message);
 
 // One line saying how a sum disagrees with its check (for exit code 1).
 std::string format_mismatch(const Outcome& outcome);
