@@ -67,10 +67,12 @@ ParsedInt parse_int64(std::string_view text) {
     if (const auto e = text.find_first_of("eE"); e != std::string_view::npos) {
         mantissa = text.substr(0, e);
         const std::string_view exp_text = text.substr(e + 1);
-        // Any exponent beyond 19 overflows a nonzero mantissa, so 40 stands
-        // for all of them (0e99 is still 0).
+        // Any exponent beyond 19 (plus the digits after a decimal point)
+        // overflows a nonzero mantissa, so that bound stands for all of them
+        // (0e99 is still 0).
+        const u128 largest = 40 + mantissa.size();
         u128 exp_value = 0;
-        if (exp_text.empty() || !parse_digits(exp_text, 40, exp_value, out.error, true)) {
+        if (exp_text.empty() || !parse_digits(exp_text, largest, exp_value, out.error, true)) {
             out.error = "is not an integer (exponent must be a non-negative integer)";
             return out;
         }

@@ -41,11 +41,28 @@ std::optional<i128> naive_value(std::string_view text) {
         mantissa = text.substr(0, e);
         exponent = text.substr(e + 1);
     }
-    const auto m = naive_digits(mantissa);
+    // A decimal point: W.F is the integer WF over 10^(digits of F), then
+    // scaled by the exponent; whatever is left below 1 must be zero.
+    std::string_view whole = mantissa, fraction;
+    if (const auto point = mantissa.find('.'); point != std::string_view::npos) {
+        whole = mantissa.substr(0, point);
+        fraction = mantissa.substr(point + 1);
+        if (!naive_digits(fraction)) return std::nullopt;
+    }
+    const auto w = naive_digits(whole);
     const auto x = naive_digits(exponent);
-    if (!m || !x) return std::nullopt;
-    i128 v = *m;
-    for (i128 i = 0; i < *x && v != 0 && v < (i128{1} << 80); ++i) v *= 10;
+    if (!w || !x) return std::nullopt;
+    i128 v = *w, scale = *x;
+    for (const char c : fraction) {
+        if (c == '_') continue;
+        if (scale > 0) {
+            if (v < (i128{1} << 80)) v = v * 10 + (c - '0');
+            --scale;
+        } else if (c != '0') {
+            return std::nullopt;  // a nonzero digit below the units
+        }
+    }
+    for (i128 i = 0; i < scale && v != 0 && v < (i128{1} << 80); ++i) v *= 10;
     return negative ? -v : v;
 }
 
