@@ -353,6 +353,23 @@ TEST_CASE("a process limit: --backend process exits 3 with the reason, auto stil
     CHECK(serial.out.find("verified    yes") != std::string::npos);
 }
 
+TEST_CASE("a file-descriptor limit: the process pool runs with the workers it can start") {
+    Launch launch;
+    launch.in_child = [] {
+        const rlimit few{16, 16};
+        ::setrlimit(RLIMIT_NOFILE, &few);
+    };
+    const Finished f = run(
+        {"--backend", "process", "--workers", "30", "--stop", "1e8", "--chunks", "200", "--json"},
+        launch);
+    REQUIRE(f.code == 0);
+    const auto j = nlohmann::json::parse(f.out);
+    CHECK(j["verified"] == true);
+    CHECK(j["workers"].get<int>() >= 1);
+    CHECK(j["workers"].get<int>() < 30);
+    CHECK(j["details"]["limited"].get<std::string>().find("30 workers asked") != std::string::npos);
+}
+
 TEST_CASE("process pool: no worker outlives a parent killed outright") {
     Process p = start({"--backend", "process", "--workers", "2", "--stop", "1e13"});
     const auto workers = wait_for_workers(p.pid, 2);
@@ -566,6 +583,20 @@ TEST_CASE("/proc files and standard input are read as streams, never summed as e
     const Finished npy = run({"--input", "-", "--backend", "process", "--json"}, piped);
     REQUIRE(npy.code == 0);
     CHECK(nlohmann::json::parse(npy.out)["sum"] == 4.25);
+    // A terminal on standard input is refused, not waited on.
+    Launch terminal;
+    terminal.in_child = [] {
+        const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+        if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) ::_exit(125);
+        const int pty = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+        if (pty < 0) ::_exit(125);
+        ::dup2(pty, 0);
+    };
+    const Finished tty = run({"--input", "-", "--dtype", "uint8"}, terminal);
+    if (tty.code != 125) {
+        CHECK(tty.code == 2);
+        CHECK(tty.err.find("standard input is a terminal") != std::string::npos);
+    }
 }
 
 TEST_CASE("a file that shrinks or changes while being read: exit 2 on every backend, no signal") {
@@ -723,6 +754,17 @@ TEST_CASE("hostile input: each gets its exit code and one line naming the flag o
     testfiles::write_file(dir + "/text.txt", "1 2 3\n");
     testfiles::write_file(dir + "/ok.npy", testfiles::npy_bytes("<i8", "(3,)", three, 24));
     REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0600) == 0);  // opening it must not block
+    std::string fields = testfiles::npy_bytes("<i8", "(1,)", three, 16);
+    fields.replace(fields.find("'<i8'"), 5, "[('a', '<i8'), ('b', '<i8')]");
+    testfiles::write_file(dir + "/fields.npy", fields);
+    const std::string a = testfiles::npy_bytes("<i8", "(3,)", three, 24);
+    testfiles::write_file(dir + "/two.npz", testfiles::zip_bytes({{"a.npy", a}, {"b.npy", a}}));
+    testfiles::write_file(dir + "/packed.npz", testfiles::zip_bytes({{"a.npy", a}}, false, 8));
+    testfiles::write_file(dir + "/empty.npz", testfiles::zip_bytes({}));
+    std::string bad_zip = testfiles::zip_bytes({{"a.npy", a}});
+    bad_zip.resize(bad_zip.size() - 1);
+    bad_zip = "PK\x03\x04" + bad_zip.substr(4);
+    testfiles::write_file(dir + "/bad.npz", bad_zip);
     struct Case {
         std::vector<std::string> args;
         int code;
@@ -805,6 +847,16 @@ TEST_CASE("hostile input: each gets its exit code and one line naming the flag o
         {{"--dtype", "int8"}, 2, "--dtype: only applies to a raw --input file"},
         {{"--input", dir + "/text.txt", "--dtype", "int128"}, 2, "--dtype: unknown type 'int128'"},
         {{"--input", dir + "/text.txt", "--dtype", ""}, 2, "--dtype: unknown type ''"},
+        {{"--input", dir + "/text.txt", "--dtype", ">i8"}, 2, "--dtype: unknown type '>i8'"},
+        {{"--input", dir + "/text.txt", "--dtype", std::string(5000, 'f')}, 2, "(5000 bytes)"},
+        {{"--input", dir + "/fields.npy"}, 2, "fields.npy: structured dtype"},
+        {{"--input", dir + "/two.npz"}, 2, "two.npz: a .npz archive of 2 arrays (a, b): name one"},
+        {{"--input", dir + "/two.npz:c"}, 2, "has no array 'c'; it holds 2 arrays (a, b)"},
+        {{"--input", dir + "/packed.npz"}, 2, "is compressed (np.savez_compressed)"},
+        {{"--input", dir + "/empty.npz"}, 2, "an empty .npz archive"},
+        {{"--input", dir + "/bad.npz"}, 2, "malformed .npz (ZIP) archive"},
+        {{"--input", dir + "/ok.npy:x"}, 2, "is no .npz archive with an array 'x'"},
+        {{"--input", "/proc/self/status", "--dtype", "i8"}, 2, "is not a multiple of the int64"},
     };
     CHECK(cases.size() >= 40);
     for (const Case& c : cases) {
