@@ -190,7 +190,7 @@ TEST_CASE("compare runs every backend on the same job") {
     for (const auto& o : c.runs) CHECK(o.verified);
 }
 
-TEST_CASE("any exception out of a backend becomes a BackendError; interruptions pass") {
+TEST_CASE("any exception out of a backend becomes a BackendError, interruptions pass") {
     using gpusum::as_backend_error;
     using gpusum::BackendError;
     // What CUB and Thrust throw: thrust::system_error is a std::system_error,

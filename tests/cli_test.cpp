@@ -274,7 +274,7 @@ TEST_CASE("process pool: a stopped worker is replaced after --chunk-timeout") {
     CHECK_FALSE(alive(workers[0]));
 }
 
-TEST_CASE("a report that cannot be written is an error; a closed pipe is no crash") {
+TEST_CASE("a report that cannot be written is an error, a closed pipe is no crash") {
     SUBCASE("a full device: exit 2 naming standard output") {
         Launch launch;
         launch.stdout_path = "/dev/full";
@@ -397,7 +397,7 @@ TEST_CASE("GPU backends: exit 3 with one line when no GPU can run them, else ver
     }
 }
 
-TEST_CASE("--backend mpi outside mpirun: exit 3 with the reason; --compare leaves it out") {
+TEST_CASE("--backend mpi outside mpirun: exit 3 with the reason, --compare leaves it out") {
     const Finished f = run({"--backend", "mpi", "--stop", "1e6"});
     CHECK(f.code == 3);
     CHECK(f.out.empty());
@@ -522,7 +522,7 @@ TEST_CASE("--input float files: the exact sum, identical on every backend and wo
     CHECK(table.out.find("correctly rounded") != std::string::npos);
 }
 
-TEST_CASE("--input float files: infinities, NaN and overflow follow IEEE; JSON carries them") {
+TEST_CASE("--input float files: infinities, NaN and overflow follow IEEE, JSON carries them") {
     const std::string dir = testfiles::temp_dir();
     const double inf = std::numeric_limits<double>::infinity();
     const struct {
@@ -627,7 +627,7 @@ TEST_CASE("a file that shrinks or changes while being read: exit 2 on every back
     }
 }
 
-TEST_CASE("--sum-only prints the sum alone; with --json errors are JSON too") {
+TEST_CASE("--sum-only prints the sum alone, with --json errors are JSON too") {
     const Finished quiet = run({"--stop", "1.5e6", "--sum-only"});
     CHECK(quiet.code == 0);
     CHECK(quiet.out == "1124999250000\n");
@@ -856,7 +856,6 @@ TEST_CASE("hostile input: each gets its exit code and one line naming the flag o
         {{"--input", dir + "/empty.npz"}, 2, "an empty .npz archive"},
         {{"--input", dir + "/bad.npz"}, 2, "malformed .npz (ZIP) archive"},
         {{"--input", dir + "/ok.npy:x"}, 2, "is no .npz archive with an array 'x'"},
-        {{"--input", "/proc/self/status", "--dtype", "i8"}, 2, "is not a multiple of the int64"},
     };
     CHECK(cases.size() >= 40);
     for (const Case& c : cases) {
