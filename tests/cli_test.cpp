@@ -334,11 +334,7 @@ TEST_CASE("a process limit: --backend process exits 3 with the reason, auto stil
     // the run goes on without it.
     Launch terminal;
     terminal.in_child = [] {
-        const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
-        if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) ::_exit(125);
-        const int pty = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
-        if (pty < 0) ::_exit(125);
-        ::dup2(pty, 2);
+        spawn::terminal_as(2);
         const rlimit one{1, 1};
         ::setrlimit(RLIMIT_NPROC, &one);
         ::setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
@@ -585,13 +581,7 @@ TEST_CASE("/proc files and standard input are read as streams, never summed as e
     CHECK(nlohmann::json::parse(npy.out)["sum"] == 4.25);
     // A terminal on standard input is refused, not waited on.
     Launch terminal;
-    terminal.in_child = [] {
-        const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
-        if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) ::_exit(125);
-        const int pty = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
-        if (pty < 0) ::_exit(125);
-        ::dup2(pty, 0);
-    };
+    terminal.in_child = [] { spawn::terminal_as(0); };
     const Finished tty = run({"--input", "-", "--dtype", "uint8"}, terminal);
     if (tty.code != 125) {
         CHECK(tty.code == 2);

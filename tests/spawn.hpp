@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -39,6 +40,17 @@ struct Launch {
     bool stdout_reader_gone = false;  // stdout a pipe whose reader has already closed it
     std::function<void()> in_child;   // runs in the child just before exec
 };
+
+// In a child about to exec: a pseudo-terminal as descriptor `fd` (stdin or
+// stderr), for what gpusum does differently at a terminal. Exits 125 if the
+// machine has no pseudo-terminals (callers skip then).
+inline void terminal_as(int fd) {
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) ::_exit(125);
+    const int pty = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+    if (pty < 0) ::_exit(125);
+    ::dup2(pty, fd);
+}
 
 inline Process start(const std::vector<std::string>& args, const Launch& launch = {}) {
     std::string exe = launch.program.empty() ? executable() : launch.program;
