@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
+#include "gpusum/progress.hpp"
 #include "gpusum/text.hpp"
 
 using gpusum::i128;
@@ -107,4 +110,23 @@ TEST_CASE("printable keeps UTF-8 and escapes control bytes and invalid sequences
     CHECK(gpusum::printable("\xed\xa0\x80") == "\\xED\\xA0\\x80");           // a UTF-16 surrogate
     CHECK(gpusum::printable("\xf4\x90\x80\x80") == "\\xF4\\x90\\x80\\x80");  // above U+10FFFF
     CHECK(gpusum::printable(std::string_view("a\0b", 3)) == "a\\x00b");
+}
+
+TEST_CASE("the progress line fits any terminal and gives a time left only once measured") {
+    for (const int columns : {1, 10, 20, 40, 60, 74, 75, 80, 200}) {
+        for (const double fraction : {0.0, 0.5, 1.0}) {
+            CAPTURE(columns);
+            CAPTURE(fraction);
+            const std::string line =
+                gpusum::progress_line("sum", fraction, 12, fraction > 0, columns);
+            CHECK(static_cast<int>(line.size()) <= std::max(columns - 1, 0));  // never wraps
+        }
+    }
+    const std::string wide = gpusum::progress_line("check", 0.5, 10, true, 120);
+    CHECK(wide.find("check [###############               ]") != std::string::npos);
+    CHECK(wide.find("about 10 s left") != std::string::npos);
+    // Before anything is done there is no rate, so no time left is claimed.
+    const std::string early = gpusum::progress_line("sum", 0.0, 30, false, 120);
+    CHECK(early.find("left") == std::string::npos);
+    CHECK(early.find("measuring the rate") != std::string::npos);
 }
