@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <string>
 
@@ -17,7 +18,14 @@ std::string g_text;
 volatile sig_atomic_t g_quiet = 0;
 bool g_clear_line = false;  // stderr is a terminal: a progress bar may be on it
 
+std::atomic_flag g_reporting = ATOMIC_FLAG_INIT;
+
 void on_bus_error(int) {
+    // Several threads may fault at once: one reports and ends the process,
+    // the others wait for that end (a lock-free flag is async-signal-safe).
+    if (g_reporting.test_and_set()) {
+        for (;;) ::pause();
+    }
     if (g_quiet == 0) {
         // Clears a progress bar, then the one line; both async-signal-safe.
         if (g_clear_line) {

@@ -202,7 +202,7 @@ TEST_CASE("serial and threads end on SIGINT and SIGTERM with the message and the
     for (const char* backend : {"serial", "threads"}) {
         for (const auto& stop : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
             const int signal = stop.first, code = stop.second;
-            CAPTURE(backend);
+            CAPTURE(std::string(backend));
             CAPTURE(signal);
             // Years of work in two chunks: the signal is seen inside a chunk.
             Process p =
@@ -465,7 +465,7 @@ TEST_CASE("--input sums .npy files of every dtype exactly, on every CPU backend"
         testfiles::write_file(path,
                               testfiles::npy_bytes(t.descr, "(3001,)", bytes, raw.size() * t.size));
         for (const char* backend : {"serial", "threads", "process"}) {
-            CAPTURE(backend);
+            CAPTURE(std::string(backend));
             const Finished f =
                 run({"--input", path, "--backend", backend, "--chunks", "7", "--json"});
             REQUIRE(f.code == 0);
@@ -607,7 +607,7 @@ TEST_CASE("a file that shrinks or changes while being read: exit 2 on every back
                 REQUIRE(::pwrite(fd, "x", 1, 12345) == 1);  // same size, new content
             ::close(fd);
             const Finished f = spawn::finish(p);
-            CAPTURE(backend);
+            CAPTURE(std::string(backend));
             CAPTURE(shrink);
             CHECK(f.code == 2);
             CHECK(f.err.find("shrinking.raw: changed while being read") != std::string::npos);
