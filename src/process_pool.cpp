@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -141,6 +143,23 @@ class Pool {
     std::vector<Worker> workers_;
 };
 
+// How many workers the descriptor limit leaves room for: each holds one
+// socket in the parent, and kSpareDescriptors stay free for everything else
+// a run does (files, reports, sanitizer runtimes), so the pool never takes
+// the process to the limit.
+constexpr unsigned kSpareDescriptors = 8;
+
+unsigned workers_the_descriptor_limit_allows() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return UINT_MAX;
+    // The lowest free descriptor: those below it are taken.
+    const int lowest_free = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (lowest_free < 0) return 0;
+    ::close(lowest_free);
+    const auto room = static_cast<long long>(limit.rlim_cur) - lowest_free - kSpareDescriptors;
+    return room > 0 ? static_cast<unsigned>(std::min<long long>(room, UINT_MAX)) : 0;
+}
+
 // Chunks sent ahead to each worker: with one in progress and one waiting, a
 // worker never idles while the parent is scheduled to send the next index.
 constexpr std::size_t kQueueDepth = 2;
@@ -170,7 +189,13 @@ class ProcessBackend final : public Backend {
             pool_ = std::make_unique<Pool>(request, result.chunks, asked);
             // Under a process or file limit the pool runs with the workers it
             // can start, and says so; with none it fails.
-            for (unsigned w = 0; w < asked; ++w) {
+            const unsigned room = workers_the_descriptor_limit_allows();
+            if (room == 0)
+                throw BackendError("no descriptors to spare for a worker (RLIMIT_NOFILE)");
+            if (room < asked)
+                pool_->limited = std::to_string(asked) + " workers asked, " + std::to_string(room) +
+                                 " started (the open-file limit leaves room for no more)";
+            for (unsigned w = 0; w < std::min(asked, room); ++w) {
                 try {
                     pool_->workers().push_back(pool_->spawn());
                 } catch (const BackendError& e) {

@@ -352,18 +352,28 @@ TEST_CASE("a process limit: --backend process exits 3 with the reason, auto stil
 TEST_CASE("a file-descriptor limit: the process pool runs with the workers it can start") {
     Launch launch;
     launch.in_child = [] {
-        const rlimit few{16, 16};
+        const rlimit few{32, 32};
         ::setrlimit(RLIMIT_NOFILE, &few);
     };
     const Finished f = run(
-        {"--backend", "process", "--workers", "30", "--stop", "1e8", "--chunks", "200", "--json"},
+        {"--backend", "process", "--workers", "60", "--stop", "1e8", "--chunks", "200", "--json"},
         launch);
+    CAPTURE(f.err);
     REQUIRE(f.code == 0);
     const auto j = nlohmann::json::parse(f.out);
     CHECK(j["verified"] == true);
     CHECK(j["workers"].get<int>() >= 1);
-    CHECK(j["workers"].get<int>() < 30);
-    CHECK(j["details"]["limited"].get<std::string>().find("30 workers asked") != std::string::npos);
+    CHECK(j["workers"].get<int>() < 60);
+    CHECK(j["details"]["limited"].get<std::string>().find("60 workers asked") != std::string::npos);
+    // No room for even one worker: exit 3 with the reason.
+    Launch none;
+    none.in_child = [] {
+        const rlimit few{8, 8};
+        ::setrlimit(RLIMIT_NOFILE, &few);
+    };
+    const Finished no_room = run({"--backend", "process", "--stop", "1e8"}, none);
+    CHECK(no_room.code == 3);
+    CHECK(no_room.err.find("RLIMIT_NOFILE") != std::string::npos);
 }
 
 TEST_CASE("process pool: no worker outlives a parent killed outright") {
