@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one script a GPU session runs: device facts, the GPU tests and the CPU
-# suite against the same build, compute-sanitizer on the kernels, Ctrl-C
-# during a GPU run, range and array rates of every backend, the GPU
+# suite against the same build, compute-sanitizer on the kernels, exact float
+# sums on the device against the CPU's check, Ctrl-C during a GPU run, range and array rates of every backend, the GPU
 # benchmark, and one closing table (bench/gpu_summary.py). Everything goes
 # under OUT_DIR. Under 5 minutes on an H100/H200.
 #
@@ -45,6 +45,31 @@ if command -v compute-sanitizer >/dev/null; then
   step sanitizer-array 60 compute-sanitizer --tool memcheck --error-exitcode 9 \
     "$bin/gpusum" --backend cuda --mode array --stop 1e6
 fi
+# Exact float sums on the GPU (kernels/float_reduce.cuh): the device's digits,
+# rounded, must have the bits of the CPU's independent check (exit 0), for one
+# scale (2^25 float64, one 256 MiB piece), every scale, and float32; and the
+# float kernel under compute-sanitizer.
+data=$(mktemp -d)
+if python3 -c "import numpy" 2>/dev/null; then
+  python3 - "$data" <<'PY'
+import sys, numpy as np
+d, r = sys.argv[1], np.random.default_rng(1)
+np.save(f"{d}/normal.npy", r.standard_normal(1 << 25))
+np.save(f"{d}/wide.npy", r.standard_normal(1 << 24) * np.exp2(r.integers(-300, 300, 1 << 24)))
+np.save(f"{d}/single.npy", r.standard_normal(1 << 25).astype(np.float32))
+np.save(f"{d}/small.npy", np.exp2(r.integers(-60, 60, 1 << 20)) * r.standard_normal(1 << 20))
+PY
+  for name in normal wide single; do
+    step "float-$name" 60 "$bin/gpusum" --input "$data/$name.npy" --backend cuda --repeat 3 --json
+  done
+  if command -v compute-sanitizer >/dev/null; then
+    for tool in memcheck racecheck synccheck; do
+      step "sanitizer-float-$tool" 60 compute-sanitizer --tool "$tool" --error-exitcode 9 \
+        "$bin/gpusum" --input "$data/small.npy" --backend cuda
+    done
+  fi
+fi
+rm -rf "$data"
 # Ctrl-C during a long GPU run: exit 130 within a second.
 "$bin/gpusum" --backend cuda --stop 9e18 >"$out/interrupt.log" 2>&1 &
 pid=$!
