@@ -222,7 +222,7 @@ __attribute__((always_inline)) inline std::int64_t largest_magnitude(const unsig
     return largest;
 }
 
-template <class T, unsigned Lanes>
+template <class T>
 __attribute__((always_inline)) inline void add_block_exactly(const unsigned char* q,
                                                              std::uint64_t m, ExactFloat& sum) {
     for (std::uint64_t i = 0; i < m; ++i) sum.add(static_cast<double>(load<T>(q, i)));
@@ -257,7 +257,7 @@ __attribute__((always_inline)) inline std::uint64_t add_block(const unsigned cha
     const int e = static_cast<int>(largest >> 52) - 1023;
     // C1 = 1.5 * 2^(e+22) must be finite, C3 = 1.5 * 2^(e-40) normal.
     if (e < -982 || e > 1001) {
-        add_block_exactly<T, Lanes>(q, m, sum);
+        add_block_exactly<T>(q, m, sum);
         return m;
     }
     const double c1 = std::ldexp(1.5, e + 22), c2 = std::ldexp(1.5, e - 9),
@@ -294,7 +294,7 @@ __attribute__((always_inline)) inline std::uint64_t add_block(const unsigned cha
         left |= static_cast<std::int64_t>(bits_of(r3)) & kMagnitudeBits;
     }
     if (left != 0) {
-        add_block_exactly<T, Lanes>(q, m, sum);
+        add_block_exactly<T>(q, m, sum);
         return m;
     }
     sum.add(t1);

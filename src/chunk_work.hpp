@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "gpusum/cpu.hpp"
@@ -37,6 +38,12 @@ inline Partial sum_chunk(const Request& request, std::uint64_t chunks, std::uint
         if (request.progress != nullptr) request.progress->advance(elements);
     }
     return partial;
+}
+
+// The `limited` detail of a run that could start fewer workers than asked.
+inline std::string fewer_workers(unsigned asked, unsigned started, const std::string& why) {
+    return std::to_string(asked) + " workers asked, " + std::to_string(started) + " started (" +
+           why + ")";
 }
 
 // A result with the parallelism a CPU backend will use: the effective chunk

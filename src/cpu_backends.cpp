@@ -79,8 +79,7 @@ class ThreadsBackend final : public Backend {
             } catch (const std::system_error& e) {
                 // A thread limit: run with the threads there are, and say so.
                 for (unsigned left = w; left < helpers; ++left) ready.count_down();
-                limited = std::to_string(result.workers) + " workers asked, " +
-                          std::to_string(w + 1) + " started (" + e.what() + ")";
+                limited = fewer_workers(result.workers, w + 1, e.what());
                 result.workers = w + 1;
                 break;
             }

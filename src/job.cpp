@@ -31,6 +31,9 @@ double Outcome::elements_per_second() const {
     const double t = median_total();
     return t > 0 ? static_cast<double>(elements) / t : 0;
 }
+double Outcome::all_phases_seconds() const {
+    return fill_seconds + result.seconds.total() + check_seconds;
+}
 double Outcome::bytes_per_second() const {
     const double t = result.seconds.compute;
     return t > 0 ? static_cast<double>(bytes) / t : 0;
@@ -64,9 +67,9 @@ class Workload {
                 throw InputError(job.input + ": " + e.what());
             }
             template_.array = file_->view();
-            guard_ = std::make_unique<FileGuard>(job.input == "-" ? "standard input" : job.input);
-            base_.source = (job.input == "-" ? std::string("standard input") : job.input) + " (" +
-                           file_->description() + ")";
+            const std::string name = job.input == "-" ? "standard input" : job.input;
+            guard_ = std::make_unique<FileGuard>(name);
+            base_.source = name + " (" + file_->description() + ")";
         } else if (job.mode == Mode::array) {
             Stopwatch fill;
             try {

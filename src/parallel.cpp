@@ -10,8 +10,8 @@
 
 namespace gpusum {
 
-unsigned for_each_index(std::uint64_t count, unsigned workers,
-                        const std::function<void(std::uint64_t)>& body) {
+void for_each_index(std::uint64_t count, unsigned workers,
+                    const std::function<void(std::uint64_t)>& body) {
     std::atomic<std::uint64_t> next{0};
     std::mutex error_lock;
     std::exception_ptr error;
@@ -38,7 +38,6 @@ unsigned for_each_index(std::uint64_t count, unsigned workers,
     work();
     for (auto& t : helpers) t.join();
     if (error) std::rethrow_exception(error);
-    return static_cast<unsigned>(helpers.size() + 1);
 }
 
 }  // namespace gpusum

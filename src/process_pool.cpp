@@ -193,8 +193,8 @@ class ProcessBackend final : public Backend {
             if (room == 0)
                 throw BackendError("no descriptors to spare for a worker (RLIMIT_NOFILE)");
             if (room < asked)
-                pool_->limited = std::to_string(asked) + " workers asked, " + std::to_string(room) +
-                                 " started (the open-file limit leaves room for no more)";
+                pool_->limited =
+                    fewer_workers(asked, room, "the open-file limit leaves room for no more");
             for (unsigned w = 0; w < std::min(asked, room); ++w) {
                 try {
                     pool_->workers().push_back(pool_->spawn());
@@ -203,8 +203,7 @@ class ProcessBackend final : public Backend {
                         pool_.reset();
                         throw;
                     }
-                    pool_->limited = std::to_string(asked) + " workers asked, " +
-                                     std::to_string(w) + " started (" + e.what() + ")";
+                    pool_->limited = fewer_workers(asked, w, e.what());
                     break;
                 }
             }

@@ -62,7 +62,7 @@ nlohmann::json outcome_json(const Outcome& o) {
           {"compute", r.seconds.compute},
           {"combine", r.seconds.combine},
           {"total", r.seconds.total()},
-          {"with_fill_and_check", o.fill_seconds + r.seconds.total() + o.check_seconds}}},
+          {"with_fill_and_check", o.all_phases_seconds()}}},
         {"repeat",
          {{"count", o.totals.size()},
           {"min", o.min_total()},
@@ -143,7 +143,7 @@ std::string format_report(const Job& job, const Outcome& o) {
                                    duration(r.seconds.combine);
     if (o.fill_seconds > 0 || o.check_seconds > 1e-3)
         row(out, "time",
-            duration(o.fill_seconds + r.seconds.total() + o.check_seconds) + " = " +
+            duration(o.all_phases_seconds()) + " = " +
                 (o.fill_seconds > 0 ? "fill " + duration(o.fill_seconds) + " + " : "") + "sum " +
                 duration(r.seconds.total()) + " (" + sum_phases + ") + check " +
                 duration(o.check_seconds));

@@ -51,6 +51,7 @@ struct Outcome {
     double max_total() const;
     double elements_per_second() const;  // elements / median total
     double bytes_per_second() const;     // bytes / median compute time
+    double all_phases_seconds() const;   // fill + the reported run + check
 };
 
 // The requested backend exists but cannot run here; the CLI exits 3.
