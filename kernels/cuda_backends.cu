@@ -9,7 +9,6 @@
 #include <thrust/transform_reduce.h>
 #include <cub/device/device_reduce.cuh>
 
-#include <cmath>
 #include <cstring>
 #include <memory>
 
