@@ -9,15 +9,22 @@
 #include <thrust/transform_reduce.h>
 #include <cub/device/device_reduce.cuh>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 
 #include "cuda_support.cuh"
+#include "fill_series.cuh"
 #include "float_reduce.cuh"
+#include "gpusum/cpu.hpp"
 #include "gpusum/cuda.hpp"
+#include "gpusum/input.hpp"
 #include "gpusum/progress.hpp"
 #include "gpusum/split.hpp"
 #include "gpusum/text.hpp"
+#include "parallel.hpp"
 #include "stop_signals.hpp"
 #include "stopwatch.hpp"
 #include "stream_schedule.hpp"
@@ -33,6 +40,15 @@ cudaDeviceProp open_device(int device) {
     cudaDeviceProp prop{};
     check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
     return prop;
+}
+
+double hbm_peak_bytes_per_s(int device) {
+    int memory_khz = 0, bus_bits = 0;
+    check(cudaDeviceGetAttribute(&memory_khz, cudaDevAttrMemoryClockRate, device),
+          "cudaDeviceGetAttribute");
+    check(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device),
+          "cudaDeviceGetAttribute");
+    return 2.0 * memory_khz * 1e3 * bus_bits / 8;  // double data rate
 }
 
 void describe_device(const cudaDeviceProp& prop, int device, Result& result) {
@@ -70,21 +86,66 @@ bool fits_in_one_int64_block(const Progression& p) {
     return exact_int64_block(p) >= p.count;
 }
 
-template <class T>
-struct WidenToAcc {
-    __host__ __device__ i128 operator()(T x) const { return static_cast<i128>(x); }
-};
-
-struct AddAcc {
-    template <class Acc>
-    __host__ __device__ Acc operator()(const Acc& a, const Acc& b) const {
-        return a + b;
+// Integers of any width (CUB's running i128, or an element) added as i128.
+struct AddWide {
+    template <class A, class B>
+    __host__ __device__ i128 operator()(const A& a, const B& b) const {
+        return static_cast<i128>(a) + static_cast<i128>(b);
     }
 };
 
-// Arrays reach the device in pieces (kernels/stream_schedule.hpp). An array
-// that fits in one piece is copied once and reduced where it lies.
-constexpr std::uint64_t kPieceBytes = std::uint64_t{256} << 20;
+// Arrays reach the device in pieces (kernels/stream_schedule.hpp): small
+// enough that the first copy and the last reduction, which nothing
+// overlaps, are short; large enough that each copy runs at full PCIe speed.
+constexpr std::uint64_t kPieceBytes = std::uint64_t{64} << 20;
+constexpr unsigned kStreamSlots = 4;
+static_assert(kPieceBytes <= kernels::kMaxArrayLaunchElements);
+
+// Host threads that stage one piece: one core's memcpy is slower than PCIe.
+constexpr unsigned kStagingThreads = 8;
+constexpr std::size_t kStagingPart = std::size_t{4} << 20;
+
+// Pinned host buffers outlive a run: pinning pages is slow (milliseconds per
+// piece), so it happens once per process, in a run's setup. Portable: any
+// device may copy from them.
+class PinnedCache {
+  public:
+    static PinnedCache& instance() {
+        static PinnedCache* cache = new PinnedCache;  // kept to the end: never freed
+        return *cache;
+    }
+    // `count` free buffers of at least `bytes`, marked in use.
+    std::vector<void*> claim(unsigned count, std::size_t bytes) {
+        const std::lock_guard lock(mutex_);
+        std::vector<void*> claimed;
+        for (Buffer& b : buffers_)
+            if (claimed.size() < count && !b.in_use && b.bytes >= bytes) {
+                b.in_use = true;
+                claimed.push_back(b.ptr);
+            }
+        while (claimed.size() < count) {
+            void* p = nullptr;
+            check(cudaHostAlloc(&p, bytes, cudaHostAllocPortable), "cudaHostAlloc");
+            buffers_.push_back({p, bytes, true});
+            claimed.push_back(p);
+        }
+        return claimed;
+    }
+    void release(void* p) noexcept {
+        const std::lock_guard lock(mutex_);
+        for (Buffer& b : buffers_)
+            if (b.ptr == p) b.in_use = false;
+    }
+
+  private:
+    struct Buffer {
+        void* ptr;
+        std::size_t bytes;
+        bool in_use;
+    };
+    std::mutex mutex_;
+    std::vector<Buffer> buffers_;
+};
 
 // A series is summed in slices of this many elements, one launch each, so
 // the progress bar moves and Ctrl-C is seen between launches: a fraction of
@@ -92,15 +153,24 @@ constexpr std::uint64_t kPieceBytes = std::uint64_t{256} << 20;
 constexpr std::uint64_t kSliceElements = std::uint64_t{1} << 36;
 
 // The device calls the streaming schedule makes, as CUDA runtime calls.
+// Made in setup: the pinned buffers it will hand out are claimed then.
 struct CudaStreamApi {
     using Stream = cudaStream_t;
     using Event = cudaEvent_t;
+    CudaStreamApi(unsigned slots, std::size_t bytes)
+        : claimed(PinnedCache::instance().claim(slots, bytes)) {}
+    ~CudaStreamApi() {
+        for (void* p : claimed) PinnedCache::instance().release(p);
+    }
+    CudaStreamApi(const CudaStreamApi&) = delete;
+    CudaStreamApi& operator=(const CudaStreamApi&) = delete;
     void* alloc_pinned(std::size_t bytes) {
-        void* p = nullptr;
-        check(cudaMallocHost(&p, bytes), "cudaMallocHost");
+        if (claimed.empty()) return PinnedCache::instance().claim(1, bytes).front();
+        void* p = claimed.back();
+        claimed.pop_back();
         return p;
     }
-    void free_pinned(void* p) noexcept { cudaFreeHost(p); }
+    void free_pinned(void* p) noexcept { PinnedCache::instance().release(p); }
     void* alloc_device(std::size_t bytes) {
         void* p = nullptr;
         check(cudaMalloc(&p, bytes), "cudaMalloc");
@@ -113,7 +183,13 @@ struct CudaStreamApi {
     void destroy_event(Event e) noexcept { cudaEventDestroy(e); }
     void stage(void* pinned, const void* source, std::size_t bytes) {
         throw_if_stopped();
-        std::memcpy(pinned, source, bytes);
+        const std::size_t parts = (bytes + kStagingPart - 1) / kStagingPart;
+        for_each_index(parts, std::min(kStagingThreads, usable_cores()), [&](std::uint64_t i) {
+            const std::size_t offset = i * kStagingPart;
+            std::memcpy(static_cast<char*>(pinned) + offset,
+                        static_cast<const char*>(source) + offset,
+                        std::min(kStagingPart, bytes - offset));
+        });
     }
     void copy_to_device(void* device, const void* pinned, std::size_t bytes, Stream s) {
         check(cudaMemcpyAsync(device, pinned, bytes, cudaMemcpyHostToDevice, s),
@@ -134,18 +210,23 @@ struct CudaStreamApi {
         check(cudaMemcpy(host, device, bytes, cudaMemcpyDeviceToHost),
               "copying the piece sums back");
     }
+    std::vector<void*> claimed;
 };
+
+// The pinned buffers a host array of T streams through.
+template <class T>
+std::size_t slot_bytes(const ArrayView& a) {
+    return (std::min<std::uint64_t>(kPieceBytes / sizeof(T), a.count) + 1) * sizeof(T);
+}
 
 // `reduce(device_elements, count, stream, out, slot)` enqueues one piece's
 // reduction, writing its Acc (i128, or ExactFloat for float arrays) to `out`
 // (device memory). Returns every piece's Acc.
 template <class T, class Acc, class Reduce>
-std::vector<Acc> stream_array(const ArrayView& a, Reduce&& reduce, StreamTimes& times,
-                              Progress* progress) {
-    static_assert(kPieceBytes / sizeof(T) <= kernels::kMaxFloatLaunchElements);
-    CudaStreamApi api;
+std::vector<Acc> stream_array(CudaStreamApi& api, const ArrayView& a, Reduce&& reduce,
+                              StreamTimes& times, Progress* progress) {
     return kernels::stream_pieces<T, Acc>(
-        api, a.data, a.count, kPieceBytes / sizeof(T),
+        api, a.data, a.count, kPieceBytes / sizeof(T), kStreamSlots,
         [&](const T* data, std::uint64_t n, cudaStream_t stream, auto* out, unsigned slot) {
             reduce(data, n, stream, out, slot);
             check(cudaGetLastError(), "launching a piece's reduction");
@@ -162,11 +243,45 @@ void combine_pieces(const std::vector<ExactFloat>& pieces, Result& result) {
     for (const ExactFloat& p : pieces) merge(result.real, p);
 }
 
+std::string gb_per_s(double bytes, double seconds) {
+    return seconds > 0 ? si(bytes / seconds / 1e9) : "-";
+}
+
+// End to end (bytes over the whole stream, staging included) next to the
+// copies' own DMA rate: the first is what a user gets.
 void describe_stream(const StreamTimes& times, const ArrayView& a, Result& result) {
+    const auto bytes = static_cast<double>(a.bytes());
     result.details.emplace_back("pieces", std::to_string(times.pieces));
-    result.details.emplace_back(
-        "h2d_gb_per_s", times.h2d > 0 ? si(static_cast<double>(a.bytes()) / times.h2d / 1e9) : "-");
+    result.details.emplace_back("end_to_end_gb_per_s", gb_per_s(bytes, result.seconds.compute));
+    result.details.emplace_back("h2d_gb_per_s", gb_per_s(bytes, times.h2d));
     result.details.emplace_back("kernel_seconds", std::to_string(times.kernel));
+}
+
+// A sum of device memory, against what the device's memory can deliver.
+void describe_device_sum(const ArrayView& a, int device, Result& result) {
+    const auto bytes = static_cast<double>(a.bytes());
+    const double seconds = result.seconds.compute;
+    result.details.emplace_back("kernel_seconds", std::to_string(seconds));
+    result.details.emplace_back("device_gb_per_s", gb_per_s(bytes, seconds));
+    const double peak = kernels::hbm_peak_bytes_per_s(device);
+    if (seconds > 0 && peak > 0) {
+        char text[64];
+        std::snprintf(text, sizeof text, "%.1f%% of %s GB/s", 100 * bytes / seconds / peak,
+                      si(peak / 1e9).c_str());
+        result.details.emplace_back("of_memory_peak", text);
+    }
+}
+
+// Launch k of an array of `count` elements: no launch sums more than
+// kMaxArrayLaunchElements, so each thread's accumulators stay exact.
+struct LaunchPart {
+    std::uint64_t offset, count;
+};
+std::vector<LaunchPart> launch_parts(std::uint64_t count) {
+    std::vector<LaunchPart> parts;
+    for (std::uint64_t at = 0; at < count || parts.empty(); at += kernels::kMaxArrayLaunchElements)
+        parts.push_back({at, std::min(kernels::kMaxArrayLaunchElements, count - at)});
+    return parts;
 }
 
 class GpuBackend : public Backend {
@@ -181,13 +296,20 @@ class GpuBackend : public Backend {
     }
 
     Result sum(const Request& request) final {
-        const StopSignals stop_signals;
-        try {
-            return as_backend_error(name(), [&] { return sum_on_devices(request); });
-        } catch (const BackendError&) {
-            cudaGetLastError();  // the next backend in this process starts clean
-            throw;
-        }
+        return guarded([&] { return sum_on_devices(request); });
+    }
+
+    // `a.data` is memory of `device` (checked by sum_device_array).
+    Result sum_device_memory(const ArrayView& a, int device) {
+        return guarded([&] {
+            Stopwatch clock;
+            Result result;
+            const cudaDeviceProp prop = kernels::open_device(device);
+            kernels::describe_device(prop, device, result);
+            run_device_array(a, prop, clock, result);
+            describe_device_sum(a, device, result);
+            return result;
+        });
     }
 
   protected:
@@ -197,8 +319,23 @@ class GpuBackend : public Backend {
     // Sets result.sum or result.real, the seconds and details.
     virtual void run_array(const ArrayView& array, const cudaDeviceProp& prop, Stopwatch& clock,
                            Result& result, Progress* progress) = 0;
+    // The same for an array in the device's memory: result.seconds.compute
+    // is the reduction's device time (from events).
+    virtual void run_device_array(const ArrayView& on_device, const cudaDeviceProp& prop,
+                                  Stopwatch& clock, Result& result) = 0;
 
   private:
+    template <class Body>
+    Result guarded(Body&& body) {
+        const StopSignals stop_signals;
+        try {
+            return as_backend_error(name(), body);
+        } catch (const BackendError&) {
+            cudaGetLastError();  // the next backend in this process starts clean
+            throw;
+        }
+    }
+
     Result sum_on_devices(const Request& request) {
         if (request.devices.size() > 1)
             return sum_in_parts(
@@ -217,11 +354,38 @@ class GpuBackend : public Backend {
         const cudaDeviceProp prop = kernels::open_device(device);
         kernels::describe_device(prop, device, result);
         DeviceBuffer<char> ballast(options_.extra_allocation_bytes);
-        if (request.array)
+        if (request.fill_on_device)
+            run_filled(request.series, prop, device, clock, result, request.progress);
+        else if (request.array)
             run_array(*request.array, prop, clock, result, request.progress);
         else
             run_in_slices(request.series, prop, clock, result, request.progress);
         return result;
+    }
+
+    // --mode array on the device: the series written to device memory by
+    // fill_series (setup), then summed there as an int64 array.
+    void run_filled(const Progression& p, const cudaDeviceProp& prop, int device, Stopwatch& clock,
+                    Result& result, Progress* progress) {
+        std::size_t free_bytes = 0, total_bytes = 0;
+        check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+        if (p.count > free_bytes / sizeof(std::int64_t))
+            throw BackendError("--mode array needs " + si(static_cast<double>(p.count) * 8) +
+                               "B of device memory; the device has " +
+                               si(static_cast<double>(free_bytes)) + "B free");
+        DeviceBuffer<std::int64_t> array(p.count);
+        const kernels::Stream stream;
+        EventTimer timer(stream.get());
+        timer.start();
+        kernels::fill_series<<<static_cast<unsigned>(prop.multiProcessorCount) * 8, 256, 0,
+                               stream.get()>>>(array.get(), p);
+        check(cudaGetLastError(), "launching fill_series");
+        result.details.emplace_back("device_fill_seconds", std::to_string(timer.stop()));
+        const ArrayView a{reinterpret_cast<const unsigned char*>(array.get()), p.count,
+                          DType::int64};
+        run_device_array(a, prop, clock, result);
+        describe_device_sum(a, device, result);
+        if (progress != nullptr) progress->advance(p.count);
     }
 
     // One launch per slice; the stop signals and progress are looked at in between.
@@ -280,7 +444,7 @@ class FloatLauncher {
         check(cudaMemsetAsync(out, 0, sizeof(ExactFloat), stream), "cudaMemsetAsync");
         kernels::exact_float_reduce<T>
             <<<static_cast<unsigned>(plan_.blocks), tuning_.threads_per_block, 0, stream>>>(
-                data, n, plan_.chunks, out);
+                data, EvenSplit(n, plan_.chunks), out);
         check(cudaGetLastError(), "launching exact_float_reduce");
     }
 
@@ -295,7 +459,7 @@ class FloatLauncher {
 };
 
 // Launches tree_reduce<Source> with a grid sized from the device: the buffers
-// for one launch at a time per slot (two slots for two streams).
+// for one launch at a time per slot (a slot per stream).
 template <class Source>
 class TreeLauncher {
   public:
@@ -318,8 +482,8 @@ class TreeLauncher {
         check(cudaMemsetAsync(b.blocks_done->get(), 0, sizeof(unsigned), stream),
               "cudaMemsetAsync");
         kernels::tree_reduce<<<static_cast<unsigned>(plan_.blocks), tuning_.threads_per_block, 0,
-                               stream>>>(source, plan_.chunks, b.partials->get(),
-                                         b.blocks_done->get(), out);
+                               stream>>>(source, EvenSplit(source.count(), plan_.chunks),
+                                         b.partials->get(), b.blocks_done->get(), out);
         check(cudaGetLastError(), "launching tree_reduce");
     }
 
@@ -335,7 +499,7 @@ class TreeLauncher {
     kernels::TreeTuning tuning_;
     std::uint64_t max_blocks_ = 1;
     kernels::GridPlan plan_;
-    Buffers slots_[2];
+    Buffers slots_[kStreamSlots];
 };
 
 class TreeReduceBackend final : public GpuBackend {
@@ -369,39 +533,68 @@ class TreeReduceBackend final : public GpuBackend {
                    Progress* progress) override {
         visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
+            using Acc = std::conditional_t<std::is_floating_point_v<T>, ExactFloat, i128>;
+            Launcher<T> launcher(prop, kernels::TreeTuning{});
+            CudaStreamApi api(kStreamSlots, slot_bytes<T>(a));
+            result.seconds.setup = clock.lap();
             StreamTimes times;
-            if constexpr (std::is_floating_point_v<T>) {
-                FloatLauncher<T> launcher(prop, kernels::TreeTuning{});
-                result.seconds.setup = clock.lap();
-                const auto pieces = stream_array<T, ExactFloat>(
-                    a,
-                    [&](const T* data, std::uint64_t n, cudaStream_t stream, ExactFloat* out,
-                        unsigned) { launcher.launch(data, n, out, stream); },
-                    times, progress);
-                result.seconds.compute = clock.lap();
-                combine_pieces(pieces, result);
-                describe_grid(launcher, result);
-            } else {
-                using Source = kernels::ArraySource<T>;
-                TreeLauncher<Source> launcher(prop, kernels::TreeTuning{});
-                result.seconds.setup = clock.lap();
-                const auto pieces = stream_array<T, i128>(
-                    a,
-                    [&](const T* data, std::uint64_t n, cudaStream_t stream, i128* out,
-                        unsigned slot) {
-                        launcher.launch(Source{data, n}, out, stream, slot);
-                    },
-                    times, progress);
-                result.seconds.compute = clock.lap();
-                combine_pieces(pieces, result);
-                describe_grid(launcher, result);
-            }
+            const auto pieces = stream_array<T, Acc>(
+                api, a,
+                [&](const T* data, std::uint64_t n, cudaStream_t stream, Acc* out, unsigned slot) {
+                    launch(launcher, data, n, out, stream, slot);
+                },
+                times, progress);
+            result.seconds.compute = clock.lap();
+            combine_pieces(pieces, result);
+            describe_grid(launcher, result);
             result.seconds.combine = clock.lap();
             describe_stream(times, a, result);
         });
     }
 
+    void run_device_array(const ArrayView& a, const cudaDeviceProp& prop, Stopwatch& clock,
+                          Result& result) override {
+        visit_dtype(a.dtype, [&](auto t) {
+            using T = decltype(t);
+            using Acc = std::conditional_t<std::is_floating_point_v<T>, ExactFloat, i128>;
+            Launcher<T> launcher(prop, kernels::TreeTuning{});
+            const auto* data = reinterpret_cast<const T*>(a.data);
+            const std::vector<LaunchPart> parts = launch_parts(a.count);
+            DeviceBuffer<Acc> out(parts.size());
+            const kernels::Stream stream;
+            EventTimer timer(stream.get());
+            result.seconds.setup += clock.lap();
+            timer.start();
+            for (std::size_t k = 0; k < parts.size(); ++k)
+                launch(launcher, data + parts[k].offset, parts[k].count, out.get() + k,
+                       stream.get(), 0);
+            result.seconds.compute = timer.stop();
+            clock.lap();
+            std::vector<Acc> sums(parts.size());
+            check(cudaMemcpy(sums.data(), out.get(), sums.size() * sizeof(Acc),
+                             cudaMemcpyDeviceToHost),
+                  "copying the sums back");
+            combine_pieces(sums, result);
+            describe_grid(launcher, result);
+            result.seconds.combine = clock.lap();
+        });
+    }
+
   private:
+    // Our kernel for elements of T: exact_float_reduce or tree_reduce.
+    template <class T>
+    using Launcher = std::conditional_t<std::is_floating_point_v<T>, FloatLauncher<T>,
+                                        TreeLauncher<kernels::ArraySource<T>>>;
+
+    template <class T, class Acc>
+    static void launch(Launcher<T>& launcher, const T* data, std::uint64_t n, Acc* out,
+                       cudaStream_t stream, unsigned slot) {
+        if constexpr (std::is_floating_point_v<T>)
+            launcher.launch(data, n, out, stream);
+        else
+            launcher.launch(kernels::ArraySource<T>{data, n}, out, stream, slot);
+    }
+
     template <class Launcher>
     static void describe_grid(const Launcher& launcher, Result& result) {
         result.workers = static_cast<unsigned>(launcher.blocks() * launcher.threads());
@@ -432,46 +625,86 @@ class CubBackend final : public GpuBackend {
 
     void run_array(const ArrayView& a, const cudaDeviceProp&, Stopwatch& clock, Result& result,
                    Progress* progress) override {
-        visit_dtype(a.dtype, [&](auto t) {
+        visit_integer_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
-            if constexpr (std::is_floating_point_v<T>) {
-                throw BackendError(cannot_sum(a.dtype));
-            } else {
-                using Acc = i128;
-                const std::uint64_t most = std::min(kPieceBytes / sizeof(T), a.count);
-                // Scratch for the largest piece, one per stream.
-                std::size_t scratch_bytes = 0;
-                check(
-                    cub::DeviceReduce::Reduce(nullptr, scratch_bytes,
-                                              thrust::make_transform_iterator(
-                                                  static_cast<const T*>(nullptr), WidenToAcc<T>{}),
-                                              static_cast<Acc*>(nullptr), most, AddAcc{}, Acc{}),
-                    "cub::DeviceReduce::Reduce (sizing)");
-                DeviceBuffer<char> scratch0(scratch_bytes), scratch1(scratch_bytes);
-                char* scratch[2] = {scratch0.get(), scratch1.get()};
-                result.seconds.setup = clock.lap();
-                StreamTimes times;
-                const auto pieces = stream_array<T, Acc>(
-                    a,
-                    [&](const T* data, std::uint64_t n, cudaStream_t stream, Acc* out,
-                        unsigned slot) {
-                        std::size_t bytes = scratch_bytes;
-                        check(cub::DeviceReduce::Reduce(
-                                  scratch[slot], bytes,
-                                  thrust::make_transform_iterator(data, WidenToAcc<T>{}), out, n,
-                                  AddAcc{}, Acc{}, stream),
-                              "cub::DeviceReduce::Reduce");
-                    },
-                    times, progress);
-                result.seconds.compute = clock.lap();
-                combine_pieces(pieces, result);
-                result.seconds.combine = clock.lap();
-                describe_stream(times, a, result);
-            }
+            ArrayReducer<T> reducer(std::min(kPieceBytes / sizeof(T), a.count), kStreamSlots);
+            CudaStreamApi api(kStreamSlots, slot_bytes<T>(a));
+            result.seconds.setup = clock.lap();
+            StreamTimes times;
+            const auto pieces = stream_array<T, i128>(
+                api, a,
+                [&](const T* data, std::uint64_t n, cudaStream_t stream, i128* out, unsigned slot) {
+                    reducer.reduce(data, n, out, stream, slot);
+                },
+                times, progress);
+            result.seconds.compute = clock.lap();
+            combine_pieces(pieces, result);
+            result.seconds.combine = clock.lap();
+            describe_stream(times, a, result);
+        });
+    }
+
+    void run_device_array(const ArrayView& a, const cudaDeviceProp&, Stopwatch& clock,
+                          Result& result) override {
+        visit_integer_dtype(a.dtype, [&](auto t) {
+            using T = decltype(t);
+            const auto* data = reinterpret_cast<const T*>(a.data);
+            const std::vector<LaunchPart> parts = launch_parts(a.count);
+            ArrayReducer<T> reducer(parts.front().count, 1);
+            DeviceBuffer<i128> out(parts.size());
+            const kernels::Stream stream;
+            EventTimer timer(stream.get());
+            result.seconds.setup += clock.lap();
+            timer.start();
+            for (std::size_t k = 0; k < parts.size(); ++k)
+                reducer.reduce(data + parts[k].offset, parts[k].count, out.get() + k, stream.get(),
+                               0);
+            result.seconds.compute = timer.stop();
+            clock.lap();
+            std::vector<i128> sums(parts.size());
+            check(cudaMemcpy(sums.data(), out.get(), sums.size() * sizeof(i128),
+                             cudaMemcpyDeviceToHost),
+                  "copying the sums back");
+            combine_pieces(sums, result);
+            result.seconds.combine = clock.lap();
         });
     }
 
   private:
+    template <class F>
+    void visit_integer_dtype(DType dtype, F&& f) const {
+        visit_dtype(dtype, [&](auto t) {
+            if constexpr (std::is_floating_point_v<decltype(t)>)
+                throw BackendError(cannot_sum(dtype));
+            else
+                f(t);
+        });
+    }
+
+    // cub::DeviceReduce over a raw pointer (so CUB vectorises its loads),
+    // accumulating in i128; scratch for `most` elements per slot.
+    template <class T>
+    class ArrayReducer {
+      public:
+        ArrayReducer(std::uint64_t most, unsigned slots) {
+            check(cub::DeviceReduce::Reduce(nullptr, bytes_, static_cast<const T*>(nullptr),
+                                            static_cast<i128*>(nullptr), most, AddWide{}, i128{}),
+                  "cub::DeviceReduce::Reduce (sizing)");
+            for (unsigned i = 0; i < slots; ++i)
+                scratch_.push_back(std::make_unique<DeviceBuffer<char>>(bytes_));
+        }
+        void reduce(const T* data, std::uint64_t n, i128* out, cudaStream_t stream, unsigned slot) {
+            std::size_t bytes = bytes_;
+            check(cub::DeviceReduce::Reduce(scratch_[slot]->get(), bytes, data, out, n, AddWide{},
+                                            i128{}, stream),
+                  "cub::DeviceReduce::Reduce");
+        }
+
+      private:
+        std::size_t bytes_ = 0;
+        std::vector<std::unique_ptr<DeviceBuffer<char>>> scratch_;
+    };
+
     // Two-phase CUB: ask for the scratch size, allocate, then reduce.
     template <class Iterator, class Acc>
     i128 reduce(Iterator elements, Acc, std::uint64_t count, Stopwatch& clock, Result& result) {
@@ -533,6 +766,9 @@ class ThrustBackend final : public GpuBackend {
                    Progress*) override {
         throw BackendError("thrust sums ranges only");
     }
+    void run_device_array(const ArrayView&, const cudaDeviceProp&, Stopwatch&, Result&) override {
+        throw BackendError("thrust sums ranges only");
+    }
 };
 
 }  // namespace
@@ -561,6 +797,36 @@ GpuInventory gpu_inventory() {
         return inv;
     }();
     return inventory;
+}
+
+Result sum_device_array(const void* data, DType dtype, std::uint64_t count, int device,
+                        std::string_view backend) {
+    if (dtype == DType::float16) throw InputError("float16 device arrays are not summed");
+    const std::size_t size = dtype_size(dtype);
+    if (count > UINT64_MAX / size) throw InputError(std::to_string(count) + " elements: too many");
+    if (count == 0) data = nullptr;  // nothing is read
+    if (count > 0 && data == nullptr) throw InputError("null device pointer");
+    if (reinterpret_cast<std::uintptr_t>(data) % size != 0)
+        throw InputError("device pointer not aligned to its " + std::to_string(size) +
+                         "-byte elements");
+    const BackendList backends = make_cuda_backends();
+    GpuBackend* gpu = nullptr;
+    for (const auto& b : backends)
+        if (b->name() == backend) gpu = static_cast<GpuBackend*>(b.get());
+    if (gpu == nullptr) throw InputError("no GPU backend named '" + std::string(backend) + "'");
+    if (const Availability a = gpu->availability(); !a.usable) throw BackendError(a.reason);
+    if (count > 0) {
+        cudaPointerAttributes where{};
+        check(cudaPointerGetAttributes(&where, data), "cudaPointerGetAttributes");
+        const bool on_device =
+            where.type == cudaMemoryTypeDevice || where.type == cudaMemoryTypeManaged;
+        if (!on_device) throw InputError("the pointer is not device memory");
+        if (where.type == cudaMemoryTypeDevice && where.device != device)
+            throw InputError("the pointer is memory of device " + std::to_string(where.device) +
+                             ", not of device " + std::to_string(device));
+    }
+    const ArrayView a{static_cast<const unsigned char*>(data), count, dtype};
+    return gpu->sum_device_memory(a, device);
 }
 
 BackendList make_cuda_backends(CudaOptions options) {

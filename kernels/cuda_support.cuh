@@ -101,6 +101,9 @@ class EventTimer {
 // Selects the device and creates its context; the facts worth reporting.
 cudaDeviceProp open_device(int device);
 
+// Bytes per second the device's memory moves at best: clock x bus x 2 (DDR).
+double hbm_peak_bytes_per_s(int device);
+
 void describe_device(const cudaDeviceProp& prop, int device, Result& result);
 
 }  // namespace gpusum::kernels

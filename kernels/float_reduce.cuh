@@ -3,25 +3,70 @@
 // shared-memory atomics, into its warp's copy of the digits (one copy per
 // warp keeps the lanes of different warps off each other's addresses); at
 // the end each block adds its warps' digits into the launch's total with
-// global atomics. Wrapping
+// global atomics. Elements arrive as array_plan.hpp reads them (16-byte
+// loads, several in flight). Wrapping
 // adds commute, so the order of the atomics cannot change a bit of the
 // result. The host normalises and rounds the total.
 #pragma once
 
 #include <cstdint>
 
+#include "array_plan.hpp"
 #include "gpusum/exact_float.hpp"
 
 namespace gpusum::kernels {
 
 // One launch adds at most this many elements: every digit stays exact.
-inline constexpr std::uint64_t kMaxFloatLaunchElements = kFloatAddsBetweenCarries;
+static_assert(kMaxArrayLaunchElements <= kFloatAddsBetweenCarries);
 
-// `total` must be zero at launch. Blocks take chunks grid-stride, threads
-// the chunk's elements block-stride (coalesced), as in tree_reduce.
+// A thread's digits: added in registers while its elements fall on the same
+// digits (typical data spans few multiples of 32 binades: N(0, 1) lies
+// almost wholly on digit 31), moved to its warp's copy in shared memory
+// when the place changes. Sm_90 has no native 64-bit shared atomic add (it
+// is a compare-and-swap loop), so this keeps the atomics off the hot path.
 template <class T>
-__global__ void exact_float_reduce(const T* data, std::uint64_t count, std::uint64_t chunks,
-                                   ExactFloat* total) {
+class FloatDigits {
+  public:
+    __device__ explicit FloatDigits(unsigned long long* warp_digits) : digits_(warp_digits) {}
+    __device__ void add(T x) {
+        const FloatPlace at = place_of(bits_of(static_cast<double>(x)));
+        if (at.digit != held_) {
+            flush();
+            held_ = at.digit;
+        }
+        low_ += at.low;
+        middle_ += at.middle;
+        high_ += at.high;
+        specials_ |= at.special;
+    }
+    __device__ void add(const Vector16& v) {
+        GPUSUM_UNROLL
+        for (unsigned e = 0; e < 16 / sizeof(T); ++e) add(element<T>(v, e));
+    }
+    __device__ void settle() {}
+    __device__ void flush() {
+        if (held_ < kFloatDigits) {
+            atomicAdd(&digits_[held_], low_);
+            atomicAdd(&digits_[held_ + 1], middle_);
+            atomicAdd(&digits_[held_ + 2], high_);
+        }
+        held_ = kFloatDigits;
+        low_ = middle_ = high_ = 0;
+    }
+    __device__ unsigned specials() const { return specials_; }
+
+  private:
+    unsigned long long* digits_;
+    unsigned held_ = kFloatDigits;  // the digit the registers hold; none yet
+    unsigned long long low_ = 0, middle_ = 0, high_ = 0;
+    unsigned specials_ = 0;
+};
+
+// `total` must be zero at launch; `data` aligned to sizeof(T), at most
+// kMaxArrayLaunchElements elements. Blocks take chunks grid-stride, threads
+// the chunk's 16-byte vectors block-stride (array_plan.hpp's add_span).
+template <class T>
+__global__ void exact_float_reduce(const T* data, EvenSplit chunks, ExactFloat* total) {
     __shared__ unsigned long long per_warp[32][kFloatDigits];
     __shared__ unsigned block_specials;
     const unsigned warps = (blockDim.x + 31) / 32;
@@ -30,41 +75,12 @@ __global__ void exact_float_reduce(const T* data, std::uint64_t count, std::uint
     if (threadIdx.x == 0) block_specials = 0;
     __syncthreads();
 
-    // A thread adds into registers while its elements fall on the same
-    // digits (typical data spans few multiples of 32 binades: N(0, 1) lies
-    // almost wholly on digit 31), and moves them to shared memory when the
-    // place changes. Sm_90 has no native 64-bit shared atomic add (it is a
-    // compare-and-swap loop), so this keeps the atomics off the hot path.
-    unsigned long long* digits = per_warp[threadIdx.x / 32];
-    unsigned held = kFloatDigits;  // the digit the registers hold; none yet
-    unsigned long long low = 0, middle = 0, high = 0;
-    unsigned specials = 0;
-    for (std::uint64_t c = blockIdx.x; c < chunks; c += gridDim.x) {
-        const std::uint64_t end = chunk_begin(count, chunks, c + 1);
-        for (std::uint64_t i = chunk_begin(count, chunks, c) + threadIdx.x; i < end;
-             i += blockDim.x) {
-            const FloatPlace at = place_of(bits_of(static_cast<double>(data[i])));
-            if (at.digit != held) {
-                if (held < kFloatDigits) {
-                    atomicAdd(&digits[held], low);
-                    atomicAdd(&digits[held + 1], middle);
-                    atomicAdd(&digits[held + 2], high);
-                }
-                held = at.digit;
-                low = middle = high = 0;
-            }
-            low += at.low;
-            middle += at.middle;
-            high += at.high;
-            specials |= at.special;
-        }
-    }
-    if (held < kFloatDigits) {
-        atomicAdd(&digits[held], low);
-        atomicAdd(&digits[held + 1], middle);
-        atomicAdd(&digits[held + 2], high);
-    }
-    if (specials != 0) atomicOr(&block_specials, specials);
+    FloatDigits<T> mine(per_warp[threadIdx.x / 32]);
+    for (std::uint64_t c = blockIdx.x; c < chunks.chunks; c += gridDim.x)
+        add_span(data, static_cast<std::uint32_t>(chunks.begin(c)),
+                 static_cast<std::uint32_t>(chunks.begin(c + 1)), threadIdx.x, blockDim.x, mine);
+    mine.flush();
+    if (mine.specials() != 0) atomicOr(&block_specials, mine.specials());
     __syncthreads();
 
     auto* out = reinterpret_cast<unsigned long long*>(total->digits);

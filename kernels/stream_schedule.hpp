@@ -1,6 +1,6 @@
-// The host side of summing a host array on a device: pieces staged into two
-// pinned buffers and copied and reduced on two streams, so the CPU stages
-// piece k + 1 while the device copies and reduces piece k. Written against a
+// The host side of summing a host array on a device: pieces staged into a
+// few pinned buffers (slots) and copied and reduced on a stream each, so the
+// CPU stages piece k + 1 while the device copies piece k and reduces k - 1. Written against a
 // small interface of the device calls it makes (`Api`), so that a fake
 // device tests the schedule, its error paths and its clean-up on the CPU;
 // kernels/cuda_backends.cu gives the CUDA one.
@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace gpusum::kernels {
@@ -70,20 +71,25 @@ struct StreamSlot {
     bool busy = false;
 };
 
-// Sums `count` elements of type T at `data` (any alignment) in pieces of at most `per_piece`:
+// Sums `count` elements of type T at `data` (any alignment) in pieces of at
+// most `per_piece`, through `slot_count` slots (at least 2):
 // reduce(device_elements, n, stream, out, slot) enqueues one piece's
 // reduction into `out` (device memory, one Acc). Returns each piece's Acc.
 template <class T, class Acc, class Api, class Reduce>
 std::vector<Acc> stream_pieces(Api& api, const void* data, std::uint64_t count,
-                               std::uint64_t per_piece, Reduce&& reduce, StreamTimes& times) {
+                               std::uint64_t per_piece, unsigned slot_count, Reduce&& reduce,
+                               StreamTimes& times) {
     const std::uint64_t pieces = count == 0 ? 0 : (count - 1) / per_piece + 1;
     // One element more than needed: a zero-byte buffer is no buffer.
     const std::size_t slot_bytes = (std::min(per_piece, count) + 1) * sizeof(T);
     std::vector<Acc> out(pieces);
     Owned<Api, void*> results(
         api, api.alloc_device(std::max<std::uint64_t>(pieces, 1) * sizeof(Acc)), &Api::free_device);
-    StreamSlot<Api> slot0(api, slot_bytes), slot1(api, slot_bytes);
-    StreamSlot<Api>* slots[2] = {&slot0, &slot1};
+    // No more slots than pieces: each costs a pinned buffer and a stream.
+    const auto used = static_cast<unsigned>(std::clamp<std::uint64_t>(pieces, 1, slot_count));
+    std::vector<std::unique_ptr<StreamSlot<Api>>> slots;
+    for (unsigned i = 0; i < used; ++i)
+        slots.push_back(std::make_unique<StreamSlot<Api>>(api, slot_bytes));
     // Waits for a slot's piece and adds its event times to the totals.
     const auto collect = [&](StreamSlot<Api>& s) {
         api.wait(s.kernel_end.get());
@@ -92,7 +98,7 @@ std::vector<Acc> stream_pieces(Api& api, const void* data, std::uint64_t count,
         s.busy = false;
     };
     for (std::uint64_t k = 0; k < pieces; ++k) {
-        StreamSlot<Api>& s = *slots[k % 2];
+        StreamSlot<Api>& s = *slots[k % used];
         if (s.busy) collect(s);  // its pinned buffer is free again
         const std::uint64_t n = std::min(per_piece, count - k * per_piece);
         api.stage(s.pinned.get(),
@@ -102,11 +108,11 @@ std::vector<Acc> stream_pieces(Api& api, const void* data, std::uint64_t count,
         api.copy_to_device(s.device.get(), s.pinned.get(), n * sizeof(T), s.stream.get());
         api.record(s.copy_end.get(), s.stream.get());
         reduce(static_cast<const T*>(s.device.get()), n, s.stream.get(),
-               static_cast<Acc*>(results.get()) + k, static_cast<unsigned>(k % 2));
+               static_cast<Acc*>(results.get()) + k, static_cast<unsigned>(k % used));
         api.record(s.kernel_end.get(), s.stream.get());
         s.busy = true;
     }
-    for (StreamSlot<Api>* s : slots)
+    for (const auto& s : slots)
         if (s->busy) collect(*s);
     times.pieces = pieces;
     if (pieces > 0) api.copy_to_host(out.data(), results.get(), pieces * sizeof(Acc));

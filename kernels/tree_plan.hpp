@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "array_plan.hpp"
 #include "gpusum/exact.hpp"
 #include "gpusum/series.hpp"
 
@@ -48,87 +49,98 @@ GPUSUM_HD constexpr Progression thread_share(Progression chunk, std::uint64_t t,
     return Progression{t < chunk.count ? chunk.at(t) : chunk.first, count, step};
 }
 
-// Thread scope. The share's elements in wrapping 64-bit
-// adds, flushed to 128 bits every `exact_block` elements: a block of that many
-// has a total that provably fits in int64, so the wrapped sum is exact.
-GPUSUM_HD inline i128 thread_sum(Progression share, std::uint64_t exact_block) {
+// Hides a value's origin from the optimiser (no instruction is emitted).
+GPUSUM_HD inline void opaque(std::uint64_t& x) {
+#if defined(__CUDA_ARCH__)
+    asm("" : "+l"(x));
+#else
+    asm("" : "+r"(x));
+#endif
+}
+
+// Independent accumulators in the series loop: elements per iteration.
+inline constexpr unsigned kSeriesLanes = 16;
+
+// Elements near +-2^63 (exact_int64_block() below this): by halves, as
+// 64-bit array elements are, so no element needs a 128-bit add of its own.
+GPUSUM_HD inline i128 thread_sum_by_halves(Progression share) {
     i128 total = 0;
     std::uint64_t x = static_cast<std::uint64_t>(share.first);
-    const std::uint64_t s = static_cast<std::uint64_t>(share.step);
-    std::uint64_t count = share.count;
-    while (count > 0) {
-        std::uint64_t n = count < exact_block ? count : exact_block;
-        n = n < 0xffffffffu ? n : 0xffffffffu;  // 32-bit loop counter
-        std::uint64_t acc0 = 0, acc1 = 0;
-        std::uint32_t i = 0;
-        const std::uint32_t pairs = static_cast<std::uint32_t>(n / 2);
+    for (std::uint64_t done = 0; done < share.count;) {
+        const std::uint64_t left = share.count - done;
+        const std::uint64_t n = left < kExactHalvesBlock ? left : kExactHalvesBlock;
+        ExactLanes<std::int64_t> lanes;
+        for (std::uint64_t i = 0; i < n; ++i) {
+            lanes.add(static_cast<std::int64_t>(x));
+            x += static_cast<std::uint64_t>(share.step);
+        }
+        total += lanes.total();
+        done += n;
+    }
+    return total;
+}
+
+// Thread scope: the share's elements in wrapping 64-bit adds, flushed to 128
+// bits every `exact_block` elements (a block of that many consecutive
+// elements has a total that provably fits in int64, so the wrapped sum is
+// exact). Lane k adds element x + k * step of every iteration: one 64-bit
+// three-input add per element (x + offset + accumulator: IADD3 and
+// IADD3.X), with the offsets the same across the warp.
+GPUSUM_HD inline i128 thread_sum(Progression share, std::uint64_t exact_block) {
+    if (exact_block < 2 * kSeriesLanes) return thread_sum_by_halves(share);
+    const auto s = static_cast<std::uint64_t>(share.step);
+    std::uint64_t offset[kSeriesLanes];
+    for (unsigned k = 0; k < kSeriesLanes; ++k) {
+        offset[k] = k * s;
+        // Opaque too: else each element becomes the previous one plus s (an
+        // extra 64-bit add per element).
+        opaque(offset[k]);
+    }
+    const std::uint64_t advance = kSeriesLanes * s;
+    // Iterations per flush: a 32-bit counter, and within the exact block.
+    const std::uint64_t most =
+        exact_block / kSeriesLanes < 0xffffffffu ? exact_block / kSeriesLanes : 0xffffffffu;
+    i128 total = 0;
+    auto x = static_cast<std::uint64_t>(share.first);
+    std::uint64_t iterations = share.count / kSeriesLanes;
+    while (iterations > 0) {
+        const auto n = static_cast<std::uint32_t>(iterations < most ? iterations : most);
+        std::uint64_t acc[kSeriesLanes] = {};
 #if defined(__CUDA_ARCH__)
 #pragma unroll 4
 #endif
-        for (; i < pairs; ++i) {
-            // Opaque to the optimiser, so the loop cannot become a formula.
-#if defined(__CUDA_ARCH__)
-            asm("" : "+l"(x));
-#else
-            asm("" : "+r"(x));
-#endif
-            acc0 += x;
-            acc1 += x + s;
-            x += 2 * s;
+        for (std::uint32_t i = 0; i < n; ++i) {
+            opaque(x);  // so the loop cannot become a formula
+            for (unsigned k = 0; k < kSeriesLanes; ++k) acc[k] += x + offset[k];
+            x += advance;
         }
-        if (n % 2 != 0) {
-            acc0 += x;
-            x += s;
-        }
-        total += static_cast<std::int64_t>(acc0 + acc1);
-        count -= n;
+        std::uint64_t block = 0;
+        for (const std::uint64_t a : acc) block += a;
+        total += static_cast<std::int64_t>(block);
+        iterations -= n;
     }
-    return total;
-}
-
-// The elements of an integer array a thread takes: indices first, first +
-// stride, ... below end, exactly (64-bit elements by halves, flushed to 128
-// bits every kExactHalvesBlock values). Float arrays have their own kernel
-// (float_reduce.cuh).
-template <class T>
-GPUSUM_HD i128 strided_integer_sum(const T* data, std::uint64_t first, std::uint64_t end,
-                                   std::uint64_t stride) {
-    i128 total = 0;
-    std::uint64_t i = first;
-    while (i < end) {
-        std::uint64_t wrapped = 0, highs = 0, negatives = 0;
-        std::int64_t narrow = 0;
-        for (std::uint64_t n = 0; n < kExactHalvesBlock && i < end; ++n, i += stride) {
-            if constexpr (sizeof(T) == 8) {
-                const auto x = static_cast<std::uint64_t>(data[i]);
-                wrapped += x;
-                highs += x >> 32;
-                negatives += x >> 63;
-            } else {
-                narrow += static_cast<std::int64_t>(data[i]);
-            }
-        }
-        if constexpr (sizeof(T) == 8)
-            total += total_from_halves(wrapped, highs, negatives, static_cast<T>(-1) < 0);
-        else
-            total += narrow;
-    }
-    return total;
+    // Fewer than kSeriesLanes left: within the exact block.
+    std::uint64_t rest = 0;
+    const auto left = static_cast<unsigned>(share.count % kSeriesLanes);
+    for (unsigned i = 0; i < left; ++i, x += s) rest += x;
+    return total + static_cast<std::int64_t>(rest);
 }
 
 // What each thread adds, by element source. A source names its accumulator
-// type and gives thread t's partial of chunk c.
+// type and gives thread t's partial of chunk c of `split`.
 struct SeriesSource {
     using Acc = i128;
     Progression series;
     std::uint64_t exact_block;
     GPUSUM_HD std::uint64_t count() const { return series.count; }
-    GPUSUM_HD Acc part(std::uint64_t chunks, std::uint64_t c, std::uint64_t t,
+    GPUSUM_HD Acc part(const EvenSplit& split, std::uint64_t c, std::uint64_t t,
                        std::uint64_t threads) const {
-        return thread_sum(thread_share(chunk_of(series, chunks, c), t, threads), exact_block);
+        return thread_sum(thread_share(chunk_of(series, split, c), t, threads), exact_block);
     }
 };
 
+// An integer array on the device, aligned to its element size, at most
+// kMaxArrayLaunchElements elements (float arrays: float_reduce.cuh).
 template <class T>
 struct ArraySource {
     static_assert(std::is_integral_v<T>);
@@ -136,11 +148,13 @@ struct ArraySource {
     const T* data;
     std::uint64_t elements;
     GPUSUM_HD std::uint64_t count() const { return elements; }
-    GPUSUM_HD Acc part(std::uint64_t chunks, std::uint64_t c, std::uint64_t t,
+    GPUSUM_HD Acc part(const EvenSplit& split, std::uint64_t c, std::uint64_t t,
                        std::uint64_t threads) const {
-        const std::uint64_t begin = chunk_begin(elements, chunks, c) + t;
-        const std::uint64_t end = chunk_begin(elements, chunks, c + 1);
-        return strided_integer_sum(data, begin, end, threads);
+        ExactLanes<T> lanes;
+        add_span(data, static_cast<std::uint32_t>(split.begin(c)),
+                 static_cast<std::uint32_t>(split.begin(c + 1)), static_cast<std::uint32_t>(t),
+                 static_cast<std::uint32_t>(threads), lanes);
+        return lanes.total();
     }
 };
 

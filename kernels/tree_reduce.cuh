@@ -1,9 +1,10 @@
 // gpusum's own reduction, read top to bottom: thread -> warp -> block -> grid.
 //
-// The elements are cut into chunks (series.hpp's chunk_begin, the same
-// definition the CPU backends use). Blocks take chunks grid-stride; inside a
-// chunk thread t takes elements t, t + blockDim, ... (generated for a series,
-// read for an array: coalesced) and adds them in registers (tree_plan.hpp).
+// The elements are cut into chunks (series.hpp's EvenSplit, the same
+// definition the CPU backends use, made on the host). Blocks take chunks grid-stride; inside a
+// chunk thread t takes elements t, t + blockDim, ... (generated for a series;
+// for an array, 16-byte vectors t, t + blockDim, ...: coalesced) and adds
+// them in registers (tree_plan.hpp, array_plan.hpp).
 // Then the 16-byte partials meet by warp shuffles, a shared-memory step
 // across warps, and one partial per block; the last block to finish adds
 // those up, so one launch leaves the total in device memory.
@@ -53,12 +54,11 @@ __device__ inline Acc block_sum(Acc v) {
 // Grid scope. `block_partials` holds gridDim.x values; `blocks_done` must be 0
 // at launch and is 0 again when the kernel ends.
 template <class Source>
-__global__ void tree_reduce(Source source, std::uint64_t chunks,
-                            typename Source::Acc* block_partials, unsigned* blocks_done,
-                            typename Source::Acc* total) {
+__global__ void tree_reduce(Source source, EvenSplit chunks, typename Source::Acc* block_partials,
+                            unsigned* blocks_done, typename Source::Acc* total) {
     using Acc = typename Source::Acc;
     Acc mine{};
-    for (std::uint64_t c = blockIdx.x; c < chunks; c += gridDim.x)
+    for (std::uint64_t c = blockIdx.x; c < chunks.chunks; c += gridDim.x)
         mine = mine + source.part(chunks, c, threadIdx.x, blockDim.x);
     const Acc block_total = block_sum(mine);
 

@@ -4,9 +4,9 @@
 Reads the CUDA object of a build (no GPU needed) with cuobjdump and prints,
 for every tree_reduce and exact_float_reduce instantiation and every architecture in the fatbin:
 registers, stack and local memory (spills), shared memory, and for the hot
-loop (the innermost loop that loads the elements, or for the series the one
-that adds them) its instructions, elements per iteration, instructions per
-element and load width. Fails when a kernel spills or is worse than
+loop (for arrays the smallest loop that makes 16-byte loads, or for the
+series the one that adds) its instructions, elements per iteration,
+instructions per element and load width. Fails when a kernel spills or is worse than
 scripts/sass_budget.json, which records today's code.
 
 Usage: scripts/sass_check.py BUILD_DIR [--markdown] [--write-budget]
@@ -20,10 +20,12 @@ import subprocess
 import sys
 
 BUDGET = pathlib.Path(__file__).with_name("sass_budget.json")
-# kernels/tree_plan.hpp: thread_sum adds pairs of elements, unrolled 4 times.
-SERIES_ELEMENTS_PER_ITERATION = 8
+# kernels/tree_plan.hpp: thread_sum adds kSeriesLanes = 16 elements per
+# iteration, unrolled 4 times.
+SERIES_ELEMENTS_PER_ITERATION = 64
 DTYPES = {"a": "int8", "h": "uint8", "s": "int16", "t": "uint16", "i": "int32",
           "j": "uint32", "l": "int64", "m": "uint64", "f": "float32", "d": "float64"}
+BYTES = {name: int(re.search(r"\d+", name).group()) // 8 for name in DTYPES.values()}
 LOAD_BITS = {"U8": 8, "S8": 8, "U16": 16, "S16": 16, "64": 64, "128": 128}
 
 
@@ -95,22 +97,35 @@ def hot_loop(code, series):
             return sum(1 for t in body if re.match(r"(@!?P\d+ )?IADD3", t))
         body = max(bodies, key=lambda b: adds(b) / len(b))
     else:
-        # The smallest loop that loads elements (exact_float_reduce's holds
-        # the compare-and-swap loops of its rare flushes, so it is not innermost).
-        loading = [[t for a, t in code if lo <= a <= hi] for lo, hi in loops]
-        body = min((b for b in loading if any("LDG" in t and "STRONG" not in t for t in b)),
-                   key=len)
+        # The loop with the most 16-byte loads (the tiles, not the head, the
+        # tail or the last vectors), the smallest such (exact_float_reduce's
+        # holds the compare-and-swap loops of its rare flushes, so it is not
+        # innermost). Without any, the smallest loop that loads at all.
+        loading = [(lo, hi) for lo, hi in loops
+                   if any(load_bits(t) for a, t in code if lo <= a <= hi)]
+        # Innermost among the loading loops: an outer loop holds the inner's loads too.
+        loading = [l for l in loading
+                   if not any(o != l and l[0] <= o[0] and o[1] <= l[1] for o in loading)]
+        bodies = [[t for a, t in code if lo <= a <= hi] for lo, hi in loading]
+        body = min(bodies, key=lambda b: (-sum(load_bits(t) == 128 for t in b), len(b)))
     return body
 
 
-def loop_facts(body, series):
-    loads = [t for t in body if "LDG" in t]
-    if series:
+def load_bits(instruction):
+    """Width of an element load (LDG, not the atomics' LDG.E.STRONG), else 0."""
+    m = re.search(r"LDG\.E(?:\.(U8|S8|U16|S16|64|128))?", instruction)
+    if not m or "STRONG" in instruction:
+        return 0
+    return LOAD_BITS.get(m.group(1), 32)
+
+
+def loop_facts(body, name):
+    if name == "series":
         elements, width = SERIES_ELEMENTS_PER_ITERATION, 0
     else:
-        elements = len(loads)
-        suffix = re.search(r"LDG\.E(?:\.(U8|S8|U16|S16|64|128))?", loads[0]).group(1)
-        width = LOAD_BITS.get(suffix, 32)
+        widths = [load_bits(t) for t in body if load_bits(t)]
+        width = max(widths)
+        elements = sum(widths) // (8 * BYTES[name.split()[-1]])
     return {"loop_instructions": len(body), "elements_per_iteration": elements,
             "instructions_per_element": round(len(body) / elements, 2), "load_bits": width}
 
@@ -121,7 +136,7 @@ def measure(obj):
         for mangled, code in functions(cuobjdump("-sass", "-arch", arch, obj)).items():
             name = kernel_name(mangled)
             if name and (name, arch) in facts:
-                facts[(name, arch)].update(loop_facts(hot_loop(code, name == "series"), name == "series"))
+                facts[(name, arch)].update(loop_facts(hot_loop(code, name == "series"), name))
     return facts
 
 

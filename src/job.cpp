@@ -41,6 +41,12 @@ double Outcome::bytes_per_second() const {
 
 namespace {
 
+// --mode array with these backends: the array is made in the GPU's memory
+// and summed there (auto and --compare keep one host array for all).
+bool fills_on_device(std::string_view backend) {
+    return backend == "cuda" || backend == "cub";
+}
+
 std::string range_text(const Range& r) {
     return "range(" + std::to_string(r.start) + ", " + std::to_string(r.stop) + ", " +
            std::to_string(r.step) + ")";
@@ -70,6 +76,9 @@ class Workload {
             const std::string name = job.input == "-" ? "standard input" : job.input;
             guard_ = std::make_unique<FileGuard>(name);
             base_.source = name + " (" + file_->description() + ")";
+        } else if (job.mode == Mode::array && fills_on_device(job.backend)) {
+            template_.fill_on_device = true;
+            base_.source = range_text(job.range) + " as an int64 array in device memory";
         } else if (job.mode == Mode::array) {
             Stopwatch fill;
             try {
@@ -87,7 +96,9 @@ class Workload {
         }
         base_.elements = template_.elements();
         base_.real = template_.real();
-        base_.bytes = template_.array ? template_.array->bytes() : 0;
+        base_.bytes = template_.array            ? template_.array->bytes()
+                      : template_.fill_on_device ? series.count * sizeof(std::int64_t)
+                                                 : 0;
     }
 
     Request request() const { return template_; }

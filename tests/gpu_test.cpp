@@ -112,7 +112,7 @@ TEST_CASE("an impossible allocation makes auto fall back to the CPU, still exact
 
 TEST_CASE("cuda and cub sum arrays of every type, resident and streamed") {
     std::mt19937_64 rng(15);
-    // 80 M int64 (640 MB) streams in three pieces; the others fit in one.
+    // 80 M int64 (640 MB) streams in ten pieces; the others fit in one.
     std::vector<std::int64_t> big(80'000'000);
     for (auto& x : big) x = static_cast<std::int64_t>(rng());
     const gpusum::ArrayView big_view{reinterpret_cast<const unsigned char*>(big.data()), big.size(),
@@ -165,6 +165,27 @@ TEST_CASE("a series longer than one slice is summed in several launches, exactly
         bool sliced = false;
         for (const auto& [key, value] : result.details) sliced |= key == "slices";
         CHECK(sliced);
+    }
+}
+
+TEST_CASE("--mode array with cuda and cub: filled and summed in device memory, exact") {
+    const auto backends = gpusum::make_cuda_backends();
+    for (const char* name : {"cuda", "cub"}) {
+        for (const gpusum::Range r : {gpusum::Range{-(INT64_C(1) << 30), INT64_C(3) << 30, 3},
+                                      gpusum::Range{INT64_MAX - 3'000'000, INT64_MAX, 1}}) {
+            gpusum::Job job;
+            job.mode = gpusum::Mode::array;
+            job.range = r;
+            job.backend = name;
+            CAPTURE(std::string(name));
+            const gpusum::Outcome o = gpusum::run_job(backends, job);
+            CHECK(o.verified);
+            CHECK(o.source.find("device memory") != std::string::npos);
+            bool against_peak = false;
+            for (const auto& [key, value] : o.result.details)
+                against_peak |= key == "of_memory_peak";
+            CHECK(against_peak);
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 // over many launch shapes, checked against the closed form or a scalar sum.
 #include "cuda_host/cuda_host.hpp"
 // The harness must come first: it defines the CUDA keywords the kernel uses.
+#include "fill_series.cuh"
 #include "float_reduce.cuh"
 #include "tree_reduce.cuh"
 
@@ -39,8 +40,9 @@ struct LaunchBuffers {
 template <class Source>
 typename Source::Acc run_tree(const Source& source, std::uint64_t chunks, const LaunchShape& shape,
                               LaunchBuffers<typename Source::Acc>& buffers) {
-    cuda_host::launch(shape, gpusum::kernels::tree_reduce<Source>, source, chunks,
-                      buffers.partials.get(), buffers.blocks_done.get(), buffers.total.get());
+    cuda_host::launch(shape, gpusum::kernels::tree_reduce<Source>, source,
+                      gpusum::EvenSplit(source.count(), chunks), buffers.partials.get(),
+                      buffers.blocks_done.get(), buffers.total.get());
     CHECK_MESSAGE(buffers.blocks_done[0] == 0u, "blocks_done is 0 again after the launch");
     return buffers.total[0];
 }
@@ -101,8 +103,10 @@ TEST_CASE("kernel harness: tree_reduce sums series exactly over many launch shap
 TEST_CASE("kernel harness: series blocks of 1, 2, a few and unbounded wrapping adds") {
     // Small values: every block length is exact, so each must give the same total.
     const Progression small{-700, 3001, 1};
-    for (const std::uint64_t block : {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{3},
-                                      std::uint64_t{7}, gpusum::exact_int64_block(small)}) {
+    // Under 16: by halves; 16 and up: the lanes, flushed every block.
+    for (const std::uint64_t block :
+         {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{3}, std::uint64_t{7}, std::uint64_t{16},
+          std::uint64_t{17}, std::uint64_t{40}, gpusum::exact_int64_block(small)}) {
         CAPTURE(block);
         const i128 total = run_tree(SeriesSource{small, block}, 10, LaunchShape{3, 64, 2, block});
         CHECK(total == gpusum::closed_form_sum(small));
@@ -198,9 +202,9 @@ TEST_CASE_TEMPLATE("kernel harness: exact_float_reduce sums float arrays exactly
             CAPTURE(n);
             CAPTURE(describe(shape));
             DeviceArray<gpusum::ExactFloat> total(1);
-            cuda_host::launch(launch_shape(shape, seed++), gpusum::kernels::exact_float_reduce<T>,
-                              data.data(), std::uint64_t{n},
-                              gpusum::effective_chunks(n, shape.chunks), total.get());
+            cuda_host::launch(
+                launch_shape(shape, seed++), gpusum::kernels::exact_float_reduce<T>, data.data(),
+                gpusum::EvenSplit(n, gpusum::effective_chunks(n, shape.chunks)), total.get());
             gpusum::ExactFloat sum = total[0];
             gpusum::normalise(sum);
             CHECK(gpusum::same_float(gpusum::rounded(sum), expected));
@@ -209,6 +213,93 @@ TEST_CASE_TEMPLATE("kernel harness: exact_float_reduce sums float arrays exactly
             CHECK(std::equal(std::begin(sum.digits), std::end(sum.digits), std::begin(cpu.digits)));
             CHECK(sum.specials == cpu.specials);
         }
+    }
+}
+
+// Elements of T placed `offset` bytes past a 16-byte boundary in "device
+// memory": the kernels' head, body and tail must cover them exactly once.
+template <class T>
+struct OffsetArray {
+    OffsetArray(std::size_t n, unsigned offset)
+        : storage((n * sizeof(T) + offset) / 16 + 2),
+          n(n),
+          elements(reinterpret_cast<T*>(reinterpret_cast<unsigned char*>(storage.get()) + offset)) {
+    }
+    DeviceArray<gpusum::kernels::Vector16> storage;
+    std::size_t n;
+    T* elements;
+};
+
+TEST_CASE_TEMPLATE(
+    "kernel harness: array kernels at every alignment, with heads, tails and whole "
+    "tiles",
+    T, std::int8_t, std::uint8_t, std::int16_t, std::uint16_t, std::int32_t, std::uint32_t,
+    std::int64_t, std::uint64_t, float, double) {
+    using gpusum::kernels::kLoadsInFlight;
+    constexpr std::size_t per_vector = 16 / sizeof(T);
+    std::mt19937_64 rng(sizeof(T) * 7 + std::is_signed_v<T>);
+    std::uint64_t seed = 300;
+    // Under a vector, a vector and a bit, and several whole tiles per thread
+    // of a 2-warp block plus a ragged end.
+    const std::size_t tile = 64 * kLoadsInFlight * per_vector;
+    for (unsigned offset = 0; offset < 16; offset += sizeof(T)) {
+        for (const std::size_t n : {std::size_t{0}, std::size_t{1}, per_vector - 1, per_vector + 1,
+                                    3 * tile + per_vector * 5 + 3}) {
+            OffsetArray<T> a(n, offset);
+            for (std::size_t i = 0; i < n; ++i) {
+                if constexpr (std::is_floating_point_v<T>)
+                    a.elements[i] = static_cast<T>(
+                        std::ldexp(static_cast<double>(static_cast<std::int32_t>(rng())),
+                                   static_cast<int>(rng() % 60) - 30));
+                else  // the extremes more often than chance: signs and carries
+                    a.elements[i] = rng() % 4 == 0   ? std::numeric_limits<T>::min()
+                                    : rng() % 3 == 0 ? std::numeric_limits<T>::max()
+                                                     : static_cast<T>(rng());
+            }
+            const Shape shape = offset % 2 == 0 ? Shape{2, 2, 3, 2} : Shape{3, 1, 2, 1};
+            CAPTURE(offset);
+            CAPTURE(n);
+            const std::uint64_t chunks = gpusum::effective_chunks(n, shape.chunks);
+            if constexpr (std::is_floating_point_v<T>) {
+                const gpusum::ArrayView view{
+                    reinterpret_cast<const unsigned char*>(a.elements), n,
+                    sizeof(T) == 4 ? gpusum::DType::float32 : gpusum::DType::float64};
+                DeviceArray<gpusum::ExactFloat> total(1);
+                cuda_host::launch(launch_shape(shape, seed++),
+                                  gpusum::kernels::exact_float_reduce<T>, a.elements,
+                                  gpusum::EvenSplit(n, chunks), total.get());
+                gpusum::ExactFloat sum = total[0];
+                gpusum::normalise(sum);
+                const gpusum::ExactFloat cpu = gpusum::sum_floats(view);
+                CHECK(std::equal(std::begin(sum.digits), std::end(sum.digits),
+                                 std::begin(cpu.digits)));
+            } else {
+                i128 expected = 0;
+                for (std::size_t i = 0; i < n; ++i) expected += a.elements[i];
+                const i128 total =
+                    run_tree(ArraySource<T>{a.elements, n}, chunks, launch_shape(shape, seed++));
+                CHECK(gpusum::to_string(total) == gpusum::to_string(expected));
+            }
+        }
+    }
+}
+
+TEST_CASE("kernel harness: an array filled on the device and summed there, as --mode array does") {
+    // fill_series then tree_reduce over what it wrote, with the production
+    // launch plan on a device of 3 SMs x 2 blocks; near +-2^63 too (halves).
+    const TreeTuning tuning{};
+    for (const Progression p :
+         {Progression{-12345, 40000, 7}, Progression{1, 1, 1},
+          Progression{INT64_MAX - 3 * 2999, 3000, 3}, Progression{INT64_MIN, 2500, 1}}) {
+        DeviceArray<std::int64_t> array(p.count);
+        cuda_host::launch(LaunchShape{4, 64, 2, p.count}, gpusum::kernels::fill_series, array.get(),
+                          p);
+        for (std::uint64_t i = 0; i < p.count; i += 997) REQUIRE(array[i] == p.at(i));
+        const auto plan = gpusum::kernels::plan_grid(p.count, 6, tuning);
+        CAPTURE(p.first);
+        CHECK(run_tree(ArraySource<std::int64_t>{array.get(), p.count}, plan.chunks,
+                       LaunchShape{static_cast<unsigned>(plan.blocks), tuning.threads_per_block, 2,
+                                   p.count + 5}) == gpusum::closed_form_sum(p));
     }
 }
 

@@ -191,9 +191,10 @@ class FakeDevice {
 
 // The schedule with a "kernel" that sums a piece into its result slot.
 std::vector<i128> stream_sum(FakeDevice& fake, const std::vector<std::int32_t>& data,
-                             std::uint64_t per_piece, gpusum::kernels::StreamTimes& times) {
+                             std::uint64_t per_piece, gpusum::kernels::StreamTimes& times,
+                             unsigned slots = 4) {
     return gpusum::kernels::stream_pieces<std::int32_t, i128>(
-        fake, data.data(), data.size(), per_piece,
+        fake, data.data(), data.size(), per_piece, slots,
         [&](const std::int32_t* piece, std::uint64_t n, int stream, i128* out, unsigned) {
             fake.launch(stream, [piece, n, out] {
                 i128 total = 0;
@@ -215,29 +216,31 @@ std::vector<std::int32_t> random_ints(std::size_t n, std::uint64_t seed) {
 
 TEST_CASE("stream schedule: every piece summed once, no pinned buffer reused too early") {
     for (const auto& sizes : std::vector<std::pair<std::size_t, std::uint64_t>>{
-             {0, 100}, {1, 100}, {100, 100}, {101, 100}, {5000, 64}, {777, 1000}}) {
-        const std::size_t n = sizes.first;
-        const std::uint64_t per_piece = sizes.second;
-        const auto data = random_ints(n, n);
-        FakeDevice fake(UINT64_MAX, n + per_piece);
-        gpusum::kernels::StreamTimes times;
-        const auto pieces = stream_sum(fake, data, per_piece, times);
-        CAPTURE(n);
-        CAPTURE(per_piece);
-        const std::uint64_t expected_pieces = n == 0 ? 0 : (n - 1) / per_piece + 1;
-        REQUIRE(pieces.size() == expected_pieces);
-        CHECK(times.pieces == expected_pieces);
-        CHECK(fake.launches == expected_pieces);
-        for (std::uint64_t k = 0; k < expected_pieces; ++k) {
-            i128 expected = 0;
-            for (std::uint64_t i = k * per_piece;
-                 i < std::min<std::uint64_t>(n, (k + 1) * per_piece); ++i)
-                expected += data[i];
-            CHECK(pieces[k] == expected);
+             {0, 100}, {1, 100}, {100, 100}, {101, 100}, {5000, 64}, {777, 1000}, {1000, 300}})
+        for (const unsigned slots : {2u, 3u, 4u}) {
+            const std::size_t n = sizes.first;
+            const std::uint64_t per_piece = sizes.second;
+            const auto data = random_ints(n, n);
+            FakeDevice fake(UINT64_MAX, n + per_piece + slots);
+            gpusum::kernels::StreamTimes times;
+            const auto pieces = stream_sum(fake, data, per_piece, times, slots);
+            CAPTURE(n);
+            CAPTURE(per_piece);
+            CAPTURE(slots);
+            const std::uint64_t expected_pieces = n == 0 ? 0 : (n - 1) / per_piece + 1;
+            REQUIRE(pieces.size() == expected_pieces);
+            CHECK(times.pieces == expected_pieces);
+            CHECK(fake.launches == expected_pieces);
+            for (std::uint64_t k = 0; k < expected_pieces; ++k) {
+                i128 expected = 0;
+                for (std::uint64_t i = k * per_piece;
+                     i < std::min<std::uint64_t>(n, (k + 1) * per_piece); ++i)
+                    expected += data[i];
+                CHECK(pieces[k] == expected);
+            }
+            CHECK(fake.violations == 0);
+            CHECK(fake.live() == 0);
         }
-        CHECK(fake.violations == 0);
-        CHECK(fake.live() == 0);
-    }
 }
 
 TEST_CASE("stream schedule: a failure at any call is a BackendError and frees everything") {

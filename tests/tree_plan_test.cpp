@@ -20,10 +20,11 @@ template <class Source>
 typename Source::Acc emulate_grid(const Source& source, std::uint64_t blocks, std::uint64_t threads,
                                   std::uint64_t chunks) {
     typename Source::Acc total{};
+    const gpusum::EvenSplit split(source.count(), chunks);
     for (std::uint64_t b = 0; b < blocks; ++b)
         for (std::uint64_t t = 0; t < threads; ++t)
             for (std::uint64_t c = b; c < chunks; c += blocks)
-                total = total + source.part(chunks, c, t, threads);
+                total = total + source.part(split, c, t, threads);
     return total;
 }
 
@@ -80,9 +81,12 @@ TEST_CASE("the emulated grid equals the reference, with and without 128-bit flus
         CAPTURE(r.step);
         const std::uint64_t exact = gpusum::exact_int64_block(p);
         CHECK(gpusum::to_string(emulate_grid(p, blocks, threads, chunks, exact)) == expected);
-        // Any smaller block is exact too: exercise the flush path on every range.
-        const std::uint64_t small = std::min<std::uint64_t>(exact, 3);
-        CHECK(gpusum::to_string(emulate_grid(p, blocks, threads, chunks, small)) == expected);
+        // Any smaller block is exact too: exercise the flushes of the lanes
+        // (16 and up) and the halves (below) on every range.
+        for (const std::uint64_t smaller : {std::uint64_t{19}, std::uint64_t{3}}) {
+            const std::uint64_t small = std::min(exact, smaller);
+            CHECK(gpusum::to_string(emulate_grid(p, blocks, threads, chunks, small)) == expected);
+        }
     }
 }
 

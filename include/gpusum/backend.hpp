@@ -39,6 +39,9 @@ struct Request {
     // without it nothing of the run outlives sum().
     std::uint64_t workload_id = 0;
     bool keep_workers = false;
+    // GPU backends, --mode array: the array is `series` as int64, to be
+    // written into device memory and summed there (`array` is then unset).
+    bool fill_on_device = false;
 
     std::uint64_t elements() const { return array ? array->count : series.count; }
     bool real() const { return array && is_float(array->dtype); }

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gpusum/backend.hpp"
@@ -37,5 +39,17 @@ inline constexpr GpuBackendInfo kGpuBackends[] = {
 
 // cuda (our tree reduction), cub and thrust, in the order of kGpuBackends.
 BackendList make_cuda_backends(CudaOptions options = {});
+
+// Sums `count` elements of `dtype` that already live in the memory of CUDA
+// device `device` (cudaMalloc'd or managed; aligned to the element size),
+// where they lie, with the GPU backend `backend` ("cuda": every dtype; "cub":
+// integers). Exact, like every sum: integers in result.sum, floats in
+// result.real. Nothing else holds the data, so nothing checks the answer;
+// the kernels are the ones every checked run uses. Details give the kernel
+// time and GB/s against the device's memory peak.
+// Throws InputError for a pointer, dtype or name it cannot sum, BackendError
+// when the device or CUDA fails (or the build has no CUDA).
+Result sum_device_array(const void* data, DType dtype, std::uint64_t count, int device = 0,
+                        std::string_view backend = "cuda");
 
 }  // namespace gpusum

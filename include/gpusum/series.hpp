@@ -99,17 +99,33 @@ GPUSUM_HD constexpr std::uint64_t effective_chunks(std::uint64_t count, std::uin
     return requested < count ? requested : count;
 }
 
-// Chunk i of n covers elements [chunk_begin(i), chunk_begin(i + 1)). Sizes
-// differ by at most one and every element is in exactly one chunk.
+// Chunk i of n covers elements [begin(i), begin(i + 1)): the first
+// count % n chunks hold one element more than the rest, so sizes differ by at
+// most one and every element is in exactly one chunk. One division when made;
+// each bound after that is a multiply (kernels take one made on the host).
+struct EvenSplit {
+    std::uint64_t chunks = 1;
+    std::uint64_t size = 0;    // elements in a shorter chunk
+    std::uint64_t longer = 0;  // how many chunks hold size + 1
+    GPUSUM_HD constexpr EvenSplit(std::uint64_t count, std::uint64_t n)
+        : chunks(n), size(count / n), longer(count % n) {}
+    GPUSUM_HD constexpr std::uint64_t begin(std::uint64_t i) const {
+        return i * size + (i < longer ? i : longer);
+    }
+};
+
 GPUSUM_HD constexpr std::uint64_t chunk_begin(std::uint64_t count, std::uint64_t chunks,
                                               std::uint64_t i) {
-    return static_cast<std::uint64_t>(static_cast<u128>(count) * i / chunks);
+    return EvenSplit(count, chunks).begin(i);
+}
+
+GPUSUM_HD constexpr Progression chunk_of(Progression p, const EvenSplit& split, std::uint64_t i) {
+    const std::uint64_t begin = split.begin(i);
+    return Progression{p.at(begin), split.begin(i + 1) - begin, p.step};
 }
 
 GPUSUM_HD constexpr Progression chunk_of(Progression p, std::uint64_t chunks, std::uint64_t i) {
-    const std::uint64_t begin = chunk_begin(p.count, chunks, i);
-    const std::uint64_t end = chunk_begin(p.count, chunks, i + 1);
-    return Progression{p.at(begin), end - begin, p.step};
+    return chunk_of(p, EvenSplit(p.count, chunks), i);
 }
 
 }  // namespace gpusum
