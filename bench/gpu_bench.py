@@ -1,19 +1,29 @@
 #!/usr/bin/env python3
-"""GPU benchmark: cuda (ours), cub and thrust on range(0, N) for N = 2^20 .. 2^34.
+"""GPU benchmark: each result against the bound it is up against.
 
-For each backend and N it runs `gpusum --backend B --stop N --repeat R --json`
-and records the device time of the reduction (`seconds.compute`, CUDA events),
-the in-process total, and the end-to-end wall time of one whole command
-(process start and CUDA context creation included). The CPU `threads` backend
-runs beside it, so the GPU/CPU crossover of this machine is in the same file.
+- Ranges: cuda (ours), cub and thrust on range(0, N) for N = 2^20 .. 2^34,
+  `gpusum --backend B --stop N --repeat R --json`: the device time of the
+  reduction (`seconds.compute`, CUDA events), elements/s, and that rate as a
+  share of the integer-pipe bound (SMs x clock x 64 lanes / 2 operations per
+  element: the floor of kernels/tree_plan.hpp's loop); the in-process total
+  and one whole command's wall time too. The CPU `threads` backend runs
+  beside it, so the GPU/CPU crossover of this machine is in the same file.
+- Arrays in device memory, every dtype, cuda and cub: GB/s and the share of
+  the memory peak (build/gpusum_device_bandwidth), with pinned H2D.
+- Host arrays streamed (`--compare --mode array`): end-to-end GB/s against
+  that pinned H2D rate.
 
 Usage: bench/gpu_bench.py --exe build/gpusum --out bench/results/gpu-NAME.json
 """
 import argparse
 import json
+import pathlib
 import platform
 import subprocess
 import time
+
+INT32_LANES_PER_SM = 64  # sm_70 .. sm_90: 4 partitions x 16 INT32 lanes
+OPS_PER_ELEMENT = 2      # one 64-bit three-input add (IADD3 + IADD3.X)
 
 
 def run(exe, args):
@@ -43,21 +53,53 @@ def main():
             once, wall = run(opts.exe, ["--backend", backend, "--stop", str(n)])
             assert rep["verified"] and once["verified"], (backend, n)
             device = device or rep["details"].get("device")
+            rate = n / rep["seconds"]["compute"]
+            bound = None
+            if backend != "threads" and "sms" in rep["details"]:
+                bound = (int(rep["details"]["sms"]) * int(rep["details"]["clock_mhz"]) * 1e6
+                         * INT32_LANES_PER_SM / OPS_PER_ELEMENT)
             rows.append({
                 "backend": backend,
                 "n": n,
                 "repetitions": opts.repeat,
                 "compute_seconds": rep["seconds"]["compute"],
                 "total_seconds": {k: rep["repeat"][k] for k in ("min", "median", "max")},
-                "elements_per_second_compute": n / rep["seconds"]["compute"],
+                "elements_per_second_compute": rate,
+                "integer_pipe_bound": bound,
+                "of_integer_pipe_bound": rate / bound if bound else None,
                 "end_to_end_seconds": wall,
                 "workers": rep["workers"],
                 "details": rep["details"],
             })
             print(f"{backend:8s} 2^{exp:<3d} compute {rep['seconds']['compute']*1e3:10.4f} ms"
-                  f"  {n / rep['seconds']['compute']:10.3e} el/s"
+                  f"  {rate:10.3e} el/s"
+                  + (f" ({100 * rate / bound:5.1f}% of int bound)" if bound else "")
+                  + 
                   f"  total(median) {rep['repeat']['median']*1e3:9.3f} ms"
                   f"  end-to-end {wall*1e3:8.1f} ms", flush=True)
+    device_arrays = None
+    probe = pathlib.Path(opts.exe).with_name("gpusum_device_bandwidth")
+    if probe.exists():
+        proc = subprocess.run([str(probe), "--repeat", str(opts.repeat)], capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"{probe} failed ({proc.returncode}): {proc.stderr.strip()}")
+        device_arrays = json.loads(proc.stdout)
+        for r in device_arrays["rows"]:
+            print(f"device array {r['backend']:5s} {r['dtype']:8s} {r['gb_per_s']:8.1f} GB/s"
+                  f"  {100 * r['of_memory_peak']:5.1f}% of {device_arrays['memory_peak_gb_per_s']}"
+                  " GB/s", flush=True)
+    streamed = []
+    compare, _ = run(opts.exe, ["--compare", "--mode", "array", "--stop", "2e9", "--repeat", "3"])
+    for r in compare["runs"]:
+        if r["backend"] in ("cuda", "cub"):
+            assert r["verified"], r["backend"]
+            streamed.append({"backend": r["backend"], "details": r["details"],
+                             "of_pinned_h2d": (r["bytes_per_second"] / 1e9
+                                               / device_arrays["pinned_h2d_gb_per_s"])
+                             if device_arrays else None})
+            print(f"streamed     {r['backend']:5s} {r['bytes_per_second'] / 1e9:8.1f} GB/s end to end"
+                  f" (h2d {r['details'].get('h2d_gb_per_s')} GB/s)", flush=True)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     result = {
         "benchmark": "gpu range sum",
@@ -67,6 +109,8 @@ def main():
         "commit": commit or None,
         "command": f"bench/gpu_bench.py --exe {opts.exe} --repeat {opts.repeat}",
         "rows": rows,
+        "device_arrays": device_arrays,
+        "streamed_host_arrays": streamed,
     }
     with open(opts.out, "w") as f:
         json.dump(result, f, indent=2)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The one script a GPU session runs: device facts, the GPU tests and the CPU
 # suite against the same build, compute-sanitizer on the kernels, exact float
-# sums on the device against the CPU's check, Ctrl-C during a GPU run, range and array rates of every backend, the GPU
-# benchmark, and one closing table (bench/gpu_summary.py). Everything goes
-# under OUT_DIR. Under 5 minutes on an H100/H200.
+# sums on the device against the CPU's check, Ctrl-C during a GPU run, range
+# and array rates of every backend (host arrays streamed, arrays in device
+# memory per dtype against the memory peak, pinned H2D), the GPU benchmark,
+# and one closing table (bench/gpu_summary.py). Everything goes under
+# OUT_DIR. Under 6 minutes on an H100/H200.
 #
 # Build where the headers are (x86-64, one architecture, static CUDA runtime):
 #   cmake -S . -B build-sm90 -G Ninja -DGPUSUM_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90
@@ -58,6 +60,7 @@ np.save(f"{d}/normal.npy", r.standard_normal(1 << 25))
 np.save(f"{d}/wide.npy", r.standard_normal(1 << 24) * np.exp2(r.integers(-300, 300, 1 << 24)))
 np.save(f"{d}/single.npy", r.standard_normal(1 << 25).astype(np.float32))
 np.save(f"{d}/small.npy", np.exp2(r.integers(-60, 60, 1 << 20)) * r.standard_normal(1 << 20))
+np.save(f"{d}/ragged.npy", r.integers(-128, 128, (1 << 20) + 13, dtype=np.int8))
 PY
   for name in normal wide single; do
     step "float-$name" 60 "$bin/gpusum" --input "$data/$name.npy" --backend cuda --repeat 3 --json
@@ -67,6 +70,10 @@ PY
       step "sanitizer-float-$tool" 60 compute-sanitizer --tool "$tool" --error-exitcode 9 \
         "$bin/gpusum" --input "$data/small.npy" --backend cuda
     done
+    # 16-byte loads with a head and a tail (the .npy data starts 128 bytes
+    # in; the count is odd): no access outside the array.
+    step sanitizer-int8-memcheck 60 compute-sanitizer --tool memcheck --error-exitcode 9 \
+      "$bin/gpusum" --input "$data/ragged.npy" --backend cuda
   fi
 fi
 rm -rf "$data"
@@ -87,11 +94,15 @@ for n in 1e9 1e11 1e12; do
   "$bin/gpusum" --compare --stop "$n" --repeat 5 --json >"$out/range-$n.json" 2>>"$out/rates.log"
 done
 "$bin/gpusum" --compare --mode array --stop 5e8 --repeat 3 --json >"$out/array-5e8.json" 2>>"$out/rates.log"
+for b in cuda cub; do  # the int64 array made and summed in device memory
+  "$bin/gpusum" --backend "$b" --mode array --stop 4e9 --repeat 5 --json \
+    >"$out/device-array-$b.json" 2>>"$out/rates.log"
+done
 "$bin/gpusum" --backend cuda --start -9223372036854775808 --stop 9223372036854775807 \
   --step 16777216 --json >"$out/range-edges.json" 2>>"$out/rates.log"
 "$bin/gpusum" --backend cuda --devices all --stop 1e11 --chunks 4096 --json \
   >"$out/range-devices.json" 2>>"$out/rates.log"
-step gpu-bench 150 python3 bench/gpu_bench.py --exe "$bin/gpusum" --out "$out/gpu-bench.json" --repeat 5
+step gpu-bench 200 python3 bench/gpu_bench.py --exe "$bin/gpusum" --out "$out/gpu-bench.json" --repeat 5
 if command -v cuobjdump >/dev/null; then
   cuobjdump -sass "$bin/gpusum" | awk '/Function : .*tree_reduce/{p=1} p{print} /\.\.\.\.\.\.\.\.\.\./{if(p)exit}' \
     >"$out/tree_reduce.sass"

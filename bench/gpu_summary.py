@@ -2,10 +2,11 @@
 """The closing table of bench/gpu_check.sh: which suites passed, and each
 backend's range and array rates against the device's bounds.
 
-Bounds (a model from published figures, named as such in the table): range
-mode at 2 integer-pipe operations per element (SMs x clock x 64 int32 lanes
-/ 2); arrays read from host memory at the measured host-to-device rate, and
-the device's HBM bandwidth for reference.
+Bounds: range mode at 2 integer-pipe operations per element (SMs x clock x
+64 int32 lanes / 2: a model from the loop's machine code); arrays in device
+memory against the memory peak the device reports (clock x bus x 2); host
+arrays end to end against the copies' own DMA rate, and against measured
+pinned H2D in gpu-bench.json.
 
 Usage: bench/gpu_summary.py OUT_DIR   (exit 1 if any suite failed)
 """
@@ -42,7 +43,8 @@ def main():
     print("\n" + info.strip())
     print(f"\n{'job':14s} {'backend':8s} {'elements/s':>11s} {'GB/s':>7s} {'total ms':>9s} "
           f"{'verified':>8s}  vs bound (model)")
-    for path in sorted(out.glob("range-*.json")) + sorted(out.glob("array-*.json")):
+    for path in (sorted(out.glob("range-*.json")) + sorted(out.glob("array-*.json"))
+                 + sorted(out.glob("device-array-*.json"))):
         report = load(path)
         if report is None:
             print(f"{path.stem:14s} (no result)")
@@ -57,6 +59,8 @@ def main():
             if sms and clock and report.get("mode") == "range":
                 alu = int(sms) * int(clock) * 1e6 * 64 / 2
                 bound = f"{rate / alu:6.1%} of {alu:.2e} el/s (2 int ops/element)"
+            elif detail(run, "of_memory_peak"):
+                bound = f"{detail(run, 'of_memory_peak')} (device memory)"
             elif run.get("bytes_per_second") and detail(run, "h2d_gb_per_s"):
                 bound = f"end to end vs DMA {detail(run, 'h2d_gb_per_s')} GB/s"
             gbs = run.get("bytes_per_second")
@@ -64,6 +68,16 @@ def main():
                   f"{(gbs or 0) / 1e9:7.1f} {run['seconds']['total'] * 1e3:9.2f} "
                   f"{str(run['verified']):>8s}  {bound}")
             failed |= not run["verified"]
+    bench = load(out / "gpu-bench.json") or {}
+    if arrays := bench.get("device_arrays"):
+        print(f"\narrays in device memory (peak {arrays['memory_peak_gb_per_s']} GB/s, "
+              f"pinned H2D {arrays['pinned_h2d_gb_per_s']} GB/s)")
+        for r in arrays["rows"]:
+            print(f"  {r['backend']:5s} {r['dtype']:8s} {r['gb_per_s']:8.1f} GB/s "
+                  f"{r['of_memory_peak']:6.1%}")
+    for r in bench.get("streamed_host_arrays") or []:
+        if r.get("of_pinned_h2d"):
+            print(f"streamed host array, {r['backend']}: {r['of_pinned_h2d']:.1%} of pinned H2D")
     for name, peak in HBM_GB_PER_S.items():
         if name in info:
             print(f"\nHBM peak of the {name} (published): {peak} GB/s")

@@ -29,7 +29,8 @@ class FloatDigits {
   public:
     __device__ explicit FloatDigits(unsigned long long* warp_digits) : digits_(warp_digits) {}
     __device__ void add(T x) {
-        const FloatPlace at = place_of(bits_of(static_cast<double>(x)));
+        const auto bits = bits_of(x);
+        const FloatPlace at = sizeof(T) == 4 ? place_of_single(bits) : place_of(bits);
         if (at.digit != held_) {
             flush();
             held_ = at.digit;
@@ -48,7 +49,7 @@ class FloatDigits {
         if (held_ < kFloatDigits) {
             atomicAdd(&digits_[held_], low_);
             atomicAdd(&digits_[held_ + 1], middle_);
-            atomicAdd(&digits_[held_ + 2], high_);
+            if (sizeof(T) == 8) atomicAdd(&digits_[held_ + 2], high_);  // floats: always 0
         }
         held_ = kFloatDigits;
         low_ = middle_ = high_ = 0;

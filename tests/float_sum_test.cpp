@@ -4,6 +4,7 @@
 // known by construction.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -170,5 +171,37 @@ TEST_CASE("the check and the fast path agree on many random arrays") {
         const ArrayView a = view_of(v);
         CAPTURE(round);
         CHECK(gpusum::same_float(fast_sum(a), gpusum::check_sum_floats(a, 1)));
+    }
+}
+
+TEST_CASE(
+    "a float placed from its own 32 bits lands on the digits of the float widened to double") {
+    // place_of_single (the GPU's float32 path) against place_of on the
+    // widened double: zeros, subnormals, every exponent, the largest, both
+    // infinities, NaN, and random bit patterns.
+    std::vector<std::uint32_t> patterns = {0x00000000, 0x80000000, 0x00000001, 0x807fffff,
+                                           0x00800000, 0x7f7fffff, 0xff7fffff, 0x7f800000,
+                                           0xff800000, 0x7fc00001, 0x3f800000, 0xbf800001};
+    std::mt19937_64 rng(32);
+    for (std::uint32_t e = 0; e < 256; ++e)
+        for (int i = 0; i < 8; ++i)
+            patterns.push_back(e << 23 | static_cast<std::uint32_t>(rng() & 0x807fffff));
+    for (int i = 0; i < 20000; ++i) patterns.push_back(static_cast<std::uint32_t>(rng()));
+    for (const std::uint32_t bits : patterns) {
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        gpusum::ExactFloat direct, widened;
+        const gpusum::FloatPlace at = gpusum::place_of_single(bits);
+        direct.digits[at.digit] += at.low;
+        direct.digits[at.digit + 1] += at.middle;
+        direct.digits[at.digit + 2] += at.high;
+        direct.specials |= at.special;
+        widened.add(static_cast<double>(f));
+        gpusum::normalise(direct);
+        gpusum::normalise(widened);
+        CAPTURE(bits);
+        CHECK(std::equal(std::begin(direct.digits), std::end(direct.digits),
+                         std::begin(widened.digits)));
+        CHECK(direct.specials == widened.specials);
     }
 }
