@@ -32,7 +32,8 @@ GPUSUM_HD T element(const Vector16& v, unsigned e) {
     static_assert(sizeof(T) == 4 || sizeof(T) == 8);
     T x;
     if constexpr (sizeof(T) == 8) {
-        const std::uint64_t bits = v.word[2 * e] | std::uint64_t{v.word[2 * e + 1]} << 32;
+        const unsigned low = 2 * e, high = 2 * e + 1;
+        const std::uint64_t bits = v.word[low] | std::uint64_t{v.word[high]} << 32;
         std::memcpy(&x, &bits, 8);
     } else {
         std::memcpy(&x, &v.word[e], 4);
@@ -147,9 +148,10 @@ GPUSUM_HD void add_span(const T* data, std::uint32_t begin, std::uint32_t end, s
     for (; v + (kLoadsInFlight - 1) * threads < vectors; v += kLoadsInFlight * threads) {
         Vector16 loaded[kLoadsInFlight];
         GPUSUM_UNROLL
-        for (unsigned k = 0; k < kLoadsInFlight; ++k) loaded[k] = load16(body + v + k * threads);
+        for (unsigned k = 0; k < kLoadsInFlight; ++k)
+            loaded[k] = load16(body + v + std::size_t{k} * threads);
         GPUSUM_UNROLL
-        for (unsigned k = 0; k < kLoadsInFlight; ++k) sum.add(loaded[k]);
+        for (const Vector16& x : loaded) sum.add(x);
         sum.settle();
     }
     for (; v < vectors; v += threads) sum.add(load16(body + v));  // fewer than kLoadsInFlight

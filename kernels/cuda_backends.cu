@@ -123,6 +123,13 @@ class PinnedCache {
                 b.in_use = true;
                 claimed.push_back(b.ptr);
             }
+        // Idle buffers too small for this run go first: the cache holds
+        // the sizes in use, not every size ever asked for.
+        std::erase_if(buffers_, [&](const Buffer& b) {
+            if (claimed.size() == count || b.in_use || b.bytes >= bytes) return false;
+            cudaFreeHost(b.ptr);
+            return true;
+        });
         while (claimed.size() < count) {
             void* p = nullptr;
             check(cudaHostAlloc(&p, bytes, cudaHostAllocPortable), "cudaHostAlloc");

@@ -87,7 +87,7 @@ GPUSUM_HD inline i128 thread_sum_by_halves(Progression share) {
 // three-input add per element (x + offset + accumulator: IADD3 and
 // IADD3.X), with the offsets the same across the warp.
 GPUSUM_HD inline i128 thread_sum(Progression share, std::uint64_t exact_block) {
-    if (exact_block < 2 * kSeriesLanes) return thread_sum_by_halves(share);
+    if (exact_block < std::uint64_t{2} * kSeriesLanes) return thread_sum_by_halves(share);
     const auto s = static_cast<std::uint64_t>(share.step);
     std::uint64_t offset[kSeriesLanes];
     for (unsigned k = 0; k < kSeriesLanes; ++k) {

@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # Shows that the kernel harness tests bite: applies small mutations to
-# kernels/tree_reduce.cuh in a scratch copy, rebuilds the unit tests and runs
-# the "kernel harness" cases. Every mutant must be caught (a failed check, a
+# kernels/tree_reduce.cuh (the grid) and to the per-thread loops of
+# kernels/array_plan.hpp and kernels/tree_plan.hpp in a scratch copy,
+# rebuilds the unit tests and runs the "kernel harness" cases. Every mutant must be caught (a failed check, a
 # divergence, deadlock or time-limit report), except those marked with the
 # reason no CPU run can tell them apart; the script fails on any other.
 # Slow: about a minute per mutant on 2 cores.
-# Usage: scripts/kernel_mutants.sh [SCRATCH_DIR]
+# Usage: scripts/kernel_mutants.sh [SCRATCH_DIR [MATCH]]  (MATCH: only mutants
+# whose file:name contains it, e.g. array_plan)
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/gpusum-mutants}
+match=${2:-}
 rm -rf "$work" && mkdir -p "$work"
 git -C "$src" ls-files -z --cached --others --exclude-standard | (cd "$src" && xargs -0 cp --parents -t "$work")
 cd "$work"
 cmake -S . -B build -G Ninja -DGPUSUM_CUDA=OFF >/dev/null
-kernel=kernels/tree_reduce.cuh
-cp "$kernel" "$kernel.orig"
+for f in kernels/tree_reduce.cuh kernels/array_plan.hpp kernels/tree_plan.hpp; do cp "$f" "$f.orig"; done
 # The unmutated kernel must build and pass, or nothing below means anything.
 cmake --build build --target unit_tests >build/baseline.log 2>&1 &&
   build/tests/unit_tests -tc="kernel harness*" >>build/baseline.log 2>&1 ||
   { echo "the unmutated kernel fails: see $work/build/baseline.log"; exit 1; }
-# name | sed expression (each changes one line) [| why it cannot be caught here]
+# [file:]name | sed expression (each changes one line) [| why it cannot be caught here]
 mutants=(
   "no __syncthreads after the per-warp store|0,/__syncthreads();\$/s/__syncthreads();\$//"
   "no __syncthreads before per_warp is reused|s/__syncthreads();  \/\/ per_warp may be reused.*//|equivalent here: the __syncthreads after 'last' already separates the two block_sum calls (kept so block_sum is safe alone)"
@@ -47,12 +49,28 @@ mutants=(
   "count by a plain increment|s/atomicAdd(blocks_done, 1u)/(*blocks_done)++/|not observable here: a lost update needs two block processes incrementing in the same instant; on a GPU hundreds of blocks would, and the GPU tests' exact totals would show it"
   "no release fence|s/__threadfence();  \/\/ release.*//|not observable on a CPU: x86-64 keeps stores in order; only a weakly ordered GPU can show it"
   "no acquire fence|s/if (last) __threadfence();.*//|not observable on a CPU: x86-64 keeps loads in order; only a weakly ordered GPU can show it"
+  "kernels/array_plan.hpp:no head|s/i < begin + head; i += threads/i < begin; i += threads/"
+  "kernels/array_plan.hpp:tail one short|s/i = tail + t; i < end;/i = tail + t; i + 1 < end;/"
+  "kernels/array_plan.hpp:head ignores the alignment|s/(per_vector - misaligned) % per_vector/0u/"
+  "kernels/array_plan.hpp:tiles skip the last load|s/for (const Vector16\& x : loaded) sum.add(x);/for (const Vector16\& x : loaded) if (\&x != \&loaded[kLoadsInFlight - 1]) sum.add(x);/"
+  "kernels/array_plan.hpp:last vectors dropped|s/for (; v < vectors; v += threads) sum.add/for (; v + threads < vectors; v += threads) sum.add/"
+  "kernels/array_plan.hpp:narrow lanes not settled|s/wide_ += narrow_;/wide_ += 0;/"
+  "kernels/array_plan.hpp:halves lose the negatives|s/negatives_ += u >> 63;//"
+  "kernels/tree_plan.hpp:lanes without offsets|s/acc\[k\] += x + offset\[k\];/acc[k] += x;/"
+  "kernels/tree_plan.hpp:rest of the lanes dropped|s/for (unsigned i = 0; i < left; ++i, x += s) rest += x;//"
+  "kernels/tree_plan.hpp:no flush to 128 bits|s/total += static_cast<std::int64_t>(block);/total = static_cast<std::int64_t>(block);/"
+  "kernels/tree_plan.hpp:halves never taken|s/if (exact_block < std::uint64_t{2} \* kSeriesLanes)/if (exact_block < 2)/"
 )
 caught=0
 missed=0
+tried=0
 for m in "${mutants[@]}"; do
   IFS='|' read -r name expr why <<<"$m"
-  cp "$kernel.orig" "$kernel"
+  [[ $name == *"$match"* ]] || continue
+  tried=$((tried + 1))
+  kernel=kernels/tree_reduce.cuh
+  if [[ $name == kernels/*:* ]]; then kernel=${name%%:*}; name=${name#*:}; fi
+  for f in kernels/tree_reduce.cuh kernels/array_plan.hpp kernels/tree_plan.hpp; do cp "$f.orig" "$f"; done
   sed -i "$expr" "$kernel"
   if cmp -s "$kernel" "$kernel.orig"; then
     echo "NOT APPLIED  $name"
@@ -75,6 +93,6 @@ for m in "${mutants[@]}"; do
     caught=$((caught + 1))
   fi
 done
-cp "$kernel.orig" "$kernel"
-echo "caught $caught of ${#mutants[@]}; $missed missed that should have been caught"
+for f in kernels/tree_reduce.cuh kernels/array_plan.hpp kernels/tree_plan.hpp; do cp "$f.orig" "$f"; done
+echo "caught $caught of $tried; $missed missed that should have been caught"
 [ "$missed" -eq 0 ]

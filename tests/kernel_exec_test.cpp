@@ -111,6 +111,17 @@ TEST_CASE("kernel harness: series blocks of 1, 2, a few and unbounded wrapping a
         const i128 total = run_tree(SeriesSource{small, block}, 10, LaunchShape{3, 64, 2, block});
         CHECK(total == gpusum::closed_form_sum(small));
     }
+    // Shares of thousands of elements per thread: the lanes run many blocks,
+    // each flushed; the total, beyond int64, only comes out right if every
+    // flush is kept. Blocks up to the exact limit (42 elements here).
+    const Progression wide{INT64_C(1) << 52, 200'003, -(INT64_C(1) << 40)};
+    REQUIRE(gpusum::exact_int64_block(wide) == 42);
+    for (const std::uint64_t block :
+         {std::uint64_t{16}, std::uint64_t{17}, std::uint64_t{32}, std::uint64_t{42}}) {
+        CAPTURE(block);
+        CHECK(run_tree(SeriesSource{wide, block}, 1, LaunchShape{1, 32, 1, block}) ==
+              gpusum::closed_form_sum(wide));
+    }
     // Near +-2^63 only blocks of one element are exact, and the total needs 128 bits.
     const Progression edge{INT64_MAX - 6000, 2001, 3};
     REQUIRE(gpusum::exact_int64_block(edge) == 1);
@@ -241,7 +252,7 @@ TEST_CASE_TEMPLATE(
     std::uint64_t seed = 300;
     // Under a vector, a vector and a bit, and several whole tiles per thread
     // of a 2-warp block plus a ragged end.
-    const std::size_t tile = 64 * kLoadsInFlight * per_vector;
+    const std::size_t tile = std::size_t{64} * kLoadsInFlight * per_vector;
     for (unsigned offset = 0; offset < 16; offset += sizeof(T)) {
         for (const std::size_t n : {std::size_t{0}, std::size_t{1}, per_vector - 1, per_vector + 1,
                                     3 * tile + per_vector * 5 + 3}) {
@@ -290,7 +301,7 @@ TEST_CASE("kernel harness: an array filled on the device and summed there, as --
     const TreeTuning tuning{};
     for (const Progression p :
          {Progression{-12345, 40000, 7}, Progression{1, 1, 1},
-          Progression{INT64_MAX - 3 * 2999, 3000, 3}, Progression{INT64_MIN, 2500, 1}}) {
+          Progression{INT64_MAX - INT64_C(3) * 2999, 3000, 3}, Progression{INT64_MIN, 2500, 1}}) {
         DeviceArray<std::int64_t> array(p.count);
         cuda_host::launch(LaunchShape{4, 64, 2, p.count}, gpusum::kernels::fill_series, array.get(),
                           p);

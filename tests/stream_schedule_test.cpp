@@ -6,6 +6,7 @@
 // allocated.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -129,6 +130,7 @@ class FakeDevice {
     std::uint64_t calls() const { return calls_; }
     int violations = 0;
     std::uint64_t launches = 0;
+    std::size_t most_pinned = 0;  // pinned buffers alive at once, at most
 
   private:
     struct StreamState {
@@ -148,6 +150,7 @@ class FakeDevice {
         may_fail(what);
         void* p = ::operator new(bytes);
         live.insert(p);
+        most_pinned = std::max(most_pinned, pinned_.size());
         return p;
     }
     void release(void* p, std::set<void*>& live) noexcept {
@@ -240,6 +243,8 @@ TEST_CASE("stream schedule: every piece summed once, no pinned buffer reused too
             }
             CHECK(fake.violations == 0);
             CHECK(fake.live() == 0);
+            // A buffer per slot, never more, nor more than there are pieces.
+            CHECK(fake.most_pinned == std::clamp<std::uint64_t>(expected_pieces, 1, slots));
         }
 }
 
