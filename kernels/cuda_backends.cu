@@ -226,22 +226,6 @@ std::size_t slot_bytes(const ArrayView& a) {
     return (std::min<std::uint64_t>(kPieceBytes / sizeof(T), a.count) + 1) * sizeof(T);
 }
 
-// `reduce(device_elements, count, stream, out, slot)` enqueues one piece's
-// reduction, writing its Acc (i128, or ExactFloat for float arrays) to `out`
-// (device memory). Returns every piece's Acc.
-template <class T, class Acc, class Reduce>
-std::vector<Acc> stream_array(CudaStreamApi& api, const ArrayView& a, Reduce&& reduce,
-                              StreamTimes& times, Progress* progress) {
-    return kernels::stream_pieces<T, Acc>(
-        api, a.data, a.count, kPieceBytes / sizeof(T), kStreamSlots,
-        [&](const T* data, std::uint64_t n, cudaStream_t stream, auto* out, unsigned slot) {
-            reduce(data, n, stream, out, slot);
-            check(cudaGetLastError(), "launching a piece's reduction");
-            if (progress != nullptr) progress->advance(n);
-        },
-        times);
-}
-
 // Pieces add exactly, integers and floats alike.
 void combine_pieces(const std::vector<i128>& pieces, Result& result) {
     for (const i128 p : pieces) result.sum += p;
@@ -279,16 +263,55 @@ void describe_device_sum(const ArrayView& a, int device, Result& result) {
     }
 }
 
-// Launch k of an array of `count` elements: no launch sums more than
-// kMaxArrayLaunchElements, so each thread's accumulators stay exact.
-struct LaunchPart {
-    std::uint64_t offset, count;
-};
-std::vector<LaunchPart> launch_parts(std::uint64_t count) {
-    std::vector<LaunchPart> parts;
-    for (std::uint64_t at = 0; at < count || parts.empty(); at += kernels::kMaxArrayLaunchElements)
-        parts.push_back({at, std::min(kernels::kMaxArrayLaunchElements, count - at)});
-    return parts;
+// Sums a host array streamed to the device (kernels/stream_schedule.hpp):
+// claims the pinned buffers (ends setup), runs the stream (compute), adds
+// the pieces (combine) and describes the stream. launch(data, n, out,
+// stream, slot) enqueues one piece's reduction into `out` (one Acc: i128,
+// or ExactFloat for floats, in device memory).
+template <class T, class Acc, class Launch>
+void sum_streamed(const ArrayView& a, Stopwatch& clock, Result& result, Progress* progress,
+                  Launch&& launch) {
+    CudaStreamApi api(kStreamSlots, slot_bytes<T>(a));
+    result.seconds.setup = clock.lap();
+    StreamTimes times;
+    const std::vector<Acc> pieces = kernels::stream_pieces<T, Acc>(
+        api, a.data, a.count, kPieceBytes / sizeof(T), kStreamSlots,
+        [&](const T* data, std::uint64_t n, cudaStream_t stream, Acc* out, unsigned slot) {
+            launch(data, n, out, stream, slot);
+            check(cudaGetLastError(), "launching a piece's reduction");
+            if (progress != nullptr) progress->advance(n);
+        },
+        times);
+    result.seconds.compute = clock.lap();
+    combine_pieces(pieces, result);
+    result.seconds.combine = clock.lap();
+    describe_stream(times, a, result);
+}
+
+// Sums an array in device memory in launches of at most
+// kMaxArrayLaunchElements (so each thread's accumulators stay exact), one
+// stream, timed by events: launch(data, n, out, stream) enqueues one part's
+// reduction into `out` (one Acc of device memory). Ends setup, sets compute
+// and combine, and adds the parts into `result`.
+template <class T, class Acc, class Launch>
+void sum_in_launches(const ArrayView& a, Stopwatch& clock, Result& result, Launch&& launch) {
+    const auto* data = reinterpret_cast<const T*>(a.data);
+    const std::uint64_t most = kernels::kMaxArrayLaunchElements;
+    const std::uint64_t parts = a.count == 0 ? 1 : (a.count - 1) / most + 1;
+    DeviceBuffer<Acc> out(parts);
+    const kernels::Stream stream;
+    EventTimer timer(stream.get());
+    result.seconds.setup += clock.lap();
+    timer.start();
+    for (std::uint64_t k = 0; k < parts; ++k)
+        launch(data + k * most, std::min(most, a.count - k * most), out.get() + k, stream.get());
+    result.seconds.compute = timer.stop();
+    clock.lap();
+    std::vector<Acc> sums(parts);
+    check(cudaMemcpy(sums.data(), out.get(), parts * sizeof(Acc), cudaMemcpyDeviceToHost),
+          "copying the sums back");
+    combine_pieces(sums, result);
+    result.seconds.combine = clock.lap();
 }
 
 class GpuBackend : public Backend {
@@ -542,20 +565,12 @@ class TreeReduceBackend final : public GpuBackend {
             using T = decltype(t);
             using Acc = std::conditional_t<std::is_floating_point_v<T>, ExactFloat, i128>;
             Launcher<T> launcher(prop, kernels::TreeTuning{});
-            CudaStreamApi api(kStreamSlots, slot_bytes<T>(a));
-            result.seconds.setup = clock.lap();
-            StreamTimes times;
-            const auto pieces = stream_array<T, Acc>(
-                api, a,
-                [&](const T* data, std::uint64_t n, cudaStream_t stream, Acc* out, unsigned slot) {
+            sum_streamed<T, Acc>(
+                a, clock, result, progress,
+                [&](const T* data, std::uint64_t n, Acc* out, cudaStream_t stream, unsigned slot) {
                     launch(launcher, data, n, out, stream, slot);
-                },
-                times, progress);
-            result.seconds.compute = clock.lap();
-            combine_pieces(pieces, result);
+                });
             describe_grid(launcher, result);
-            result.seconds.combine = clock.lap();
-            describe_stream(times, a, result);
         });
     }
 
@@ -565,25 +580,12 @@ class TreeReduceBackend final : public GpuBackend {
             using T = decltype(t);
             using Acc = std::conditional_t<std::is_floating_point_v<T>, ExactFloat, i128>;
             Launcher<T> launcher(prop, kernels::TreeTuning{});
-            const auto* data = reinterpret_cast<const T*>(a.data);
-            const std::vector<LaunchPart> parts = launch_parts(a.count);
-            DeviceBuffer<Acc> out(parts.size());
-            const kernels::Stream stream;
-            EventTimer timer(stream.get());
-            result.seconds.setup += clock.lap();
-            timer.start();
-            for (std::size_t k = 0; k < parts.size(); ++k)
-                launch(launcher, data + parts[k].offset, parts[k].count, out.get() + k,
-                       stream.get(), 0);
-            result.seconds.compute = timer.stop();
-            clock.lap();
-            std::vector<Acc> sums(parts.size());
-            check(cudaMemcpy(sums.data(), out.get(), sums.size() * sizeof(Acc),
-                             cudaMemcpyDeviceToHost),
-                  "copying the sums back");
-            combine_pieces(sums, result);
+            sum_in_launches<T, Acc>(
+                a, clock, result,
+                [&](const T* data, std::uint64_t n, Acc* out, cudaStream_t stream) {
+                    launch(launcher, data, n, out, stream, 0);
+                });
             describe_grid(launcher, result);
-            result.seconds.combine = clock.lap();
         });
     }
 
@@ -635,19 +637,11 @@ class CubBackend final : public GpuBackend {
         visit_integer_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             ArrayReducer<T> reducer(std::min(kPieceBytes / sizeof(T), a.count), kStreamSlots);
-            CudaStreamApi api(kStreamSlots, slot_bytes<T>(a));
-            result.seconds.setup = clock.lap();
-            StreamTimes times;
-            const auto pieces = stream_array<T, i128>(
-                api, a,
-                [&](const T* data, std::uint64_t n, cudaStream_t stream, i128* out, unsigned slot) {
+            sum_streamed<T, i128>(
+                a, clock, result, progress,
+                [&](const T* data, std::uint64_t n, i128* out, cudaStream_t stream, unsigned slot) {
                     reducer.reduce(data, n, out, stream, slot);
-                },
-                times, progress);
-            result.seconds.compute = clock.lap();
-            combine_pieces(pieces, result);
-            result.seconds.combine = clock.lap();
-            describe_stream(times, a, result);
+                });
         });
     }
 
@@ -655,25 +649,12 @@ class CubBackend final : public GpuBackend {
                           Result& result) override {
         visit_integer_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
-            const auto* data = reinterpret_cast<const T*>(a.data);
-            const std::vector<LaunchPart> parts = launch_parts(a.count);
-            ArrayReducer<T> reducer(parts.front().count, 1);
-            DeviceBuffer<i128> out(parts.size());
-            const kernels::Stream stream;
-            EventTimer timer(stream.get());
-            result.seconds.setup += clock.lap();
-            timer.start();
-            for (std::size_t k = 0; k < parts.size(); ++k)
-                reducer.reduce(data + parts[k].offset, parts[k].count, out.get() + k, stream.get(),
-                               0);
-            result.seconds.compute = timer.stop();
-            clock.lap();
-            std::vector<i128> sums(parts.size());
-            check(cudaMemcpy(sums.data(), out.get(), sums.size() * sizeof(i128),
-                             cudaMemcpyDeviceToHost),
-                  "copying the sums back");
-            combine_pieces(sums, result);
-            result.seconds.combine = clock.lap();
+            ArrayReducer<T> reducer(std::min(a.count, kernels::kMaxArrayLaunchElements), 1);
+            sum_in_launches<T, i128>(
+                a, clock, result,
+                [&](const T* data, std::uint64_t n, i128* out, cudaStream_t stream) {
+                    reducer.reduce(data, n, out, stream, 0);
+                });
         });
     }
 
