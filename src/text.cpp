@@ -1,9 +1,10 @@
 #include "gpusum/text.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <locale>
+#include <sstream>
 
 namespace gpusum {
 
@@ -128,16 +129,44 @@ std::string shortened(std::string_view text, std::size_t longest) {
            std::to_string(text.size()) + " bytes)";
 }
 
+namespace {
+
+// [-]digits[.digits][(e|E)[+|-]digits], at least one digit in the mantissa:
+// plain decimal notation, no spaces, signs of plus, hex, inf or nan.
+bool is_plain_decimal(std::string_view s) {
+    std::size_t i = 0, digits = 0;
+    const auto is_digit = [&] { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+    if (i < s.size() && s[i] == '-') ++i;
+    for (; is_digit(); ++i) ++digits;
+    if (i < s.size() && s[i] == '.')
+        for (++i; is_digit(); ++i) ++digits;
+    if (digits == 0) return false;
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+        std::size_t exponent_digits = 0;
+        for (; is_digit(); ++i) ++exponent_digits;
+        if (exponent_digits == 0) return false;
+    }
+    return i == s.size();
+}
+
+}  // namespace
+
+// Checked by grammar first, then converted in the classic locale (a host
+// program's locale cannot change the decimal point): std::from_chars for
+// double is missing from libc++ before LLVM 20.
 ParsedSeconds parse_seconds(std::string_view text) {
     ParsedSeconds out;
-    double value = 0;
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ptr != end || ec == std::errc::invalid_argument || !std::isfinite(value)) {
+    if (!is_plain_decimal(text)) {
         out.error = "is not a number of seconds";
         return out;
     }
-    if (ec == std::errc::result_out_of_range) {
+    std::istringstream in{std::string(text)};
+    in.imbue(std::locale::classic());
+    double value = 0;
+    in >> value;
+    if (in.fail() || !std::isfinite(value)) {
         out.error = "is out of range";
         return out;
     }

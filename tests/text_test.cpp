@@ -89,8 +89,11 @@ TEST_CASE("parse_seconds takes plain decimals and rejects the rest") {
     CHECK(gpusum::parse_seconds("2").value == 2.0);
     CHECK(gpusum::parse_seconds("0.25").value == 0.25);
     CHECK(gpusum::parse_seconds("1e3").value == 1000.0);
+    CHECK(gpusum::parse_seconds("1.5E-1").value == 0.15);
+    CHECK(gpusum::parse_seconds(".5").value == 0.5);
     CHECK(gpusum::parse_seconds("-1").value == -1.0);  // the caller's range check rejects it
-    for (const char* bad : {"", " 1", "1 ", "1s", "+1", "nan", "inf", "-inf", "0x10", "1,5", "."}) {
+    for (const char* bad : {"", " 1", "1 ", "1s", "+1", "nan", "inf", "-inf", "0x10", "1,5", ".",
+                            "-", "-.", "1e", "1e+", "e5", "1.2.3", "--1", "1e5.0"}) {
         CAPTURE(bad);
         const auto parsed = gpusum::parse_seconds(bad);
         CHECK_FALSE(parsed.value.has_value());

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -184,11 +185,12 @@ void run_thread(unsigned t, const LaunchShape& shape, GridShared* shared,
     state.running = static_cast<int>(shape.threads);
     state.current = take_block(shared, order);
     {
-        std::vector<std::jthread> threads;
+        std::vector<std::thread> threads;  // std::jthread: not in libc++ before LLVM 18
         threads.reserve(shape.threads);
         for (unsigned t = 0; t < shape.threads; ++t)
             threads.emplace_back(run_thread, t, std::cref(shape), shared, std::cref(order),
                                  std::cref(body));
+        for (std::thread& t : threads) t.join();
     }
     if (state.error.empty() && !state.aborted.load()) ::_exit(0);
     std::snprintf(shared->error, sizeof shared->error, "%s",

@@ -23,7 +23,6 @@
 
 #include <sys/mman.h>
 
-#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -137,7 +136,9 @@ T __shfl_down_sync(unsigned mask, T value, unsigned delta) {
 template <class Word>
 Word harness_atomic_add(Word* address, Word value) {
     cuda_host::jitter();
-    const Word old = std::atomic_ref<Word>(*address).fetch_add(value, std::memory_order_relaxed);
+    // The compiler's atomic builtins, as std::atomic_ref would use (libc++
+    // before LLVM 19 has no atomic_ref).
+    const Word old = __atomic_fetch_add(address, value, __ATOMIC_RELAXED);
     cuda_host::stall();
     return old;
 }
@@ -152,7 +153,7 @@ inline unsigned long long atomicAdd(unsigned long long* address, unsigned long l
 
 inline unsigned atomicOr(unsigned* address, unsigned value) {
     cuda_host::jitter();
-    return std::atomic_ref<unsigned>(*address).fetch_or(value, std::memory_order_relaxed);
+    return __atomic_fetch_or(address, value, __ATOMIC_RELAXED);
 }
 
 // A load that bypasses L1; on the host, an ordinary load.
