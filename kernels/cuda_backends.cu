@@ -220,12 +220,6 @@ struct CudaStreamApi {
     std::vector<void*> claimed;
 };
 
-// The pinned buffers a host array of T streams through.
-template <class T>
-std::size_t slot_bytes(const ArrayView& a) {
-    return (std::min<std::uint64_t>(kPieceBytes / sizeof(T), a.count) + 1) * sizeof(T);
-}
-
 // Pieces add exactly, integers and floats alike.
 void combine_pieces(const std::vector<i128>& pieces, Result& result) {
     for (const i128 p : pieces) result.sum += p;
@@ -271,7 +265,9 @@ void describe_device_sum(const ArrayView& a, int device, Result& result) {
 template <class T, class Acc, class Launch>
 void sum_streamed(const ArrayView& a, Stopwatch& clock, Result& result, Progress* progress,
                   Launch&& launch) {
-    CudaStreamApi api(kStreamSlots, slot_bytes<T>(a));
+    const kernels::SlotPlan slots =
+        kernels::plan_slots<T>(a.count, kPieceBytes / sizeof(T), kStreamSlots);
+    CudaStreamApi api(slots.slots, slots.bytes);
     result.seconds.setup = clock.lap();
     StreamTimes times;
     const std::vector<Acc> pieces = kernels::stream_pieces<T, Acc>(

@@ -71,6 +71,22 @@ struct StreamSlot {
     bool busy = false;
 };
 
+// The slots stream_pieces uses for `count` elements of T in pieces of at
+// most `per_piece` through up to `slot_count` slots: no more than there are
+// pieces (each costs a pinned buffer and a stream), each buffer one element
+// more than a piece (a zero-byte buffer is no buffer). A caller may obtain
+// the pinned buffers beforehand.
+struct SlotPlan {
+    unsigned slots;
+    std::size_t bytes;
+};
+template <class T>
+constexpr SlotPlan plan_slots(std::uint64_t count, std::uint64_t per_piece, unsigned slot_count) {
+    const std::uint64_t pieces = count == 0 ? 0 : (count - 1) / per_piece + 1;
+    return {static_cast<unsigned>(std::clamp<std::uint64_t>(pieces, 1, slot_count)),
+            (std::min(per_piece, count) + 1) * sizeof(T)};
+}
+
 // Sums `count` elements of type T at `data` (any alignment) in pieces of at
 // most `per_piece`, through `slot_count` slots (at least 2):
 // reduce(device_elements, n, stream, out, slot) enqueues one piece's
@@ -80,16 +96,14 @@ std::vector<Acc> stream_pieces(Api& api, const void* data, std::uint64_t count,
                                std::uint64_t per_piece, unsigned slot_count, Reduce&& reduce,
                                StreamTimes& times) {
     const std::uint64_t pieces = count == 0 ? 0 : (count - 1) / per_piece + 1;
-    // One element more than needed: a zero-byte buffer is no buffer.
-    const std::size_t slot_bytes = (std::min(per_piece, count) + 1) * sizeof(T);
+    const SlotPlan plan = plan_slots<T>(count, per_piece, slot_count);
     std::vector<Acc> out(pieces);
     Owned<Api, void*> results(
         api, api.alloc_device(std::max<std::uint64_t>(pieces, 1) * sizeof(Acc)), &Api::free_device);
-    // No more slots than pieces: each costs a pinned buffer and a stream.
-    const auto used = static_cast<unsigned>(std::clamp<std::uint64_t>(pieces, 1, slot_count));
+    const unsigned used = plan.slots;
     std::vector<std::unique_ptr<StreamSlot<Api>>> slots;
     for (unsigned i = 0; i < used; ++i)
-        slots.push_back(std::make_unique<StreamSlot<Api>>(api, slot_bytes));
+        slots.push_back(std::make_unique<StreamSlot<Api>>(api, plan.bytes));
     // Waits for a slot's piece and adds its event times to the totals.
     const auto collect = [&](StreamSlot<Api>& s) {
         api.wait(s.kernel_end.get());

@@ -85,13 +85,10 @@ GPUSUM_HD inline FloatPlace place_of_single(std::uint32_t bits) {
     const bool special = biased == 0xff;
     const unsigned q = (biased == 0 ? 1 : biased) + 924;
     const std::uint64_t mantissa = special ? 0 : fraction | (biased != 0 ? 1u << 23 : 0u);
-    const std::uint64_t shifted = mantissa << (q % 32);
-    const std::uint64_t sign = (bits >> 31) != 0 ? ~std::uint64_t{0} : 0;
     FloatPlace out;
     out.digit = q / 32;
-    out.low = ((shifted & 0xffffffffu) ^ sign) - sign;
-    out.middle = ((shifted >> 32) ^ sign) - sign;
-    out.high = 0;
+    set_pieces(out, mantissa, q % 32, (bits >> 31) != 0);
+    out.high = 0;  // said outright, so the compiler drops its computation
     out.special = special_of(special, fraction != 0, (bits >> 31) != 0);
     return out;
 }
