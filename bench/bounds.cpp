@@ -4,8 +4,6 @@
 //    element: generate and accumulate), and
 //  - memory read bandwidth: probes::read_probe over an int64 array.
 // Usage: gpusum_bounds [--elements N] [--repeat R]
-#include <pthread.h>
-#include <sched.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,67 +14,77 @@
 #include "gpusum/cpu.hpp"
 #include "gpusum/input.hpp"
 #include "gpusum/text.hpp"
+#include "platform/platform.hpp"
 #include "probes.hpp"
 
 namespace {
 
-typedef std::uint64_t u64x4 __attribute__((vector_size(32)));
-typedef std::uint64_t u64x8 __attribute__((vector_size(64)));
-typedef std::uint64_t u64x2 __attribute__((vector_size(16)));
+using u64x2 = std::uint64_t __attribute__((vector_size(16)));
+using u64x4 = std::uint64_t __attribute__((vector_size(32)));
+using u64x8 = std::uint64_t __attribute__((vector_size(64)));
 
 constexpr int kChains = 8;  // independent accumulators: throughput, not latency
 
 // Runs `iterations` rounds of kChains independent vector adds, each chain
-// opaque to the optimiser so no add can be shared, folded or hoisted; the
-// chains are named variables so they stay in registers. Returns int64 adds.
-template <class V>
-__attribute__((always_inline)) inline std::uint64_t add_loop(std::uint64_t iterations,
-                                                             std::uint64_t& sink) {
-    V a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
-    const V inc = V{} + 1;
-    for (std::uint64_t i = 0; i < iterations; ++i) {
-        a0 += inc;
-        a1 += inc;
-        a2 += inc;
-        a3 += inc;
-        a4 += inc;
-        a5 += inc;
-        a6 += inc;
-        a7 += inc;
-        asm("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5), "+x"(a6), "+x"(a7));
+// opaque to the optimiser (the empty asm with vector register operands,
+// `reg`) so no add can be shared, folded or hoisted; the chains are named
+// variables so they stay in registers. Returns int64 adds. Stamped once per
+// instruction set, because clang checks an asm operand's width in the
+// function that holds it, which must be the one compiled for that width.
+// NOLINTBEGIN(bugprone-macro-parentheses): V is a type, reg a constraint
+#define GPUSUM_ADD_PROBE(name, target_attr, V, reg)                                           \
+    target_attr std::uint64_t name(std::uint64_t iterations, std::uint64_t& sink) {           \
+        V a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};             \
+        const V inc = V{} + 1;                                                                \
+        for (std::uint64_t i = 0; i < iterations; ++i) {                                      \
+            a0 += inc;                                                                        \
+            a1 += inc;                                                                        \
+            a2 += inc;                                                                        \
+            a3 += inc;                                                                        \
+            a4 += inc;                                                                        \
+            a5 += inc;                                                                        \
+            a6 += inc;                                                                        \
+            a7 += inc;                                                                        \
+            asm("" : reg(a0), reg(a1), reg(a2), reg(a3), reg(a4), reg(a5), reg(a6), reg(a7)); \
+        }                                                                                     \
+        sink += (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7)[0];                                   \
+        return iterations * kChains * (sizeof(V) / 8);                                        \
     }
-    sink += (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7)[0];
-    return iterations * kChains * (sizeof(V) / 8);
-}
+// NOLINTEND(bugprone-macro-parentheses)
 
-__attribute__((target("avx512f"))) std::uint64_t adds_avx512(std::uint64_t n, std::uint64_t& s) {
-    return add_loop<u64x8>(n, s);
+using AddProbe = std::uint64_t (*)(std::uint64_t, std::uint64_t&);
+
+#if defined(__x86_64__)
+GPUSUM_ADD_PROBE(adds_avx512, __attribute__((target("avx512f"))), u64x8, "+x")
+GPUSUM_ADD_PROBE(adds_avx2, __attribute__((target("avx2"))), u64x4, "+x")
+GPUSUM_ADD_PROBE(adds_sse2, , u64x2, "+x")
+AddProbe add_probe() {
+    return gpusum::simd_level() == "avx512f" ? adds_avx512
+           : gpusum::simd_level() == "avx2"  ? adds_avx2
+                                             : adds_sse2;
 }
-__attribute__((target("avx2"))) std::uint64_t adds_avx2(std::uint64_t n, std::uint64_t& s) {
-    return add_loop<u64x4>(n, s);
+#elif defined(__aarch64__)
+GPUSUM_ADD_PROBE(adds_neon, , u64x2, "+w")
+AddProbe add_probe() {
+    return adds_neon;
 }
-std::uint64_t adds_sse2(std::uint64_t n, std::uint64_t& s) {
-    return add_loop<u64x2>(n, s);
-}
+#else
+#error "gpusum_bounds has an add probe for x86-64 and arm64 only"
+#endif
 
 // int64 adds per second of one core running alone, measured on each core in
-// turn (pinned), median taken. The bound for all cores is this times the core
-// count: whatever the cores lose by sharing (SMT siblings, a power budget)
-// shows as a fraction below 100%.
+// turn (pinned where the system allows), median taken. The bound for all cores is this times the
+// core count: whatever the cores lose by sharing (SMT siblings, a power budget) shows as a fraction
+// below 100%.
 double alu_probe(unsigned cores) {
-    auto adds = gpusum::simd_level() == "avx512f" ? adds_avx512
-                : gpusum::simd_level() == "avx2"  ? adds_avx2
-                                                  : adds_sse2;
+    const AddProbe adds = add_probe();
     constexpr std::uint64_t kIterations = 200'000'000;
     std::vector<double> rates;
     std::uint64_t sink = 0;
     for (unsigned c = 0; c < cores; ++c) {
         std::thread([&, c] {
-            cpu_set_t set;
-            CPU_ZERO(&set);
-            CPU_SET(c, &set);
-            pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-            adds(kIterations / 10, sink);  // warm up the clock
+            gpusum::platform::pin_thread_to_core(c);  // unpinned where it cannot be
+            adds(kIterations / 10, sink);             // warm up the clock
             const auto t0 = std::chrono::steady_clock::now();
             const std::uint64_t n = adds(kIterations, sink);
             rates.push_back(static_cast<double>(n) / probes::seconds_since(t0));

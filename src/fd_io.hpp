@@ -8,13 +8,15 @@
 #include <cerrno>
 #include <cstddef>
 
+#include "platform/platform.hpp"
+
 namespace gpusum {
 
 inline bool send_all(int fd, const void* data, std::size_t size) {
     const char* p = static_cast<const char*>(data);
     while (size > 0) {
-        // MSG_NOSIGNAL: a dead peer is an error return here, not SIGPIPE.
-        const ssize_t n = ::send(fd, p, size, MSG_NOSIGNAL);
+        // A dead peer is an error return here, not SIGPIPE.
+        const ssize_t n = ::send(fd, p, size, platform::kSendNoSignal);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
         p += n;

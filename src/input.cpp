@@ -3,6 +3,7 @@
 #include "gpusum/progress.hpp"
 #include "gpusum/text.hpp"
 #include "parallel.hpp"
+#include "platform/platform.hpp"
 #include "stop_signals.hpp"
 
 #include <fcntl.h>
@@ -16,7 +17,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <thread>
 #include <vector>
@@ -223,11 +223,10 @@ NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t fi
 
 namespace {
 
-void stamp_of(const struct stat& st, std::int64_t (&stamp)[4]) {
+void stamp_of(const struct stat& st, std::int64_t (&stamp)[3]) {
     stamp[0] = st.st_size;
-    stamp[1] = st.st_mtim.tv_sec;
-    stamp[2] = st.st_mtim.tv_nsec;
-    stamp[3] = static_cast<std::int64_t>(st.st_ino);
+    stamp[1] = platform::modified_ns(st);
+    stamp[2] = static_cast<std::int64_t>(st.st_ino);
 }
 
 // Everything `fd` still has to give, read 1 MiB at a time.
@@ -392,7 +391,7 @@ void MappedInput::widen_halves() {
 bool MappedInput::unchanged() const {
     if (map_ == nullptr) return true;  // a copy in memory cannot change
     struct stat st {};
-    std::int64_t now[4] = {};
+    std::int64_t now[3] = {};
     if (::fstat(fd_, &st) != 0) return false;
     stamp_of(st, now);
     return std::equal(std::begin(now), std::end(now), std::begin(stamp_));
@@ -404,13 +403,7 @@ MappedInput::~MappedInput() {
 }
 
 std::uint64_t available_memory() {
-    std::ifstream meminfo("/proc/meminfo");
-    std::string key;
-    std::uint64_t kib = 0;
-    std::string unit;
-    while (meminfo >> key >> kib >> unit)
-        if (key == "MemAvailable:") return kib * 1024;
-    return UINT64_MAX;  // unknown: let the allocation decide
+    return platform::available_memory();  // UINT64_MAX, unknown: the allocation decides
 }
 
 std::string bytes_text(double bytes) {
@@ -447,7 +440,7 @@ HostArray::HostArray(Progression series, unsigned workers, std::uint64_t chunks,
     const std::uintptr_t misalignment = reinterpret_cast<std::uintptr_t>(map_) % kHugePage;
     unsigned char* out =
         static_cast<unsigned char*>(map_) + (misalignment == 0 ? 0 : kHugePage - misalignment);
-    ::madvise(out, rounded, MADV_HUGEPAGE);
+    platform::advise_huge_pages(out, rounded);
     view_ = {out, series.count, DType::int64};
     // Filled in parallel, chunk by chunk, so the first touches (page faults)
     // are spread over every worker instead of serialised on one.

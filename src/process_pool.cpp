@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -27,6 +26,7 @@
 #include "file_guard.hpp"
 #include "gpusum/input.hpp"
 #include "gpusum/text.hpp"
+#include "platform/platform.hpp"
 #include "stop_signals.hpp"
 #include "stopwatch.hpp"
 
@@ -81,7 +81,7 @@ class Pool {
 
     Worker spawn() {
         int sv[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        if (!platform::socket_pair(sv))
             throw BackendError(std::string("cannot create a worker socket: ") +
                                std::strerror(errno));
         const pid_t parent = ::getpid();
@@ -94,8 +94,7 @@ class Pool {
         }
         if (pid == 0) {
             // No worker outlives the parent, and Ctrl-C is the parent's to handle.
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (::getppid() != parent) ::_exit(0);
+            platform::die_with_parent(parent);
             ::signal(SIGINT, SIG_IGN);
             ::signal(SIGTERM, SIG_DFL);
             ::close(sv[0]);

@@ -2,12 +2,10 @@
 // ever used to check it. Vector recurrences (x += stride per lane) are not
 // something compilers rewrite into a formula, and bench/ measures that the
 // loop runs at the integer-add bound rather than in constant time.
-#include <sched.h>
-
 #include <algorithm>
-#include <thread>
 
 #include "gpusum/cpu.hpp"
+#include "platform/platform.hpp"
 
 namespace gpusum {
 
@@ -90,6 +88,8 @@ Selected select_loop() {
     if (__builtin_cpu_supports("avx512f")) return {wrapping_avx512, "avx512f"};
     if (__builtin_cpu_supports("avx2")) return {wrapping_avx2, "avx2"};
     return {wrapping_baseline, "sse2"};
+#elif defined(__aarch64__)
+    return {wrapping_baseline, "neon"};  // Advanced SIMD is part of every arm64 core
 #else
     return {wrapping_baseline, "generic"};
 #endif
@@ -133,11 +133,7 @@ std::string_view simd_level() {
 }
 
 unsigned usable_cores() {
-    cpu_set_t allowed;
-    if (::sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) > 0)
-        return static_cast<unsigned>(CPU_COUNT(&allowed));
-    const unsigned n = std::thread::hardware_concurrency();
-    return n == 0 ? 1 : n;
+    return platform::usable_cores();
 }
 
 }  // namespace gpusum

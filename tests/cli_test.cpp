@@ -23,9 +23,12 @@
 #include <vector>
 
 #include "npy_writer.hpp"
+#include "process_table.hpp"
 #include "reference.hpp"
 #include "spawn.hpp"
 
+using gpusum::testing::alive;
+using gpusum::testing::children_of;
 using spawn::finish;
 using spawn::Finished;
 using spawn::Launch;
@@ -35,22 +38,6 @@ using spawn::run;
 using spawn::start;
 
 namespace {
-
-std::vector<pid_t> children_of(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
-    std::vector<pid_t> out;
-    for (pid_t c; in >> c;) out.push_back(c);
-    return out;
-}
-
-// Running or stopped; a zombie has ended (its reaper may simply be slow).
-bool alive(pid_t pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string pid_text, comm;
-    char state = 0;
-    if (!(stat >> pid_text >> comm >> state)) return false;
-    return state != 'Z' && state != 'X';
-}
 
 // Waits until the pool has started its workers.
 std::vector<pid_t> wait_for_workers(pid_t parent, std::size_t n) {
@@ -150,6 +137,10 @@ TEST_CASE("--help and --version exit 0") {
     CHECK(v.code == 0);
     CHECK(v.out.find('.') != std::string::npos);
     // Text that could not be written is no success.
+    if (!spawn::has_dev_full()) {
+        MESSAGE("skipped the write-failure part: no /dev/full here");
+        return;
+    }
     Launch full;
     full.stdout_path = "/dev/full";
     for (const char* flag : {"--help", "--version"}) {
@@ -276,6 +267,10 @@ TEST_CASE("process pool: a stopped worker is replaced after --chunk-timeout") {
 
 TEST_CASE("a report that cannot be written is an error, a closed pipe is no crash") {
     SUBCASE("a full device: exit 2 naming standard output") {
+        if (!spawn::has_dev_full()) {
+            MESSAGE("skipped: no /dev/full here");
+            return;
+        }
         Launch launch;
         launch.stdout_path = "/dev/full";
         Process p = start({"--stop", "1e6"}, launch);
@@ -297,7 +292,12 @@ TEST_CASE("a report that cannot be written is an error, a closed pipe is no cras
 
 TEST_CASE("a process limit: --backend process exits 3 with the reason, auto still answers") {
     // RLIMIT_NPROC binds only non-root users, so as root the child drops to
-    // nobody first. A limit of one process means no fork and no new thread.
+    // nobody first. A limit of one process means no fork and no new thread
+    // on Linux; elsewhere (macOS) it counts processes, not threads.
+#if !defined(__linux__)
+    MESSAGE("skipped: RLIMIT_NPROC limits threads only on Linux");
+    return;
+#endif
     auto limited = [](const std::vector<std::string>& args) {
         Launch launch;
         launch.in_child = [] {
@@ -377,14 +377,25 @@ TEST_CASE("a file-descriptor limit: the process pool runs with the workers it ca
 }
 
 TEST_CASE("process pool: no worker outlives a parent killed outright") {
-    Process p = start({"--backend", "process", "--workers", "2", "--stop", "1e13"});
+    // Chunks of 2.5e12 elements, two queued on each worker: minutes of work,
+    // so a worker gone within the bound was ended by the parent-death
+    // guarantee, not by finishing its chunk and finding its socket closed.
+    Process p =
+        start({"--backend", "process", "--workers", "2", "--chunks", "4", "--stop", "1e13"});
     const auto workers = wait_for_workers(p.pid, 2);
     REQUIRE(workers.size() == 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // both summing
     ::kill(p.pid, SIGKILL);
-    finish(p);
-    for (int i = 0; i < 200 && (alive(workers[0]) || alive(workers[1])); ++i)
+    // Reaped, not read to the end: an orphan would hold the pipes open.
+    ::waitpid(p.pid, nullptr, 0);
+    ::close(p.out);
+    ::close(p.err);
+    for (int i = 0; i < 400 && (alive(workers[0]) || alive(workers[1])); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    for (pid_t w : workers) CHECK_FALSE(alive(w));
+    for (pid_t w : workers) {
+        CHECK_FALSE(alive(w));
+        if (alive(w)) ::kill(w, SIGKILL);  // an orphan: end it here
+    }
 }
 
 TEST_CASE("GPU backends: exit 3 with one line when no GPU can run them, else verified") {
@@ -568,6 +579,10 @@ TEST_CASE("--input float files: infinities, NaN and overflow follow IEEE, JSON c
 
 TEST_CASE("/proc files and standard input are read as streams, never summed as empty") {
     // /proc/version reports size 0 and has content.
+    if (::access("/proc/version", R_OK) != 0) {
+        MESSAGE("skipped: no /proc/version here");
+        return;
+    }
     std::ifstream version("/proc/version", std::ios::binary);
     const std::string text((std::istreambuf_iterator<char>(version)), {});
     REQUIRE(!text.empty());

@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -50,6 +49,8 @@ void check_sum(const std::vector<T>& v, double expected) {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr float kFloatMax = std::numeric_limits<float>::max();
+constexpr double kDoubleMax = std::numeric_limits<double>::max();
 
 // Values spread over the whole double range, with every kind of element.
 double wild_value(std::mt19937_64& rng) {
@@ -85,7 +86,7 @@ TEST_CASE("float sums are exactly rounded: answers known by construction") {
               0x1p-1073 + 0x1p-1023);
     // float32 elements are widened exactly.
     check_sum(std::vector<float>{1e8f, 1.0f, -1e8f, 0.5f, 3.25f}, 4.75);
-    check_sum(std::vector<float>{FLT_MAX, FLT_MAX, 0x1p-149f}, 2.0 * FLT_MAX + 0x1p-149);
+    check_sum(std::vector<float>{kFloatMax, kFloatMax, 0x1p-149f}, 2.0 * kFloatMax + 0x1p-149);
     // Integer multiples of 2^-20 in bulk: the exact total is known as an integer.
     std::mt19937_64 rng(11);
     std::uniform_int_distribution<std::int64_t> mantissa(-(INT64_C(1) << 40), INT64_C(1) << 40);
@@ -111,13 +112,13 @@ TEST_CASE("float sums follow IEEE for NaN, infinities and overflow") {
     check_sum(std::vector<double>{-kNaN, kInf}, kNaN);
     // No spurious overflow of intermediates; overflow of the exact total is inf.
     check_sum(std::vector<double>{1.7e308, 1.7e308, -1.7e308}, 1.7e308);
-    check_sum(std::vector<double>{DBL_MAX, DBL_MAX}, kInf);
-    check_sum(std::vector<double>{-DBL_MAX, -DBL_MAX, DBL_MAX}, -DBL_MAX);
-    // Just below half an ulp above DBL_MAX stays finite; the tie rounds to
+    check_sum(std::vector<double>{kDoubleMax, kDoubleMax}, kInf);
+    check_sum(std::vector<double>{-kDoubleMax, -kDoubleMax, kDoubleMax}, -kDoubleMax);
+    // Just below half an ulp above the largest double stays finite; the tie rounds to
     // even, which is 2^1024: inf.
-    check_sum(std::vector<double>{DBL_MAX, 0x1p969}, DBL_MAX);
-    check_sum(std::vector<double>{DBL_MAX, 0x1p970}, kInf);
-    check_sum(std::vector<double>{DBL_MAX, 0x1p970, -0x1p-1074}, DBL_MAX);
+    check_sum(std::vector<double>{kDoubleMax, 0x1p969}, kDoubleMax);
+    check_sum(std::vector<double>{kDoubleMax, 0x1p970}, kInf);
+    check_sum(std::vector<double>{kDoubleMax, 0x1p970, -0x1p-1074}, kDoubleMax);
     check_sum(std::vector<float>{std::numeric_limits<float>::infinity(), 1.0f},
               kInf);  // float32 inf
     // Signed zeros and zero totals come out as +0.

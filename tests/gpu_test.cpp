@@ -1,7 +1,7 @@
 // GPU backends against the closed form and an independent reference. Needs a
 // CUDA device; without one it says so and ctest reports the test as skipped.
 #define DOCTEST_CONFIG_IMPLEMENT
-#include <doctest/doctest.h>
+#include "doctest_implementation.hpp"
 
 #include <cstdio>
 

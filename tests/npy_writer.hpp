@@ -1,6 +1,9 @@
 // Writes .npy files the way NumPy does, so tests make their own inputs.
 #pragma once
 
+#include <stdlib.h>  // mkdtemp (glibc)
+#include <unistd.h>  // mkdtemp (macOS)
+
 #include <cstdint>
 #include <cstdio>
 #include <string>

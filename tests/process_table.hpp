@@ -1,39 +1,100 @@
-// What the process table and fd table say about this test process: the
-// evidence that a pool reaped its workers and closed its sockets.
+// What the process table and fd table say: the evidence that a pool reaped
+// its workers, closed its sockets, and left no orphan. Linux reads /proc;
+// elsewhere (macOS) the same facts come from ps(1), which is slower.
 #pragma once
 
 #include <dirent.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
+#include <vector>
 
 namespace gpusum::testing {
 
-// Children of this process that still exist, zombies included.
-inline int child_processes() {
-    int count = 0;
-    const int self = ::getpid();
+struct ProcessEntry {
+    pid_t pid = 0;
+    pid_t parent = 0;
+    char state = 0;  // 'Z' for a zombie
+};
+
+#if defined(__linux__)
+inline std::vector<ProcessEntry> process_table() {
+    std::vector<ProcessEntry> table;
     DIR* proc = ::opendir("/proc");
     while (dirent* e = ::readdir(proc)) {
-        const std::string stat_path = std::string("/proc/") + e->d_name + "/stat";
-        FILE* f = std::fopen(stat_path.c_str(), "r");
-        if (f == nullptr) continue;
-        int pid = 0, ppid = 0;
-        char state = 0;
-        char comm[256];
-        // comm has no spaces for our workers (they are copies of this process).
-        if (std::fscanf(f, "%d %255s %c %d", &pid, comm, &state, &ppid) == 4 && ppid == self)
-            ++count;
-        std::fclose(f);
+        std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+        std::string line;
+        if (!std::getline(stat, line)) continue;
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        const auto comm_end = line.rfind(')');
+        ProcessEntry p;
+        if (comm_end != std::string::npos && std::sscanf(line.c_str(), "%d", &p.pid) == 1 &&
+            std::sscanf(line.c_str() + comm_end + 1, " %c %d", &p.state, &p.parent) == 2)
+            table.push_back(p);
     }
     ::closedir(proc);
-    return count;
+    return table;
+}
+#else
+inline std::vector<ProcessEntry> process_table() {
+    // ps(1) run directly, not through popen's shell, so that its own entry
+    // (a child of this process) can be left out.
+    int out[2];
+    if (::pipe(out) != 0) return {};
+    const pid_t ps = ::fork();
+    if (ps < 0) {
+        ::close(out[0]);
+        ::close(out[1]);
+        return {};
+    }
+    if (ps == 0) {
+        ::dup2(out[1], 1);
+        ::close(out[0]);
+        ::close(out[1]);
+        ::execlp("ps", "ps", "-A", "-o", "pid=", "-o", "ppid=", "-o", "stat=", nullptr);
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    std::vector<ProcessEntry> table;
+    FILE* listing = ::fdopen(out[0], "r");
+    ProcessEntry p;
+    char state[16];
+    while (std::fscanf(listing, "%d %d %15s", &p.pid, &p.parent, state) == 3) {
+        p.state = state[0];
+        if (p.pid != ps) table.push_back(p);
+    }
+    std::fclose(listing);
+    ::waitpid(ps, nullptr, 0);
+    return table;
+}
+#endif
+
+// Children of `parent` that still exist, zombies included.
+inline std::vector<pid_t> children_of(pid_t parent) {
+    std::vector<pid_t> children;
+    for (const ProcessEntry& p : process_table())
+        if (p.parent == parent) children.push_back(p.pid);
+    return children;
 }
 
+inline int child_processes() {
+    return static_cast<int>(children_of(::getpid()).size());
+}
+
+// Running or stopped; a zombie has ended (its reaper may simply be slow).
+inline bool alive(pid_t pid) {
+    for (const ProcessEntry& p : process_table())
+        if (p.pid == pid) return p.state != 'Z' && p.state != 'X';
+    return false;
+}
+
+// Descriptors open in this process (/dev/fd lists them on Linux and macOS).
 inline int open_fds() {
     int count = 0;
-    DIR* d = ::opendir("/proc/self/fd");
+    DIR* d = ::opendir("/dev/fd");
     while (::readdir(d) != nullptr) ++count;
     ::closedir(d);
     return count;

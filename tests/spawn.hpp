@@ -52,15 +52,48 @@ inline void terminal_as(int fd) {
     ::dup2(pty, fd);
 }
 
+// A pipe closed on exec. Tests start one child at a time, so pipe2's
+// atomicity is not needed where it does not exist (macOS).
+inline bool cloexec_pipe(int (&ends)[2]) {
+    return ::pipe(ends) == 0 && ::fcntl(ends[0], F_SETFD, FD_CLOEXEC) == 0 &&
+           ::fcntl(ends[1], F_SETFD, FD_CLOEXEC) == 0;
+}
+
+// A device that is always full, for tests of failed writes: Linux only.
+inline bool has_dev_full() {
+    return ::access("/dev/full", W_OK) == 0;
+}
+
+// What runs gpusum in a cross build: the emulator's command line (e.g.
+// "/usr/bin/qemu-aarch64 -L /usr/aarch64-linux-gnu"), since an emulated
+// process cannot exec a foreign binary itself; empty for a native build.
+inline std::vector<std::string> launcher() {
+    std::vector<std::string> words;
+    std::string word;
+    for (const char c : std::string(GPUSUM_LAUNCHER) + ' ') {
+        if (c != ' ') {
+            word += c;
+        } else if (!word.empty()) {
+            words.push_back(word);
+            word.clear();
+        }
+    }
+    return words;
+}
+
 inline Process start(const std::vector<std::string>& args, const Launch& launch = {}) {
-    std::string exe = launch.program.empty() ? executable() : launch.program;
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv{exe.data()};
-    for (auto& a : copy) argv.push_back(a.data());
+    std::vector<std::string> words =
+        launch.program.empty() ? launcher() : std::vector<std::string>{};
+    words.push_back(launch.program.empty() ? executable() : launch.program);
+    words.insert(words.end(), args.begin(), args.end());
+    const std::string exe = words.front();
+    std::vector<char*> argv;
+    argv.reserve(words.size() + 1);
+    for (auto& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);
     int out[2], err[2];
-    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+    REQUIRE(cloexec_pipe(out));
+    REQUIRE(cloexec_pipe(err));
     if (launch.stdout_reader_gone) {
         ::close(out[0]);
         out[0] = -1;

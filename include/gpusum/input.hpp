@@ -76,7 +76,7 @@ class MappedInput {
     std::vector<unsigned char> stream_;  // what was read from a stream
     std::vector<float> widened_;         // float16 data, as float32
     int fd_ = -1;                        // kept open for unchanged()
-    std::int64_t stamp_[4] = {};         // size, mtime (s, ns), inode
+    std::int64_t stamp_[3] = {};         // size, mtime (ns), inode
     ArrayView view_;
     std::string description_;
 };
