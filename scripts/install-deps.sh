@@ -1,9 +1,35 @@
 #!/usr/bin/env bash
-# Installs the Debian packages gpusum builds and tests with, if any is missing,
-# plus any extra package names given as arguments (CI's fuzzing adds clang).
-# The CUDA toolkit is optional and not installed here: without nvcc the build
-# is CPU-only.
+# Installs what gpusum builds and tests with, if any is missing, plus any extra
+# package names given as arguments (CI's fuzzing adds clang). Debian and
+# Ubuntu: apt. macOS: Homebrew (with Xcode's command line tools for the
+# compiler). The CUDA toolkit is optional and not installed here: without
+# nvcc the build is CPU-only.
 set -euo pipefail
+case "$(uname -s)" in
+  Darwin)
+    command -v brew >/dev/null || {
+      echo "install-deps: Homebrew is needed (https://brew.sh), or install cmake, ninja," \
+        "doctest, CLI11 and nlohmann-json another way" >&2
+      exit 1
+    }
+    for p in cmake ninja doctest cli11 nlohmann-json "$@"; do
+      brew list --formula "$p" >/dev/null 2>&1 || brew install "$p"
+    done
+    exit 0
+    ;;
+  Linux)
+    command -v dpkg-query >/dev/null || {
+      echo "install-deps: this script knows apt only; install cmake, ninja, a C++20" \
+        "compiler (GCC 12 or clang 14 or newer), doctest, CLI11 and nlohmann-json" \
+        "with this system's package manager" >&2
+      exit 1
+    }
+    ;;
+  *)
+    echo "install-deps: gpusum builds on Linux and macOS (Windows: inside WSL2)" >&2
+    exit 1
+    ;;
+esac
 packages=(cmake ninja-build g++ doctest-dev libcli11-dev nlohmann-json3-dev "$@")
 missing=()
 for p in "${packages[@]}"; do

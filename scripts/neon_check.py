@@ -4,7 +4,9 @@ each hot loop (straight-line, innermost) of the range loop and the array
 loops, with its instructions, the bytes it loads (in 128-bit q-register
 loads), its NEON instructions and how many independent NEON accumulators
 it keeps. Fails unless each integer loop keeps at least 4 and each of the
-three functions has a NEON loop.
+three functions has a NEON loop, or if the library calls any software
+quad-precision routine (long double is 128-bit in software on arm64 Linux,
+~30x slower than double: the float check must not use it).
 
 Usage: scripts/neon_check.py BUILD_DIR [OBJDUMP]
 """
@@ -99,6 +101,14 @@ def main():
                 failures.append(f"{label}: a loop keeps {len(accumulators)} accumulators")
         if vector_loops == 0:
             failures.append(f"{label}: no NEON loop in {function}")
+    nm = objdump.replace("objdump", "nm")
+    objects = subprocess.run(["find", f"{build}/CMakeFiles/gpusum.dir", "-name", "*.o"],
+                             check=True, capture_output=True, text=True).stdout.split()
+    symbols = subprocess.run([nm, "-u", *objects], check=True, capture_output=True, text=True).stdout
+    quad = sorted(set(re.findall(r"\b__\w+tf[23]\b", symbols)))
+    print("software quad precision called:", ", ".join(quad) or "none")
+    if quad:
+        failures.append("the library calls " + ", ".join(quad))
     for f in failures:
         print("neon_check:", f, file=sys.stderr)
     sys.exit(1 if failures else 0)

@@ -4,8 +4,10 @@
 // Kulisch accumulator), elements decomposed with frexp rather than by their
 // bits, and the total rounded by the hardware's integer-to-double conversion
 // rather than by hand.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -26,11 +28,15 @@ T element(const unsigned char* p, std::uint64_t i) {
     return v;
 }
 
-// Two's complement, least significant limb first, in units of 2^-1074:
-// 2240 bits hold 2^64 elements of the largest double with room for the sign.
+// Two magnitudes, positive and negative elements apart, least significant
+// limb first, in units of 2^-1074: 2240 bits hold 2^64 elements of the
+// largest double. Kept apart so that a carry stops at the first limb that
+// does not overflow: one two's complement total would carry through every
+// limb each time mixed-sign data crosses zero. They meet once, in value().
 class LongAccumulator {
   public:
     static constexpr int kLimbs = 35;
+    using Limbs = std::uint64_t[kLimbs];
 
     void add(double x) {
         if (std::isnan(x)) {
@@ -43,25 +49,20 @@ class LongAccumulator {
         }
         if (x == 0) return;
         int exponent = 0;
-        const double fraction = std::frexp(std::fabs(x), &exponent);  // [0.5, 1)
-        auto mantissa = static_cast<std::uint64_t>(std::ldexp(fraction, 53));
+        const double fraction = std::frexp(std::fabs(x), &exponent);    // [0.5, 1)
+        auto mantissa = static_cast<std::uint64_t>(fraction * 0x1p53);  // exact: a power of 2
         int position = exponent - 53 + 1074;  // of the mantissa's lowest bit
         if (position < 0) {                   // subnormal: the bits shifted out are zeros
             mantissa >>= -position;
             position = 0;
         }
         const u128 placed = static_cast<u128>(mantissa) << (position % 64);
-        add_at(position / 64, static_cast<std::uint64_t>(placed),
-               static_cast<std::uint64_t>(placed >> 64), x < 0);
+        add_at(x < 0 ? negative_ : positive_, position / 64, placed);
     }
 
     void add(const LongAccumulator& other) {
-        unsigned carry = 0;
-        for (int k = 0; k < kLimbs; ++k) {
-            const u128 v = static_cast<u128>(limb_[k]) + other.limb_[k] + carry;
-            limb_[k] = static_cast<std::uint64_t>(v);
-            carry = static_cast<unsigned>(v >> 64);
-        }
+        add_limbs(positive_, other.positive_);
+        add_limbs(negative_, other.negative_);
         nan_ = nan_ || other.nan_;
         positive_inf_ = positive_inf_ || other.positive_inf_;
         negative_inf_ = negative_inf_ || other.negative_inf_;
@@ -72,13 +73,18 @@ class LongAccumulator {
             return std::numeric_limits<double>::quiet_NaN();
         if (positive_inf_) return std::numeric_limits<double>::infinity();
         if (negative_inf_) return -std::numeric_limits<double>::infinity();
+        // |positive - negative|, the larger minus the smaller.
+        const bool negative =
+            std::lexicographical_compare(std::rbegin(positive_), std::rend(positive_),
+                                         std::rbegin(negative_), std::rend(negative_));
+        const Limbs& larger = negative ? negative_ : positive_;
+        const Limbs& smaller = negative ? positive_ : negative_;
         std::uint64_t magnitude[kLimbs];
-        const bool negative = (limb_[kLimbs - 1] >> 63) != 0;
-        unsigned carry = negative ? 1 : 0;  // -v = ~v + 1
+        unsigned borrow = 0;
         for (int k = 0; k < kLimbs; ++k) {
-            const u128 v = static_cast<u128>(negative ? ~limb_[k] : limb_[k]) + carry;
+            const u128 v = static_cast<u128>(larger[k]) - smaller[k] - borrow;
             magnitude[k] = static_cast<std::uint64_t>(v);
-            carry = static_cast<unsigned>(v >> 64);
+            borrow = static_cast<unsigned>(v >> 127);
         }
         int top = kLimbs - 1;
         while (top > 0 && magnitude[top] == 0) --top;
@@ -108,30 +114,31 @@ class LongAccumulator {
     }
 
   private:
-    void add_at(int k, std::uint64_t low, std::uint64_t high, bool subtract) {
-        if (!subtract) {
-            const u128 a = static_cast<u128>(limb_[k]) + low;
-            limb_[k] = static_cast<std::uint64_t>(a);
-            u128 carry = (a >> 64) + high;
-            for (int j = k + 1; j < kLimbs && carry != 0; ++j) {
-                const u128 b = static_cast<u128>(limb_[j]) + carry;
-                limb_[j] = static_cast<std::uint64_t>(b);
-                carry = b >> 64;
-            }
-        } else {
-            const bool borrow_low = limb_[k] < low;
-            limb_[k] -= low;
-            u128 borrow = static_cast<u128>(high) + (borrow_low ? 1 : 0);
-            for (int j = k + 1; j < kLimbs && borrow != 0; ++j) {
-                const std::uint64_t b = static_cast<std::uint64_t>(borrow);
-                const bool under = limb_[j] < b;
-                limb_[j] -= b;
-                borrow = under ? 1 : 0;
-            }
+    // A placed mantissa spans limbs k and k + 1 (k <= 31: the largest double's
+    // lowest bit is at 2^2045 units); a carry out of k + 1 is rare and
+    // usually stops at the next limb.
+    static void add_at(Limbs& limbs, int k, u128 value) {
+        const u128 low = static_cast<u128>(limbs[k]) + static_cast<std::uint64_t>(value);
+        limbs[k] = static_cast<std::uint64_t>(low);
+        const u128 high = static_cast<u128>(limbs[k + 1]) +
+                          static_cast<std::uint64_t>(value >> 64) +
+                          static_cast<std::uint64_t>(low >> 64);
+        limbs[k + 1] = static_cast<std::uint64_t>(high);
+        for (int j = k + 2; (high >> 64) != 0 && j < kLimbs && ++limbs[j] == 0; ++j) {
         }
     }
 
-    std::uint64_t limb_[kLimbs] = {};
+    static void add_limbs(Limbs& limbs, const Limbs& other) {
+        unsigned carry = 0;
+        for (int k = 0; k < kLimbs; ++k) {
+            const u128 v = static_cast<u128>(limbs[k]) + other[k] + carry;
+            limbs[k] = static_cast<std::uint64_t>(v);
+            carry = static_cast<unsigned>(v >> 64);
+        }
+    }
+
+    Limbs positive_ = {};
+    Limbs negative_ = {};
     bool nan_ = false, positive_inf_ = false, negative_inf_ = false;
 };
 

@@ -175,6 +175,20 @@ TEST_CASE("the check and the fast path agree on many random arrays") {
     }
 }
 
+TEST_CASE("the check carries through its long accumulator and subtracts exactly") {
+    // 2^65 is 2^1139 units: bit 51 of limb 17. 2^13 of them fill that limb
+    // and carry into the next; with 2^22 elements each of the check's 256
+    // pieces carries twice. The negative copies meet them only in the final
+    // subtraction.
+    constexpr std::size_t kCopies = std::size_t{1} << 22;
+    std::vector<double> v(kCopies, 0x1p65);
+    CHECK(gpusum::check_sum_floats(view_of(v), 1) == 0x1p87);
+    v.push_back(-0x1p-1074);
+    CHECK(gpusum::check_sum_floats(view_of(v), 1) == 0x1p87);  // rounds back up to 2^87
+    v.insert(v.end(), kCopies, -0x1p65);
+    CHECK(gpusum::check_sum_floats(view_of(v), 2) == -0x1p-1074);
+}
+
 TEST_CASE(
     "a float placed from its own 32 bits lands on the digits of the float widened to double") {
     // place_of_single (the GPU's float32 path) against place_of on the
