@@ -76,6 +76,10 @@ class Workload {
             const std::string name = job.input == "-" ? "standard input" : job.input;
             guard_ = std::make_unique<FileGuard>(name);
             base_.source = name + " (" + file_->description() + ")";
+        } else if (job.array) {
+            template_.array = job.array;
+            base_.source = "an array in memory (" + std::to_string(job.array->count) + " " +
+                           std::string(dtype_name(job.array->dtype)) + ")";
         } else if (job.mode == Mode::array && fills_on_device(job.backend)) {
             template_.fill_on_device = true;
             base_.source = range_text(job.range) + " as an int64 array in device memory";
@@ -109,8 +113,9 @@ class Workload {
         if (!checked_) {
             Stopwatch clock;
             const StopSignals stop_signals;  // Ctrl-C ends the check cleanly
-            Progress progress(job_has_file() ? template_.elements() : 0, show_progress_, "check");
-            if (!job_has_file()) {
+            Progress progress(checks_by_second_pass() ? template_.elements() : 0, show_progress_,
+                              "check");
+            if (!checks_by_second_pass()) {
                 base_.expected = closed_form_sum(template_.series);
                 base_.check = "closed form (exact)";
             } else if (base_.real) {
@@ -139,7 +144,9 @@ class Workload {
     }
 
   private:
-    bool job_has_file() const { return file_ != nullptr; }
+    // Data that is no series (a file, the caller's array) is checked by a
+    // second pass over it; a series, materialised or not, by its closed form.
+    bool checks_by_second_pass() const { return template_.array && !array_; }
 
     bool show_progress_;
     Request template_;
@@ -245,7 +252,7 @@ void serve_job(const BackendList& backends, const Job& job) {
 
 std::string long_run_warning(const BackendList& backends, const Job& job) {
     // Files and arrays are bounded by memory and disk: never a day's work.
-    if (!job.input.empty() || job.mode == Mode::array) return {};
+    if (!job.input.empty() || job.array || job.mode == Mode::array) return {};
     const double elements =
         static_cast<double>(to_progression(job.range).count) * std::max(job.repeat, 1U);
     const Backend* gpu = find_backend(backends, "cuda");

@@ -16,6 +16,7 @@ struct Job {
     Range range;
     Mode mode = Mode::range;           // array: materialise the range, sum the array
     std::string input;                 // a .npy or raw file to sum instead of a range
+    std::optional<ArrayView> array;    // or elements in the caller's memory, summed in place
     std::optional<DType> input_dtype;  // required for raw files
     std::string backend = "auto";
     unsigned workers = 1;

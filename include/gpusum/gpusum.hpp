@@ -1,0 +1,99 @@
+// gpusum as a library: one call sums a range or an array exactly, on the
+// backend the dispatcher picks (or the one asked for), and checks the answer
+// before returning it. The command line runs the same code.
+//
+//   #include <gpusum/gpusum.hpp>
+//   gpusum::Sum s = gpusum::sum(gpusum::Range{0, 1'000'000'000, 1});
+//   std::vector<std::int32_t> v = ...;
+//   gpusum::Sum t = gpusum::sum(std::span<const std::int32_t>(v), {.backend = "threads"});
+//
+// Errors are exceptions: InputError (bad arguments or data: a zero step, an
+// unknown backend name, workers = 0 given explicitly is not an error but
+// "all cores"), Unavailable (the backend asked for cannot run here: built
+// without CUDA, no GPU), BackendError (it failed while running), Interrupted
+// (SIGINT or SIGTERM arrived; every worker was stopped) and Mismatch (the
+// answer disagreed with its check: never returned).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "gpusum/array.hpp"
+#include "gpusum/backend.hpp"
+#include "gpusum/input.hpp"
+#include "gpusum/job.hpp"
+#include "gpusum/series.hpp"
+
+namespace gpusum {
+
+struct Options {
+    std::string backend = "auto";  // auto, serial, threads, process, cuda, cub, thrust
+    unsigned workers = 0;          // 0: every usable core
+    std::uint64_t chunks = 0;      // 0: the default (100)
+    int device = 0;                // CUDA device for the GPU backends
+};
+
+struct Sum {
+    bool is_float = false;
+    i128 sum = 0;                    // integer data: the exact sum
+    double value = 0;                // float data: the exact sum correctly rounded;
+                                     // integer data: the sum rounded to double
+    double error_bound = 0;          // |value - exact sum| <= error_bound (half an ulp of
+                                     // value for float data, 0 for exact integers)
+    i128 expected = 0;               // what the integer sum was checked against
+    double expected_value = 0;       // what the float sum was checked against
+    std::string check;               // how the expected value was obtained
+    bool verified = false;           // always true: a mismatch throws instead
+    std::string backend;             // the backend that ran
+    std::string reason;              // why it was chosen
+    std::vector<std::string> notes;  // backends skipped or failed on the way
+    std::uint64_t elements = 0;
+    Timings seconds;  // setup, compute, combine of the run
+    double check_seconds = 0;
+    double elements_per_second = 0;
+};
+
+// The answer disagreed with its independent check.
+class Mismatch : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// The sum of Python's range(start, stop, step).
+Sum sum(Range range, const Options& options = {});
+
+// The sum of elements in memory, read in place (never copied).
+Sum sum(ArrayView array, const Options& options = {});
+
+// The element type each C++ type is summed as.
+template <class T>
+constexpr DType dtype_of() {
+    if constexpr (std::is_same_v<T, bool>)
+        return DType::boolean;
+    else if constexpr (std::is_same_v<T, float>)
+        return DType::float32;
+    else if constexpr (std::is_same_v<T, double>)
+        return DType::float64;
+    else {
+        static_assert(std::is_integral_v<T> && sizeof(T) <= 8, "gpusum sums integers and floats");
+        constexpr DType signed_types[] = {DType::int8,  DType::int16, DType::int16, DType::int32,
+                                          DType::int32, DType::int32, DType::int32, DType::int64};
+        constexpr DType unsigned_types[] = {DType::uint8,  DType::uint16, DType::uint16,
+                                            DType::uint32, DType::uint32, DType::uint32,
+                                            DType::uint32, DType::uint64};
+        return std::is_signed_v<T> ? signed_types[sizeof(T) - 1] : unsigned_types[sizeof(T) - 1];
+    }
+}
+
+template <class T>
+Sum sum(std::span<const T> values, const Options& options = {}) {
+    return sum(ArrayView{reinterpret_cast<const unsigned char*>(values.data()), values.size(),
+                         dtype_of<T>()},
+               options);
+}
+
+}  // namespace gpusum

@@ -1,0 +1,87 @@
+// The library's front door (gpusum.hpp): a Job from the arguments, run on the
+// full backend list, its Outcome as a Sum.
+#include <cmath>
+#include <limits>
+
+#include "gpusum/cpu.hpp"
+#include "gpusum/dispatch.hpp"
+#include "gpusum/gpusum.hpp"
+#include "gpusum/text.hpp"
+
+namespace gpusum {
+
+namespace {
+
+constexpr unsigned kMaxWorkers = 4096;
+constexpr std::uint64_t kMaxChunks = std::uint64_t{1} << 20;
+
+Job job_from(const Options& options, const BackendList& backends) {
+    if (options.backend != "auto" && find_backend(backends, options.backend) == nullptr)
+        throw InputError("unknown backend '" + options.backend +
+                         "'; choose auto or one of: " + backend_names(backends));
+    if (options.workers > kMaxWorkers)
+        throw InputError("workers must be at most " + std::to_string(kMaxWorkers));
+    if (options.chunks > kMaxChunks)
+        throw InputError("chunks must be at most " + std::to_string(kMaxChunks));
+    if (options.device < 0) throw InputError("device must not be negative");
+    Job job;
+    job.backend = options.backend;
+    job.workers = options.workers == 0 ? usable_cores() : options.workers;
+    if (options.chunks != 0) job.chunks = options.chunks;
+    job.device = options.device;
+    return job;
+}
+
+double half_ulp(double x) {
+    if (!std::isfinite(x)) return 0;
+    const double next = std::nextafter(std::fabs(x), std::numeric_limits<double>::infinity());
+    return (next - std::fabs(x)) / 2;
+}
+
+Sum run(const Job& job, const BackendList& backends) {
+    const Outcome o = run_job(backends, job);
+    if (!o.verified)
+        throw Mismatch(o.backend + " returned " +
+                       (o.real ? std::to_string(rounded(o.result.real)) : to_string(o.result.sum)) +
+                       ", the check (" + o.check + ") says " +
+                       (o.real ? std::to_string(o.expected_real) : to_string(o.expected)));
+    Sum s;
+    s.is_float = o.real;
+    s.sum = o.real ? 0 : o.result.sum;
+    s.value = o.real ? rounded(o.result.real) : static_cast<double>(o.result.sum);
+    s.error_bound = o.real ? half_ulp(s.value) : 0;
+    s.expected = o.expected;
+    s.expected_value = o.expected_real;
+    s.check = o.check;
+    s.verified = true;
+    s.backend = o.backend;
+    s.reason = o.reason;
+    s.notes = o.notes;
+    s.elements = o.elements;
+    s.seconds = o.result.seconds;
+    s.check_seconds = o.check_seconds;
+    s.elements_per_second = o.elements_per_second();
+    return s;
+}
+
+}  // namespace
+
+Sum sum(Range range, const Options& options) {
+    if (range.step == 0) throw InputError("step must not be zero");
+    const BackendList backends = all_backends();
+    Job job = job_from(options, backends);
+    job.range = range;
+    return run(job, backends);
+}
+
+Sum sum(ArrayView array, const Options& options) {
+    if (array.dtype == DType::float16)
+        throw InputError("float16 arrays are not summed in place; widen them to float32");
+    if (array.data == nullptr && array.count > 0) throw InputError("the array's data is null");
+    const BackendList backends = all_backends();
+    Job job = job_from(options, backends);
+    job.array = array;
+    return run(job, backends);
+}
+
+}  // namespace gpusum

@@ -1,0 +1,103 @@
+// The library's front door, as a C++ program calls it.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "gpusum/gpusum.hpp"
+#include "gpusum/text.hpp"
+#include "reference.hpp"
+
+namespace {
+
+template <class T>
+gpusum::i128 plain_sum(const std::vector<T>& v) {
+    gpusum::i128 total = 0;
+    for (const T x : v) total += static_cast<gpusum::i128>(x);
+    return total;
+}
+
+template <class T>
+void check_every_backend(const std::vector<T>& v) {
+    for (const char* backend : {"auto", "serial", "threads", "process"}) {
+        CAPTURE(backend);
+        const gpusum::Sum s =
+            gpusum::sum(std::span<const T>(v), {.backend = backend, .workers = 2});
+        CHECK(s.verified);
+        CHECK_FALSE(s.is_float);
+        CHECK(gpusum::to_string(s.sum) == gpusum::to_string(plain_sum(v)));
+        CHECK(s.elements == v.size());
+        CHECK(s.error_bound == 0);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("facade: a range sums exactly, beyond 64 bits, with the backend and its reason") {
+    const gpusum::Sum s = gpusum::sum(gpusum::Range{0, 1'000'000, 1});
+    CHECK(s.verified);
+    CHECK(s.sum == gpusum::i128{499'999'500'000});
+    CHECK(s.expected == s.sum);
+    CHECK_FALSE(s.backend.empty());
+    CHECK_FALSE(s.reason.empty());
+    CHECK(s.elements == 1'000'000);
+    const std::int64_t big = std::numeric_limits<std::int64_t>::max();
+    const gpusum::Sum wide = gpusum::sum(gpusum::Range{big - 999, big, 1}, {.backend = "serial"});
+    CHECK(wide.sum == gpusum::closed_form_sum(gpusum::to_progression({big - 999, big, 1})));
+    CHECK(wide.sum > gpusum::i128{std::numeric_limits<std::int64_t>::max()});
+    CHECK(gpusum::sum(gpusum::Range{10, 0, -3}).sum == 10 + 7 + 4 + 1);
+    CHECK(gpusum::sum(gpusum::Range{5, 5, 1}).sum == 0);
+}
+
+TEST_CASE("facade: spans of every integer type, near their limits, on every CPU backend") {
+    std::mt19937_64 rng(7);
+    auto fill = [&](auto& v, auto low, auto high) {
+        for (auto& x : v)
+            x = static_cast<std::decay_t<decltype(x)>>(
+                low +
+                static_cast<decltype(high)>(rng() % (static_cast<std::uint64_t>(high - low) + 1)));
+    };
+    std::vector<std::int8_t> i8(100'003);
+    fill(i8, -128, 127);
+    check_every_backend(i8);
+    std::vector<std::uint16_t> u16(70'001);
+    fill(u16, 0, 65535);
+    check_every_backend(u16);
+    std::vector<std::int32_t> i32(50'000);
+    fill(i32, -2'000'000'000, 2'000'000'000);
+    check_every_backend(i32);
+    // int64 and uint64 at their limits: NumPy's sum wraps here.
+    check_every_backend(std::vector<std::int64_t>(4097, std::numeric_limits<std::int64_t>::max()));
+    check_every_backend(
+        std::vector<std::uint64_t>(4097, std::numeric_limits<std::uint64_t>::max()));
+    const bool flags[] = {true, false, true, true};
+    CHECK(gpusum::sum(std::span<const bool>(flags)).sum == 3);
+    CHECK(gpusum::sum(std::span<const std::int16_t>()).sum == 0);  // empty
+}
+
+TEST_CASE("facade: floats come back correctly rounded with their bound") {
+    const std::vector<double> v = {1e16, 1.0, -1e16, 0x1p-1074};
+    const gpusum::Sum s = gpusum::sum(std::span<const double>(v));
+    CHECK(s.is_float);
+    CHECK(s.value == 1.0);  // 1 + 2^-1074, rounded
+    CHECK(s.error_bound == (std::nextafter(1.0, 2.0) - 1.0) / 2);
+    const std::vector<float> f = {0.1f, 0.2f, 0.3f};
+    const gpusum::Sum t = gpusum::sum(std::span<const float>(f));
+    CHECK(t.value ==
+          static_cast<double>(0.1f) + static_cast<double>(0.2f) + static_cast<double>(0.3f));
+}
+
+TEST_CASE("facade: bad arguments are InputError, an unusable backend Unavailable") {
+    CHECK_THROWS_AS(gpusum::sum(gpusum::Range{0, 10, 0}), gpusum::InputError);
+    CHECK_THROWS_WITH_AS(gpusum::sum(gpusum::Range{0, 10, 1}, {.backend = "gpu"}),
+                         doctest::Contains("unknown backend 'gpu'"), gpusum::InputError);
+    CHECK_THROWS_AS(gpusum::sum(gpusum::Range{0, 10, 1}, {.workers = 100'000}), gpusum::InputError);
+    CHECK_THROWS_AS(gpusum::sum(gpusum::Range{0, 10, 1}, {.device = -1}), gpusum::InputError);
+    CHECK_THROWS_AS(gpusum::sum(gpusum::ArrayView{nullptr, 3, gpusum::DType::int64}),
+                    gpusum::InputError);
+    CHECK_THROWS_AS(gpusum::sum(gpusum::Range{0, 10, 1}, {.backend = "mpi"}), gpusum::Unavailable);
+}
