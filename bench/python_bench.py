@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""The Python view: gpusum.sum against numpy.sum, the built-in sum and
+math.fsum on the same data, in one run, and gpusum.sum(range(10**9))
+against the gpusum command on the same job. Median of --repeat runs each.
+
+Usage (after pip install . in a venv with numpy):
+    python bench/python_bench.py [--elements N] [--repeat R] [--json FILE]
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import gpusum
+
+
+def median_seconds(f, repeat):
+    f()  # warm: page faults, worker start, caches
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--elements", type=int, default=10**8)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--json")
+    args = p.parse_args()
+    n, repeat = args.elements, args.repeat
+    rng = np.random.default_rng(1)
+    ints = rng.integers(-(2**40), 2**40, n, dtype=np.int64)
+    floats = rng.standard_normal(n)
+    small = max(n // 100, 1)  # the built-in sum and fsum are timed on a slice, per element
+    rows = []
+
+    def row(data, tool, seconds, elements):
+        rows.append({"data": data, "tool": tool, "seconds": seconds, "elements": elements,
+                     "elements_per_second": elements / seconds})
+
+    row("int64 array", "gpusum.sum", median_seconds(lambda: gpusum.sum(ints), repeat), n)
+    row("int64 array", "numpy.sum (wraps past int64)", median_seconds(lambda: ints.sum(), repeat), n)
+    ints_list = ints[:small].tolist()
+    row("int64 array", "built-in sum (of a list)", median_seconds(lambda: sum(ints_list), repeat), small)
+    row("float64 array", "gpusum.sum", median_seconds(lambda: gpusum.sum(floats), repeat), n)
+    row("float64 array", "numpy.sum (pairwise, rounded)", median_seconds(lambda: floats.sum(), repeat), n)
+    floats_list = floats[:small].tolist()
+    row("float64 array", "math.fsum (of a list)", median_seconds(lambda: math.fsum(floats_list), repeat), small)
+    row("range(10**9)", "gpusum.sum", median_seconds(lambda: gpusum.sum(range(10**9)), repeat), 10**9)
+    command = shutil.which("gpusum", path=os.path.dirname(sys.executable))
+    cli = median_seconds(lambda: subprocess.run([command, "--sum-only"], check=True, capture_output=True),
+                         repeat)
+    row("range(10**9)", "gpusum command (whole process)", cli, 10**9)
+    checked = gpusum.run(ints)
+    result = {
+        "machine": platform.node(), "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+        "gpusum": gpusum.__version__, "elements": n, "repeat": repeat, "rows": rows,
+        "gpusum_int64_phases": checked.seconds, "gpusum_int64_backend": checked.backend,
+    }
+    for r in rows:
+        print(f"{r['data']:14} {r['tool']:34} {r['seconds'] * 1e3:10.2f} ms "
+              f"{r['elements_per_second'] / 1e9:8.3f} G el/s")
+    print("gpusum.sum on the int64 array, phases:", {k: round(v * 1e3, 2) for k, v in checked.seconds.items()}, "ms")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""The Python module as a user calls it: exactness against Python's own
+integer sum and math.fsum, layouts, limits, errors, the GIL, Ctrl-C and
+memory. Run with pytest after `pip install .`."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import gpusum
+
+INTEGER_TYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+CPU_BACKENDS = ["auto", "serial", "threads", "process"]
+
+
+def exact(a):
+    return builtins_sum(int(x) for x in np.asarray(a).ravel())
+
+
+builtins_sum = __builtins__["sum"] if isinstance(__builtins__, dict) else __builtins__.sum
+
+
+@pytest.mark.parametrize("r", [range(10**6), range(-5, 10**6, 7), range(10, -10, -3), range(5, 5),
+                               range(2**63 - 1000, 2**63 - 1), range(-(2**63), -(2**63) + 1000)])
+def test_ranges_are_exact(r):
+    assert gpusum.sum(r) == builtins_sum(r)
+
+
+def test_range_beyond_int64_is_overflow_error():
+    with pytest.raises(OverflowError, match="stop"):
+        gpusum.sum(range(0, 2**63))
+
+
+@pytest.mark.parametrize("dtype", INTEGER_TYPES)
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_random_integers_every_dtype_and_backend(dtype, backend):
+    rng = np.random.default_rng(abs(hash((dtype, backend))) % 2**32)
+    info = np.iinfo(dtype)
+    a = rng.integers(info.min, info.max, size=100_003, dtype=dtype, endpoint=True)
+    assert gpusum.sum(a, backend=backend, workers=2) == exact(a)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint64])
+def test_values_at_the_limits_where_numpy_wraps(dtype):
+    info = np.iinfo(dtype)
+    for value in (info.max, info.min):
+        a = np.full(1001, value, dtype=dtype)
+        assert gpusum.sum(a) == 1001 * int(value)
+    assert int(np.full(3, 2**63 - 1).sum()) != gpusum.sum(np.full(3, 2**63 - 1))  # NumPy wraps
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_floats_match_fsum(dtype):
+    rng = np.random.default_rng(3)
+    for scale in (1.0, 1e-30, 1e30):
+        a = (rng.standard_normal(50_001) * scale).astype(dtype)
+        result = gpusum.run(a)
+        assert result.sum == math.fsum(a.astype(np.float64))
+        assert result.error_bound == (math.nextafter(abs(result.sum), math.inf) - abs(result.sum)) / 2
+    assert gpusum.sum(np.array([1e16, 1.0, -1e16])) == 1.0
+
+
+def test_layouts_summed_in_place():
+    a = np.arange(24, dtype=np.int64).reshape(2, 3, 4)
+    for view in (a, a.T, a[::-1], a[:, ::-1, :], np.asfortranarray(a), a.reshape(-1)[::-1]):
+        assert gpusum.sum(view) == 276
+    assert gpusum.sum(np.array(7)) == 7  # 0-d
+    assert gpusum.sum(np.zeros((0, 5), dtype=np.float64)) == 0.0
+    assert gpusum.sum(np.array([True, False, True])) == 2
+    ro = np.arange(10)
+    ro.setflags(write=False)
+    assert gpusum.sum(ro) == 45
+    assert gpusum.sum(memoryview(bytes(range(10)))) == 45  # any buffer
+
+
+def test_result_fields():
+    r = gpusum.run(range(10**6))
+    assert r.sum == r.expected == 499999500000
+    assert r.verified and r.error_bound == 0
+    assert r.backend in ("serial", "threads", "process", "cuda", "cub", "thrust")
+    assert r.reason and r.elements == 10**6
+    assert set(r.seconds) == {"setup", "compute", "combine", "total", "check"}
+    assert r.elements_per_second > 0
+    assert isinstance(r.notes, list)
+
+
+def test_errors_name_what_is_wrong():
+    with pytest.raises(TypeError, match="cannot sum a list"):
+        gpusum.sum([1, 2, 3])
+    with pytest.raises(TypeError, match="float16"):
+        gpusum.sum(np.zeros(3, dtype=np.float16))
+    with pytest.raises(TypeError, match="cannot sum elements of this type"):
+        gpusum.sum(np.zeros(3, dtype=np.complex128))
+    with pytest.raises(TypeError, match="byte order"):
+        gpusum.sum(np.arange(3, dtype=">i8"))
+    with pytest.raises(TypeError, match="gaps"):
+        gpusum.sum(np.arange(10)[::2])
+    with pytest.raises(ValueError, match="unknown backend 'gpu'"):
+        gpusum.sum(range(10), backend="gpu")
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        gpusum.sum(range(10), workers=0)
+    with pytest.raises(ValueError, match="step must not be zero"):  # no range has one
+        gpusum._gpusum.sum_range(0, 10, 0, "auto", 0, 0, 0)
+    try:  # without a GPU (or CUDA in the build): the one documented exception
+        assert gpusum.sum(range(10), backend="cuda") == 45
+    except gpusum.BackendUnavailable as e:
+        assert "backend 'cuda'" in str(e)
+
+
+def test_the_gil_is_released_while_summing():
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    start = time.perf_counter()
+    gpusum.sum(range(3 * 10**10), backend="serial")  # about a second on one core
+    end = time.perf_counter()
+    stop.set()
+    ticker.join()
+    during = [t for t in ticks if start < t < end]
+    assert end - start > 0.2
+    assert len(during) > 0.3 * (end - start) / 0.001 * 0.1  # the other thread ran throughout
+
+
+def run_python(code, **kwargs):
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+@pytest.mark.parametrize("backend", ["serial", "threads", "process"])
+def test_ctrl_c_raises_keyboard_interrupt_and_leaves_no_worker(backend):
+    p = run_python(f"""
+        import gpusum, os, sys
+        print(os.getpid(), flush=True)
+        try:
+            gpusum.sum(range(10**15), backend="{backend}", workers=2)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            sys.exit(0)
+        """)
+    pid = int(p.stdout.readline())
+    time.sleep(1.0)
+    sent = time.perf_counter()
+    os.kill(pid, signal.SIGINT)
+    out, err = p.communicate(timeout=10)
+    assert time.perf_counter() - sent < 1.5
+    assert "interrupted" in out, err
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    assert children.stdout.strip() == ""
+
+
+def test_memory_stays_flat_on_a_large_array():
+    # 800 MB summed with the process pool: the peak resident size grows by
+    # the array (made here) and not by a copy of it.
+    p = run_python("""
+        import resource, numpy as np, gpusum
+        a = np.ones(10**8, dtype=np.int64)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        assert gpusum.sum(a) == 10**8
+        assert gpusum.sum(a, backend="process", workers=2) == 10**8
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print((after - before) * 1024)
+        """)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert int(out) < 50 * 2**20
+
+
+def test_the_gpusum_command_is_installed():
+    scripts = os.path.dirname(sys.executable)
+    done = subprocess.run([os.path.join(scripts, "gpusum"), "--stop", "1e6", "--sum-only"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "499999500000"
