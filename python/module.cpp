@@ -129,26 +129,40 @@ nb::dict sum_range(std::int64_t start, std::int64_t stop, std::int64_t step,
     return describe(s);
 }
 
-// An array on a CUDA device: summed there by a GPU backend; nothing else
-// holds the data, so the answer is the kernels' (as sum_device_array says).
+// An array on a CUDA device, summed there. Integers are checked by the other
+// GPU implementation (our tree reduction against CUB, or CUB against it):
+// a second, independent pass over the same device memory. No second exact
+// float kernel exists, so a float answer is the kernels' alone.
 nb::dict sum_on_device(const Array& a, gpusum::DType dtype, const unsigned char* start,
                        const std::string& backend) {
     const std::string gpu = backend == "auto" ? "cuda" : backend;
-    gpusum::Result r;
+    const bool is_float = gpusum::is_float(dtype);
+    const std::string other = gpu == "cuda" ? "cub" : "cuda";
+    gpusum::Result r, check;
     {
         nb::gil_scoped_release unlocked;
         r = gpusum::sum_device_array(start, dtype, a.size(), a.device_id(), gpu);
+        if (!is_float)
+            check = gpusum::sum_device_array(start, dtype, a.size(), a.device_id(), other);
     }
+    if (!is_float && check.sum != r.sum)
+        throw gpusum::Mismatch(gpu + " returned " + gpusum::to_string(r.sum) + ", " + other +
+                               " returned " + gpusum::to_string(check.sum));
     gpusum::Sum s;
-    s.is_float = gpusum::is_float(dtype);
+    s.is_float = is_float;
     s.sum = r.sum;
-    s.value = s.is_float ? gpusum::rounded(r.real) : static_cast<double>(r.sum);
+    s.value = is_float ? gpusum::rounded(r.real) : static_cast<double>(r.sum);
+    s.error_bound = is_float ? gpusum::rounding_bound(s.value) : 0;
+    s.expected = check.sum;
+    s.expected_value = s.value;
+    s.check = is_float ? "none: no second exact float kernel, and only the device holds the data"
+                       : "the " + other + " kernel over the same device memory";
+    s.verified = !is_float;
     s.backend = gpu;
     s.reason = "the array is in the memory of CUDA device " + std::to_string(a.device_id());
-    s.check = "none: only the device holds the data";
-    s.verified = false;
     s.elements = a.size();
     s.seconds = r.seconds;
+    s.check_seconds = check.seconds.total();
     const double total = r.seconds.total();
     s.elements_per_second = total > 0 ? static_cast<double>(a.size()) / total : 0;
     return describe(s);

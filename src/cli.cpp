@@ -22,8 +22,6 @@ namespace gpusum::cli {
 
 namespace {
 
-constexpr std::int64_t kMaxWorkers = 4096;
-constexpr std::int64_t kMaxChunks = 1 << 20;  // partials are kept per chunk
 constexpr std::int64_t kMaxRepeat = 1'000'000;
 constexpr std::size_t kLongestMessage = 600;
 
@@ -96,10 +94,10 @@ void build_job(const CLI::App& app, const BackendList& backends, Command& comman
             "--mode array: every rank would build the whole array; with --backend "
             "mpi sum the range itself or an --input file"};
     job.backend = backend;
-    job.workers =
-        static_cast<unsigned>(bounded_flag("--workers", text.at("workers"), 1, kMaxWorkers));
-    job.chunks =
-        static_cast<std::uint64_t>(bounded_flag("--chunks", text.at("chunks"), 1, kMaxChunks));
+    job.workers = static_cast<unsigned>(
+        bounded_flag("--workers", text.at("workers"), 1, static_cast<std::int64_t>(kMaxWorkers)));
+    job.chunks = static_cast<std::uint64_t>(
+        bounded_flag("--chunks", text.at("chunks"), 1, static_cast<std::int64_t>(kMaxChunks)));
     job.repeat = static_cast<unsigned>(bounded_flag("--repeat", text.at("repeat"), 1, kMaxRepeat));
     if (app.count("--chunk-timeout") > 0) {
         const std::string& seconds = text.at("chunk-timeout");

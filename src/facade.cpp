@@ -12,9 +12,6 @@ namespace gpusum {
 
 namespace {
 
-constexpr unsigned kMaxWorkers = 4096;
-constexpr std::uint64_t kMaxChunks = std::uint64_t{1} << 20;
-
 Job job_from(const Options& options, const BackendList& backends) {
     if (options.backend != "auto" && find_backend(backends, options.backend) == nullptr)
         throw InputError("unknown backend '" + options.backend +
@@ -32,12 +29,6 @@ Job job_from(const Options& options, const BackendList& backends) {
     return job;
 }
 
-double half_ulp(double x) {
-    if (!std::isfinite(x)) return 0;
-    const double next = std::nextafter(std::fabs(x), std::numeric_limits<double>::infinity());
-    return (next - std::fabs(x)) / 2;
-}
-
 Sum run(const Job& job, const BackendList& backends) {
     const Outcome o = run_job(backends, job);
     if (!o.verified)
@@ -49,7 +40,7 @@ Sum run(const Job& job, const BackendList& backends) {
     s.is_float = o.real;
     s.sum = o.real ? 0 : o.result.sum;
     s.value = o.real ? rounded(o.result.real) : static_cast<double>(o.result.sum);
-    s.error_bound = o.real ? half_ulp(s.value) : 0;
+    s.error_bound = o.real ? rounding_bound(s.value) : 0;
     s.expected = o.expected;
     s.expected_value = o.expected_real;
     s.check = o.check;
@@ -65,6 +56,12 @@ Sum run(const Job& job, const BackendList& backends) {
 }
 
 }  // namespace
+
+double rounding_bound(double value) {
+    if (!std::isfinite(value)) return 0;
+    const double next = std::nextafter(std::fabs(value), std::numeric_limits<double>::infinity());
+    return (next - std::fabs(value)) / 2;
+}
 
 Sum sum(Range range, const Options& options) {
     if (range.step == 0) throw InputError("step must not be zero");

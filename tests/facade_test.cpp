@@ -55,11 +55,9 @@ TEST_CASE("facade: a range sums exactly, beyond 64 bits, with the backend and it
 
 TEST_CASE("facade: spans of every integer type, near their limits, on every CPU backend") {
     std::mt19937_64 rng(7);
-    auto fill = [&](auto& v, auto low, auto high) {
-        for (auto& x : v)
-            x = static_cast<std::decay_t<decltype(x)>>(
-                low +
-                static_cast<decltype(high)>(rng() % (static_cast<std::uint64_t>(high - low) + 1)));
+    auto fill = [&](auto& v, std::int64_t low, std::int64_t high) {
+        std::uniform_int_distribution<std::int64_t> pick(low, high);
+        for (auto& x : v) x = static_cast<std::decay_t<decltype(x)>>(pick(rng));
     };
     std::vector<std::int8_t> i8(100'003);
     fill(i8, -128, 127);

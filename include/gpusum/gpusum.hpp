@@ -57,6 +57,10 @@ struct Sum {
     double elements_per_second = 0;
 };
 
+// Half an ulp of `value`: how far an exactly rounded sum can be from the
+// exact one (0 for infinities and NaN, which carry no such bound).
+double rounding_bound(double value);
+
 // The answer disagreed with its independent check.
 class Mismatch : public std::runtime_error {
   public:

@@ -12,6 +12,10 @@ namespace gpusum {
 
 enum class Mode { range, array };
 
+// The most workers and chunks a job may ask for (partials are kept per chunk).
+inline constexpr unsigned kMaxWorkers = 4096;
+inline constexpr std::uint64_t kMaxChunks = std::uint64_t{1} << 20;
+
 struct Job {
     Range range;
     Mode mode = Mode::range;           // array: materialise the range, sum the array

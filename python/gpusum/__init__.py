@@ -74,12 +74,7 @@ def _options(backend, workers, chunks, device):
         if value < (0 if name == "device" else 1):
             raise ValueError(f"{name} must be {'non-negative' if name == 'device' else 'at least 1'}, not {value}")
         values.append(value)
-    workers, chunks, device = values
-    if workers > 4096:
-        raise ValueError(f"workers must be at most 4096, not {workers}")
-    if chunks > 2**20:
-        raise ValueError(f"chunks must be at most {2**20}, not {chunks}")
-    return backend, workers, chunks, device
+    return (backend, *values)  # upper limits are the library's to check
 
 
 def _result(d: dict) -> Result:
