@@ -321,6 +321,14 @@ class GpuBackend : public Backend {
         return {true, inv.devices.front()};
     }
 
+    // The kernels read one block of memory in this machine's byte order.
+    std::string cannot_sum(const ArrayView& a) const override {
+        if (!a.dense())
+            return "sums arrays in one block of memory in this machine's byte order only (this "
+                   "one has gaps, the other byte order or float16 elements)";
+        return {};
+    }
+
     Result sum(const Request& request) final {
         return guarded([&] { return sum_on_devices(request); });
     }
@@ -612,9 +620,10 @@ class TreeReduceBackend final : public GpuBackend {
 class CubBackend final : public GpuBackend {
   public:
     using GpuBackend::GpuBackend;
-    std::string cannot_sum(DType t) const override {
-        return is_float(t) ? "sums integer arrays only (exact float sums need the cuda backend)"
-                           : "";
+    std::string cannot_sum(const ArrayView& a) const override {
+        if (is_float(a.dtype))
+            return "sums integer arrays only (exact float sums need the cuda backend)";
+        return GpuBackend::cannot_sum(a);
     }
 
   protected:
@@ -659,7 +668,7 @@ class CubBackend final : public GpuBackend {
     void visit_integer_dtype(DType dtype, F&& f) const {
         visit_dtype(dtype, [&](auto t) {
             if constexpr (std::is_floating_point_v<decltype(t)>)
-                throw BackendError(cannot_sum(dtype));
+                throw BackendError(cannot_sum(ArrayView{nullptr, 0, dtype}));
             else
                 f(t);
         });
@@ -719,7 +728,7 @@ class CubBackend final : public GpuBackend {
 class ThrustBackend final : public GpuBackend {
   public:
     using GpuBackend::GpuBackend;
-    std::string cannot_sum(DType) const override { return "sums ranges only"; }
+    std::string cannot_sum(const ArrayView&) const override { return "sums ranges only"; }
 
   protected:
     i128 run(const Progression& p, const cudaDeviceProp&, Stopwatch& clock,

@@ -1,6 +1,6 @@
 // gpusum's Python module (_gpusum): a thin front end over the library's
-// facade. Arrays arrive through nanobind's ndarray (the buffer protocol or
-// DLPack), are summed where they lie, and the GIL is released meanwhile.
+// facade. Arrays arrive through the buffer protocol or DLPack (nanobind's
+// ndarray), are summed where they lie, and the GIL is released meanwhile.
 // The Python package (gpusum/__init__.py) shapes the results.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
@@ -8,8 +8,8 @@
 #include <nanobind/stl/vector.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
-#include <numeric>
 #include <string>
 #include <vector>
 
@@ -30,63 +30,130 @@ struct TypeProblem : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+constexpr const char* kSupported =
+    "gpusum sums bool, int8 to int64, uint8 to uint64, float16, float32 and float64";
+
+gpusum::DType integer_type(bool is_signed, std::size_t bytes) {
+    using gpusum::DType;
+    switch (bytes) {
+        case 1:
+            return is_signed ? DType::int8 : DType::uint8;
+        case 2:
+            return is_signed ? DType::int16 : DType::uint16;
+        case 4:
+            return is_signed ? DType::int32 : DType::uint32;
+        case 8:
+            return is_signed ? DType::int64 : DType::uint64;
+        default:
+            throw TypeProblem("cannot sum " + std::to_string(8 * bytes) +
+                              "-bit integers: " + kSupported);
+    }
+}
+
+gpusum::DType float_type(std::size_t bytes) {
+    switch (bytes) {
+        case 2:
+            return gpusum::DType::float16;
+        case 4:
+            return gpusum::DType::float32;
+        case 8:
+            return gpusum::DType::float64;
+        default:
+            throw TypeProblem("cannot sum " + std::to_string(8 * bytes) +
+                              "-bit floats: " + kSupported);
+    }
+}
+
+// A DLPack element type.
 gpusum::DType dtype_of(const Array& a) {
     const auto t = a.dtype();
     using Code = nb::dlpack::dtype_code;
-    if (t.lanes == 1) {
-        const auto code = static_cast<Code>(t.code);
+    const auto code = static_cast<Code>(t.code);
+    if (t.lanes == 1 && t.bits % 8 == 0) {
         if (code == Code::Bool && t.bits == 8) return gpusum::DType::boolean;
-        if (code == Code::Int || code == Code::UInt) {
-            const bool is_signed = code == Code::Int;
-            switch (t.bits) {
-                case 8:
-                    return is_signed ? gpusum::DType::int8 : gpusum::DType::uint8;
-                case 16:
-                    return is_signed ? gpusum::DType::int16 : gpusum::DType::uint16;
-                case 32:
-                    return is_signed ? gpusum::DType::int32 : gpusum::DType::uint32;
-                case 64:
-                    return is_signed ? gpusum::DType::int64 : gpusum::DType::uint64;
-                default:
-                    break;
-            }
-        }
-        if (code == Code::Float && t.bits == 32) return gpusum::DType::float32;
-        if (code == Code::Float && t.bits == 64) return gpusum::DType::float64;
-        if (code == Code::Float && t.bits == 16)
-            throw TypeProblem(
-                "float16 arrays are not summed in place: widen them with "
-                "a.astype(numpy.float32)");
+        if (code == Code::Int || code == Code::UInt)
+            return integer_type(code == Code::Int, t.bits / 8);
+        if (code == Code::Float) return float_type(t.bits / 8);
     }
     throw TypeProblem("cannot sum elements of this type (DLPack code " + std::to_string(t.code) +
-                      ", " + std::to_string(t.bits) +
-                      " bits): gpusum sums bool, int8 to int64, "
-                      "uint8 to uint64, float32 and float64");
+                      ", " + std::to_string(t.bits) + " bits): " + kSupported);
 }
 
-// Where the elements start if they fill one block of memory, in some order
-// and with any signs of strides (a sum does not care about order); null if
-// the view leaves gaps.
-const unsigned char* dense_start(const Array& a) {
-    const auto itemsize = static_cast<std::int64_t>(a.itemsize());
-    const auto* base = static_cast<const unsigned char*>(a.data_handle());
-    if (a.size() == 0) return base;
+// A buffer's element type and byte order, from its struct format ("<q",
+// "d", "?", ">e", ...; the size from itemsize).
+struct BufferElements {
+    gpusum::DType dtype;
+    bool swapped;
+};
+
+BufferElements elements_of(const Py_buffer& b) {
+    std::string_view format = b.format != nullptr ? b.format : "B";
+    const std::string shown(format);
+    bool big_endian = std::endian::native == std::endian::big;
+    if (!format.empty() &&
+        std::string_view("@=<>!").find(format.front()) != std::string_view::npos) {
+        if (format.front() == '<') big_endian = false;
+        if (format.front() == '>' || format.front() == '!') big_endian = true;
+        format.remove_prefix(1);
+    }
+    const bool swapped = big_endian != (std::endian::native == std::endian::big);
+    const auto bytes = static_cast<std::size_t>(b.itemsize);
+    if (format.size() == 1) {
+        const char c = format.front();
+        if (c == '?' && bytes == 1) return {gpusum::DType::boolean, false};
+        if (std::string_view("bhilqn").find(c) != std::string_view::npos)
+            return {integer_type(true, bytes), swapped};
+        if (std::string_view("BHILQN").find(c) != std::string_view::npos)
+            return {integer_type(false, bytes), swapped};
+        if (std::string_view("efd").find(c) != std::string_view::npos)
+            return {float_type(bytes), swapped};
+    }
+    throw TypeProblem("cannot sum elements of buffer format '" + shown + "': " + kSupported);
+}
+
+// The view of the elements at `origin` (element [0, ..., 0]) laid out by
+// `shape` and byte `strides`. Elements that fill one block of memory in this
+// machine's byte order, in any order of dimensions and signs of strides, are
+// one plain block (a sum does not care about order), read by the dense
+// loops; others get `layout`, filled here, with dimensions of extent 1
+// dropped and dimensions that continue each other merged (longer runs).
+gpusum::ArrayView view_of(const unsigned char* origin, gpusum::DType dtype,
+                          const std::vector<std::int64_t>& shape,
+                          const std::vector<std::int64_t>& strides, bool swapped,
+                          gpusum::Layout& layout) {
+    const auto itemsize = static_cast<std::int64_t>(gpusum::dtype_size(dtype));
+    std::uint64_t count = 1;
+    for (const auto n : shape) count *= static_cast<std::uint64_t>(n);
+    if (count == 0) return {origin, 0, dtype};
+    layout = {{}, {}, swapped};
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        if (shape[d] == 1) continue;
+        if (!layout.shape.empty() && layout.strides.back() == strides[d] * shape[d]) {
+            layout.shape.back() *= static_cast<std::uint64_t>(shape[d]);
+            layout.strides.back() = strides[d];
+            continue;
+        }
+        layout.shape.push_back(static_cast<std::uint64_t>(shape[d]));
+        layout.strides.push_back(strides[d]);
+    }
+    // One block if the |strides|, sorted, step by the extents below them.
     std::vector<std::pair<std::int64_t, std::int64_t>> dims;  // |stride|, extent
-    std::int64_t lowest = 0;                                  // in elements, from data
-    for (std::size_t i = 0; i < a.ndim(); ++i) {
-        const auto extent = static_cast<std::int64_t>(a.shape(i));
-        if (extent == 1) continue;
-        const std::int64_t stride = a.stride(i);
+    std::int64_t lowest = 0;                                  // bytes from origin
+    for (std::size_t d = 0; d < layout.shape.size(); ++d) {
+        const std::int64_t stride = layout.strides[d];
+        const auto extent = static_cast<std::int64_t>(layout.shape[d]);
         if (stride < 0) lowest += stride * (extent - 1);
         dims.emplace_back(stride < 0 ? -stride : stride, extent);
     }
     std::sort(dims.begin(), dims.end());
-    std::int64_t expected = 1;
+    std::int64_t expected = itemsize;
+    bool dense = !swapped;
     for (const auto& [stride, extent] : dims) {
-        if (stride != expected) return nullptr;
+        dense = dense && stride == expected;
         expected *= extent;
     }
-    return base + lowest * itemsize;
+    if (dense) return {origin + lowest, count, dtype};
+    return {origin, count, dtype, &layout};
 }
 
 nb::dict describe(const gpusum::Sum& s) {
@@ -168,26 +235,85 @@ nb::dict sum_on_device(const Array& a, gpusum::DType dtype, const unsigned char*
     return describe(s);
 }
 
-nb::dict sum_array(const Array& a, const std::string& backend, unsigned workers,
+gpusum::Sum sum_in_host_memory(const gpusum::ArrayView& view, const std::string& backend,
+                               unsigned workers, std::uint64_t chunks, int device) {
+    nb::gil_scoped_release unlocked;
+    return gpusum::sum(view, options_of(backend, workers, chunks, device));
+}
+
+// A Py_buffer released however the sum ends; the exporter keeps the memory
+// (and its size) fixed while it is held.
+struct HeldBuffer {
+    explicit HeldBuffer(nb::handle obj)
+        : held(PyObject_GetBuffer(obj.ptr(), &buffer, PyBUF_RECORDS_RO) == 0) {}
+    ~HeldBuffer() {
+        if (held) PyBuffer_Release(&buffer);
+    }
+    HeldBuffer(const HeldBuffer&) = delete;
+    HeldBuffer& operator=(const HeldBuffer&) = delete;
+
+    Py_buffer buffer{};
+    bool held;
+};
+
+// "list", "numpy.ndarray of datetime64[ns]": for error messages.
+std::string described(nb::handle obj) {
+    const nb::handle type = obj.type();
+    std::string name = nb::str(type.attr("__qualname__")).c_str();
+    const std::string module = nb::str(type.attr("__module__")).c_str();
+    if (module != "builtins") name = module + "." + name;
+    if (nb::hasattr(obj, "dtype")) {
+        const nb::object dtype = obj.attr("dtype");
+        name += std::string(" of ") + nb::str(nb::handle(dtype)).c_str();  // str(dtype)
+    }
+    return name;
+}
+
+// Host memory through the buffer protocol, which says everything: element
+// format and byte order, shape and strides in bytes. Anything else (a torch
+// tensor, a CuPy array) through DLPack.
+nb::dict sum_array(nb::handle obj, const std::string& backend, unsigned workers,
                    std::uint64_t chunks, int device) {
+    gpusum::Layout layout;
+    if (const HeldBuffer held(obj); held.held) {
+        const Py_buffer& b = held.buffer;
+        const auto [dtype, swapped] = elements_of(b);
+        std::vector<std::int64_t> shape(b.shape, b.shape + b.ndim);
+        std::vector<std::int64_t> strides(b.strides, b.strides + b.ndim);
+        const auto* origin = static_cast<const unsigned char*>(b.buf);
+        return describe(sum_in_host_memory(view_of(origin, dtype, shape, strides, swapped, layout),
+                                           backend, workers, chunks, device));
+    }
+    PyErr_Clear();
+    Array a;
+    if (!nb::try_cast(obj, a)) {
+        PyErr_Clear();  // the exporter's own complaint, if any: ours says more
+        throw TypeProblem("cannot sum a " + described(obj) +
+                          ": pass a range, or an array exposing the buffer protocol or DLPack "
+                          "(NumPy, CuPy, PyTorch, ...); " +
+                          kSupported);
+    }
     const gpusum::DType dtype = dtype_of(a);
-    const unsigned char* start = dense_start(a);
-    if (start == nullptr)
-        throw TypeProblem(
-            "a view with gaps between its elements (e.g. a[::2]) is not summed "
-            "yet: pass numpy.ascontiguousarray(a)");
-    if (a.device_type() == kDLCUDA || a.device_type() == kDLCUDAManaged)
-        return sum_on_device(a, dtype, start, backend);
+    const auto itemsize = static_cast<std::int64_t>(gpusum::dtype_size(dtype));
+    std::vector<std::int64_t> shape, strides;
+    for (std::size_t d = 0; d < a.ndim(); ++d) {
+        shape.push_back(static_cast<std::int64_t>(a.shape(d)));
+        strides.push_back(a.stride(d) * itemsize);
+    }
+    const auto* origin = static_cast<const unsigned char*>(a.data_handle());
+    const gpusum::ArrayView view = view_of(origin, dtype, shape, strides, false, layout);
+    if (a.device_type() == kDLCUDA || a.device_type() == kDLCUDAManaged) {
+        if (!view.dense())
+            throw TypeProblem(
+                "a GPU array is summed on its device when its elements fill one block of "
+                "memory; this one has gaps or float16 elements: pass a.contiguous() (PyTorch) "
+                "or cupy.ascontiguousarray(a), float16 widened to float32");
+        return sum_on_device(a, dtype, view.data, backend);
+    }
     if (a.device_type() != kDLCPU && a.device_type() != kDLCUDAHost)
         throw TypeProblem("arrays on DLPack device type " + std::to_string(a.device_type()) +
                           " are not summed: only host memory and CUDA devices");
-    gpusum::Sum s;
-    {
-        nb::gil_scoped_release unlocked;
-        s = gpusum::sum(gpusum::ArrayView{start, a.size(), dtype},
-                        options_of(backend, workers, chunks, device));
-    }
-    return describe(s);
+    return describe(sum_in_host_memory(view, backend, workers, chunks, device));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // Summing arrays: the vectorised fast paths and the scalar checks.
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -375,7 +376,79 @@ BlockSums select_block_sums() {
 
 const BlockSums kBlockSums = select_block_sums();
 
+// Views the dense loops cannot read directly (gaps, the other byte order,
+// float16) are summed a block at a time: gathered into a buffer that stays
+// in L1, in this machine's byte order, float16 widened to float32 (exactly),
+// then summed by the dense loops. Memory use stays flat: no copy of the data.
+constexpr std::uint64_t kGatherBlock = 2048;
+
+template <class T>
+T from_bits(const unsigned char* p, bool swapped) {
+    using Bits = std::conditional_t<
+        sizeof(T) == 1, std::uint8_t,
+        std::conditional_t<sizeof(T) == 2, std::uint16_t,
+                           std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>>;
+    Bits bits;
+    __builtin_memcpy(&bits, p, sizeof bits);
+    if (swapped) {
+        if constexpr (sizeof(T) == 2) bits = __builtin_bswap16(bits);
+        if constexpr (sizeof(T) == 4) bits = __builtin_bswap32(bits);
+        if constexpr (sizeof(T) == 8) bits = __builtin_bswap64(bits);
+    }
+    return std::bit_cast<T>(bits);
+}
+
+// Calls sum_block(view) for each gathered block of `a`, whose elements are
+// stored as Stored and summed as Out (the same but for float16).
+template <class Stored, class Out, class SumBlock>
+void gather_blocks(const ArrayView& a, DType out_type, SumBlock&& sum_block) {
+    Out buffer[kGatherBlock];
+    std::uint64_t filled = 0;
+    auto flush = [&] {
+        sum_block(ArrayView{reinterpret_cast<const unsigned char*>(buffer), filled, out_type});
+        filled = 0;
+    };
+    const bool swapped = a.layout != nullptr && a.layout->swapped;
+    for_each_run(a, [&](const unsigned char* p, std::uint64_t n, std::int64_t stride) {
+        for (std::uint64_t i = 0; i < n; ++i, p += stride) {
+            const auto v = from_bits<Stored>(p, swapped);
+            if constexpr (std::is_same_v<Stored, Out>)
+                buffer[filled] = v;
+            else
+                buffer[filled] = half_to_float(v);
+            if (++filled == kGatherBlock) flush();
+        }
+    });
+    if (filled > 0) flush();
+}
+
+template <class SumBlock>
+void for_each_gathered_block(const ArrayView& a, SumBlock&& sum_block) {
+    if (a.dtype == DType::float16) {
+        gather_blocks<std::uint16_t, float>(a, DType::float32, sum_block);
+        return;
+    }
+    visit_dtype(a.dtype, [&](auto t) {
+        using T = decltype(t);
+        gather_blocks<T, T>(a, a.dtype, sum_block);
+    });
+}
+
 }  // namespace
+
+float half_to_float(std::uint16_t bits) {
+    const std::uint32_t sign = std::uint32_t{bits & 0x8000U} << 16;
+    const std::uint32_t exponent = (bits >> 10) & 0x1fU;
+    const std::uint32_t fraction = bits & 0x3ffU;
+    std::uint32_t magnitude = 0;
+    if (exponent == 0x1f)  // infinities and NaN (payload kept)
+        magnitude = 0x7f800000U | (fraction << 13);
+    else if (exponent != 0)  // normal: rebias 15 -> 127
+        magnitude = ((exponent + 112) << 23) | (fraction << 13);
+    else  // zero and subnormals: fraction * 2^-24, exact in float
+        magnitude = std::bit_cast<std::uint32_t>(static_cast<float>(fraction) * 0x1p-24F);
+    return std::bit_cast<float>(sign | magnitude);
+}
 
 std::string_view dtype_name(DType t) {
     static constexpr std::string_view names[] = {"int8",    "int16",   "int32",  "int64",
@@ -416,20 +489,27 @@ std::size_t dtype_size(DType t) {
 }
 
 bool is_float(DType t) {
-    return t == DType::float32 || t == DType::float64;
+    return t == DType::float32 || t == DType::float64 || t == DType::float16;
 }
 
 ArrayView chunk_of(ArrayView a, std::uint64_t chunks, std::uint64_t i) {
     const std::uint64_t begin = chunk_begin(a.count, chunks, i);
     const std::uint64_t end = chunk_begin(a.count, chunks, i + 1);
+    if (a.layout != nullptr) return {a.data, end - begin, a.dtype, a.layout, a.first + begin};
     return {a.data + begin * dtype_size(a.dtype), end - begin, a.dtype};
 }
 
 i128 sum_integers(ArrayView a) {
-    return kBlockSums.integers(a);
+    if (a.dense()) return kBlockSums.integers(a);
+    i128 total = 0;
+    for_each_gathered_block(a, [&](ArrayView block) { total += kBlockSums.integers(block); });
+    return total;
 }
 ExactFloat sum_floats(ArrayView a) {
-    return kBlockSums.floats(a);
+    if (a.dense()) return kBlockSums.floats(a);
+    ExactFloat total;
+    for_each_gathered_block(a, [&](ArrayView block) { merge(total, kBlockSums.floats(block)); });
+    return total;
 }
 
 i128 check_sum_integers(ArrayView a) {

@@ -40,7 +40,7 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
         const Availability a = b->availability();
         if (!a.usable)
             plan.skipped.push_back(std::string(name) + ": " + a.reason);
-        else if (const std::string why = request.array ? b->cannot_sum(request.array->dtype) : "";
+        else if (const std::string why = request.array ? b->cannot_sum(*request.array) : "";
                  !why.empty())
             plan.skipped.push_back(std::string(name) + ": " + why);
         else
@@ -68,7 +68,11 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
     }
     if (request.workers <= 1) {
         offer("serial", "one worker (--workers 1, or one usable core)");
-    } else if (n < kParallelThreshold) {
+    } else if (request.array && request.array->bytes() < kParallelArrayBytes) {
+        offer("serial", "an array of " + grouped(request.array->bytes()) +
+                            " bytes is below the parallel threshold of " +
+                            grouped(kParallelArrayBytes) + " bytes, where one core finishes first");
+    } else if (!request.array && n < kParallelThreshold) {
         offer("serial", grouped(n) + " elements is below the parallel threshold of " +
                             grouped(kParallelThreshold) + ", where one core finishes first");
     } else {

@@ -1,5 +1,6 @@
 // The independent checks of array sums. They share nothing with the fast
-// paths but the chunking: integers by one 128-bit add per element; floats by
+// paths but the chunking and the walk over a layout's rows: integers by
+// 128-bit adds (64-bit elements by their 32-bit halves); floats by
 // a long accumulator of 64-bit limbs with every carry propagated at once (a
 // Kulisch accumulator), elements decomposed with frexp rather than by their
 // bits, and the total rounded by the hardware's integer-to-double conversion
@@ -21,11 +22,65 @@ namespace gpusum {
 
 namespace {
 
+// An element in this machine's byte order: the bytes reversed one by one
+// here (the fast path swaps whole words).
 template <class T>
-T element(const unsigned char* p, std::uint64_t i) {
+T element(const unsigned char* p, bool swapped) {
+    unsigned char bytes[sizeof(T)];
+    std::memcpy(bytes, p, sizeof bytes);
+    if (swapped) std::reverse(std::begin(bytes), std::end(bytes));
     T v;
-    std::memcpy(&v, p + i * sizeof(T), sizeof(T));
+    std::memcpy(&v, bytes, sizeof v);
     return v;
+}
+
+// A float16's value from its fields, by arithmetic (the fast path moves
+// bits): (1024 + fraction) * 2^(exponent - 25), or fraction * 2^-24.
+double half_value(std::uint16_t bits) {
+    const int exponent = (bits >> 10) & 0x1f;
+    const int fraction = bits & 0x3ff;
+    double magnitude = 0;
+    if (exponent == 0x1f)
+        magnitude = fraction == 0 ? std::numeric_limits<double>::infinity()
+                                  : std::numeric_limits<double>::quiet_NaN();
+    else if (exponent == 0)
+        magnitude = std::ldexp(fraction, -24);
+    else
+        magnitude = std::ldexp(1024 + fraction, exponent - 25);
+    return (bits & 0x8000) != 0 ? -magnitude : magnitude;
+}
+
+// Sums of contiguous 64-bit elements: the low and high 32-bit halves summed
+// apart in 64-bit words (2^31 halves cannot overflow one), joined per block.
+// A loop the compiler vectorises, and arithmetic unlike the fast path's.
+template <class T>
+i128 sum_by_halves(const unsigned char* p, std::uint64_t n) {
+    constexpr std::uint64_t kBlock = std::uint64_t{1} << 31;
+    using High = std::conditional_t<std::is_signed_v<T>, std::int32_t, std::uint32_t>;
+    i128 total = 0;
+    for (std::uint64_t b = 0; b < n; b += kBlock) {
+        const std::uint64_t m = std::min(kBlock, n - b);
+        std::uint64_t lows = 0;
+        std::int64_t highs = 0;
+        for (std::uint64_t i = 0; i < m; ++i) {
+            std::uint64_t x;
+            std::memcpy(&x, p + (b + i) * 8, 8);
+            lows += x & 0xffffffffU;
+            highs += static_cast<High>(x >> 32);
+        }
+        total += i128{highs} * (i128{1} << 32) + lows;
+    }
+    return total;
+}
+
+// The exact sum of one run of integer elements.
+template <class T>
+i128 integer_run(const unsigned char* p, std::uint64_t n, std::int64_t stride, bool swapped) {
+    if constexpr (sizeof(T) == 8)
+        if (stride == 8 && !swapped) return sum_by_halves<T>(p, n);
+    i128 total = 0;
+    for (std::uint64_t i = 0; i < n; ++i, p += stride) total += element<T>(p, swapped);
+    return total;
 }
 
 // Two magnitudes, positive and negative elements apart, least significant
@@ -145,19 +200,29 @@ class LongAccumulator {
 // Enough pieces to keep every worker busy, few enough to cost nothing.
 constexpr std::uint64_t kCheckPieces = 256;
 
+// Helper threads only where they pay for starting (tens of microseconds):
+// one worker per 4 MiB of elements, up to `workers`.
+unsigned check_workers(const ArrayView& a, unsigned workers) {
+    constexpr std::uint64_t kBytesPerWorker = std::uint64_t{1} << 22;
+    return static_cast<unsigned>(
+        std::clamp<std::uint64_t>(a.bytes() / kBytesPerWorker, 1, std::max(workers, 1U)));
+}
+
 }  // namespace
 
 i128 check_sum_integers(ArrayView a, unsigned workers, Progress* progress) {
     std::vector<i128> parts(kCheckPieces);
-    for_each_index(kCheckPieces, workers, [&](std::uint64_t piece) {
+    for_each_index(kCheckPieces, check_workers(a, workers), [&](std::uint64_t piece) {
         throw_if_stopped();
         const ArrayView part = chunk_of(a, kCheckPieces, piece);
-        parts[piece] = visit_dtype(a.dtype, [&](auto t) -> i128 {
+        const bool swapped = part.layout != nullptr && part.layout->swapped;
+        visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
-            i128 total = 0;
             if constexpr (std::is_integral_v<T>)
-                for (std::uint64_t i = 0; i < part.count; ++i) total += element<T>(part.data, i);
-            return total;
+                for_each_run(part,
+                             [&](const unsigned char* p, std::uint64_t n, std::int64_t stride) {
+                                 parts[piece] += integer_run<T>(p, n, stride, swapped);
+                             });
         });
         if (progress != nullptr) progress->advance(part.count);
     });
@@ -168,14 +233,20 @@ i128 check_sum_integers(ArrayView a, unsigned workers, Progress* progress) {
 
 double check_sum_floats(ArrayView a, unsigned workers, Progress* progress) {
     std::vector<LongAccumulator> parts(kCheckPieces);
-    for_each_index(kCheckPieces, workers, [&](std::uint64_t piece) {
+    for_each_index(kCheckPieces, check_workers(a, workers), [&](std::uint64_t piece) {
         throw_if_stopped();
         const ArrayView part = chunk_of(a, kCheckPieces, piece);
-        visit_dtype(a.dtype, [&](auto t) {
-            using T = decltype(t);
-            if constexpr (std::is_floating_point_v<T>)
-                for (std::uint64_t i = 0; i < part.count; ++i)
-                    parts[piece].add(static_cast<double>(element<T>(part.data, i)));
+        const bool swapped = part.layout != nullptr && part.layout->swapped;
+        LongAccumulator& sum = parts[piece];
+        for_each_run(part, [&](const unsigned char* p, std::uint64_t n, std::int64_t stride) {
+            for (std::uint64_t i = 0; i < n; ++i, p += stride) {
+                if (a.dtype == DType::float16)
+                    sum.add(half_value(element<std::uint16_t>(p, swapped)));
+                else if (a.dtype == DType::float32)
+                    sum.add(element<float>(p, swapped));
+                else
+                    sum.add(element<double>(p, swapped));
+            }
         });
         if (progress != nullptr) progress->advance(part.count);
     });

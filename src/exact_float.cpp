@@ -19,9 +19,13 @@ void normalise(ExactFloat& sum) {
 }
 
 void merge(ExactFloat& a, const ExactFloat& b) {
-    for (int k = 0; k < kFloatDigits; ++k) a.digits[k] += b.digits[k];
+    std::uint64_t any = 0;
+    for (int k = 0; k < kFloatDigits; ++k) {
+        a.digits[k] += b.digits[k];
+        any |= b.digits[k];
+    }
     a.specials |= b.specials;
-    normalise(a);
+    if (any != 0) normalise(a);  // an empty partial (every integer chunk's) leaves `a` as it was
 }
 
 namespace {

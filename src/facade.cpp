@@ -72,8 +72,6 @@ Sum sum(Range range, const Options& options) {
 }
 
 Sum sum(ArrayView array, const Options& options) {
-    if (array.dtype == DType::float16)
-        throw InputError("float16 arrays are not summed in place; widen them to float32");
     if (array.data == nullptr && array.count > 0) throw InputError("the array's data is null");
     const BackendList backends = all_backends();
     Job job = job_from(options, backends);

@@ -95,29 +95,11 @@ DType npy_dtype(const std::string& descr) {
     if (descr.size() < 2) bad("unsupported .npy dtype '" + descr + "'");
     const char order = descr[0];
     const std::string code = descr.substr(1);
-    if (order == '>' && code != "i1" && code != "u1" && code != "b1")
-        bad("big-endian data ('" + descr + "') is not supported; convert with arr.astype('<" +
-            code + "')");
     if (order != '<' && order != '|' && order != '=' && order != '>')
         bad("unsupported .npy dtype '" + descr + "'");
     if (const auto t = parse_dtype("<" + code)) return *t;
     bad("unsupported .npy dtype '" + descr +
         "' (supported: bool, int8..int64, uint8..uint64, float16, float32, float64)");
-}
-
-// float16 bits as a float: every half is exactly a float.
-float half_to_float(std::uint16_t h) {
-    const int exponent = (h >> 10) & 0x1f;
-    const int fraction = h & 0x3ff;
-    float magnitude;
-    if (exponent == 0x1f)
-        magnitude = fraction != 0 ? std::numeric_limits<float>::quiet_NaN()
-                                  : std::numeric_limits<float>::infinity();
-    else if (exponent == 0)
-        magnitude = std::ldexp(static_cast<float>(fraction), -24);
-    else
-        magnitude = std::ldexp(static_cast<float>(fraction + 1024), exponent - 25);
-    return (h & 0x8000) != 0 ? -magnitude : magnitude;
 }
 
 std::string shape_text(const std::vector<std::uint64_t>& dims) {
@@ -157,6 +139,7 @@ NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t fi
     HeaderText h(text);
     h.expect('{', "at the start of the header");
     std::optional<DType> dtype;
+    bool big_endian = false;
     std::optional<bool> fortran;
     std::optional<std::vector<std::uint64_t>> dims;
     while (!h.take('}')) {
@@ -166,7 +149,9 @@ NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t fi
             if (h.take('['))
                 bad("structured dtype (a record of named fields) is not supported; save one "
                     "field, e.g. np.save(path, arr['name'])");
-            dtype = npy_dtype(h.quoted());
+            const std::string descr = h.quoted();
+            dtype = npy_dtype(descr);
+            big_endian = descr.front() == '>';
         } else if (key == "fortran_order") {
             const std::string w = h.word();
             if (w != "True" && w != "False")
@@ -199,6 +184,7 @@ NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t fi
 
     NpyHeader out;
     out.dtype = *dtype;
+    out.big_endian = big_endian;
     out.fortran_order = *fortran;
     out.shape = shape_text(*dims);
     out.count = 1;
@@ -353,6 +339,12 @@ MappedInput::MappedInput(const std::string& name, std::optional<DType> raw_dtype
             view_ = {npy.data() + h.data_offset, h.count, h.dtype};
             description_ = where + std::string(dtype_name(h.dtype)) + " .npy array, shape " +
                            h.shape + (h.fortran_order ? ", Fortran order" : "");
+            if (h.big_endian && dtype_size(h.dtype) > 1) {
+                // Read in place, each element's bytes reversed as it is summed.
+                swapped_ = {{h.count}, {static_cast<std::int64_t>(dtype_size(h.dtype))}, true};
+                view_.layout = &swapped_;
+                description_ += ", big-endian";
+            }
         } else if (!where.empty()) {
             parse_npy_header(npy, npy.size());  // throws: says what it is not
         } else {
@@ -365,27 +357,12 @@ MappedInput::MappedInput(const std::string& name, std::optional<DType> raw_dtype
             view_ = {bytes, size_ / item, *raw_dtype};
             description_ = "raw " + std::string(dtype_name(*raw_dtype)) + " data";
         }
-        if (view_.dtype == DType::float16) widen_halves();
         if (map_ == nullptr) description_ += ", read as a stream";
     } catch (...) {
         if (map_ != nullptr) ::munmap(map_, size_);
         ::close(fd_);
         throw;
     }
-}
-
-void MappedInput::widen_halves() {
-    if (view_.count > available_memory() / sizeof(float))
-        bad("float16 data is widened to float32 in memory, and " +
-            bytes_text(4.0 * static_cast<double>(view_.count)) + " does not fit");
-    widened_.resize(view_.count);
-    for (std::uint64_t i = 0; i < view_.count; ++i) {
-        std::uint16_t h;
-        std::memcpy(&h, view_.data + 2 * i, sizeof h);
-        widened_[i] = half_to_float(h);
-    }
-    view_ = {reinterpret_cast<const unsigned char*>(widened_.data()), view_.count, DType::float32};
-    description_ += ", widened to float32 exactly";
 }
 
 bool MappedInput::unchanged() const {

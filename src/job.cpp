@@ -126,7 +126,8 @@ class Workload {
                     "match";
             } else {
                 base_.expected = check_sum_integers(*template_.array, template_.workers, &progress);
-                base_.check = "second CPU path, one 128-bit add per element (exact)";
+                base_.check =
+                    "second CPU path, exact: 128-bit adds (64-bit elements by their 32-bit halves)";
             }
             base_.check_seconds = clock.lap();
             checked_ = true;
@@ -202,7 +203,7 @@ Outcome measure(Backend& backend, const Job& job, Workload& work, std::string re
 std::string unusable_reason(const Backend& b, const Request& request) {
     const Availability a = b.availability();
     if (!a.usable) return a.reason;
-    if (request.array) return b.cannot_sum(request.array->dtype);
+    if (request.array) return b.cannot_sum(*request.array);
     return {};
 }
 
@@ -217,7 +218,7 @@ Outcome run_job(const BackendList& backends, const Job& job) {
             throw Unavailable("backend '" + job.backend + "' is unavailable: " + a.reason);
         Workload work(job);
         if (const Request r = work.request(); r.array) {
-            if (const std::string why = b->cannot_sum(r.array->dtype); !why.empty())
+            if (const std::string why = b->cannot_sum(*r.array); !why.empty())
                 throw Unavailable("backend '" + job.backend + "' " + why);
         }
         try {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <iterator>
 
 #include "gpusum/array.hpp"
 #include "gpusum/text.hpp"
@@ -108,4 +110,139 @@ TEST_CASE("dtype names round-trip") {
     }
     CHECK_FALSE(gpusum::parse_dtype("int128").has_value());
     CHECK(gpusum::dtype_size(DType::uint16) == 2);
+}
+
+namespace {
+
+// Element k (C order) of a layout, by dividing k into its multi-index: the
+// plain way, unlike for_each_run's odometer.
+const unsigned char* address_of(const gpusum::Layout& l, const unsigned char* origin,
+                                std::uint64_t k) {
+    const unsigned char* p = origin;
+    for (std::size_t d = l.shape.size(); d-- > 0;) {
+        p += static_cast<std::int64_t>(k % l.shape[d]) * l.strides[d];
+        k /= l.shape[d];
+    }
+    return p;
+}
+
+template <class T>
+T read_element(const unsigned char* p, bool swapped) {
+    unsigned char bytes[sizeof(T)];
+    std::copy(p, p + sizeof(T), bytes);
+    if (swapped) std::reverse(std::begin(bytes), std::end(bytes));
+    T v;
+    std::memcpy(&v, bytes, sizeof v);
+    return v;
+}
+
+// Views of a 3-d block of 6 x 5 x 40 elements of T: gaps in every
+// dimension, negative strides, a column, a 0-d view; each in this machine's
+// byte order and swapped. The fast path, the check and every chunking of
+// them agree with a sum over address_of.
+template <class T>
+void check_layouts(DType t) {
+    constexpr std::uint64_t kD0 = 6, kD1 = 5, kD2 = 40;
+    constexpr auto s2 = static_cast<std::int64_t>(sizeof(T));
+    constexpr std::int64_t s1 = s2 * kD2, s0 = s1 * kD1;
+    std::mt19937_64 rng(static_cast<unsigned>(t) + 40);
+    std::vector<unsigned char> native(kD0 * kD1 * kD2 * sizeof(T));
+    for (auto& b : native) b = static_cast<unsigned char>(rng());
+    std::vector<unsigned char> swapped(native.size());
+    for (std::size_t i = 0; i < native.size(); i += sizeof(T))
+        std::reverse_copy(native.begin() + static_cast<std::ptrdiff_t>(i),
+                          native.begin() + static_cast<std::ptrdiff_t>(i + sizeof(T)),
+                          swapped.begin() + static_cast<std::ptrdiff_t>(i));
+    struct Case {
+        const char* what;
+        std::vector<std::uint64_t> shape;
+        std::vector<std::int64_t> strides;
+        std::int64_t origin;  // bytes from the block's start to element [0, ..., 0]
+    };
+    const Case cases[] = {
+        {"a[::2, :, ::3]", {3, 5, 14}, {2 * s0, s1, 3 * s2}, 0},
+        {"a[::-1, ::-2, 1::7]", {6, 3, 6}, {-s0, -2 * s1, 7 * s2}, 5 * s0 + 4 * s1 + s2},
+        {"a[:, 2, ::-1]", {6, 40}, {s0, -s2}, 2 * s1 + 39 * s2},
+        {"a[1:, :, 5] (a column)", {5, 5}, {s0, s1}, s0 + 5 * s2},
+        {"a[3, 4, 7] as a 0-d array", {}, {}, 3 * s0 + 4 * s1 + 7 * s2},
+        {"a.T", {40, 5, 6}, {s2, s1, s0}, 0},
+    };
+    for (const Case& c : cases) {
+        for (const bool swap : {false, true}) {
+            CAPTURE(c.what);
+            CAPTURE(swap);
+            const gpusum::Layout layout{c.shape, c.strides, swap};
+            const unsigned char* origin = (swap ? swapped : native).data() + c.origin;
+            std::uint64_t count = 1;
+            for (const auto n : c.shape) count *= n;
+            i128 expected = 0;
+            for (std::uint64_t k = 0; k < count; ++k)
+                expected += read_element<T>(address_of(layout, origin, k), swap);
+            const ArrayView view{origin, count, t, &layout};
+            CHECK(gpusum::to_string(gpusum::sum_integers(view)) == gpusum::to_string(expected));
+            CHECK(gpusum::to_string(gpusum::check_sum_integers(view, 2)) ==
+                  gpusum::to_string(expected));
+            for (const std::uint64_t chunks : {2, 7, 1000}) {
+                i128 total = 0;
+                for (std::uint64_t i = 0; i < chunks; ++i)
+                    total += gpusum::sum_integers(gpusum::chunk_of(view, chunks, i));
+                CHECK(gpusum::to_string(total) == gpusum::to_string(expected));
+            }
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("views with gaps, negative strides or swapped bytes are summed in place") {
+    check_layouts<std::int8_t>(DType::int8);
+    check_layouts<std::int16_t>(DType::int16);
+    check_layouts<std::uint32_t>(DType::uint32);
+    check_layouts<std::int64_t>(DType::int64);
+    check_layouts<std::uint64_t>(DType::uint64);
+}
+
+TEST_CASE("float16: every value widens exactly, and arrays of them sum exactly") {
+    std::vector<std::uint16_t> finite;
+    for (std::uint32_t bits = 0; bits < 0x10000; ++bits) {
+        const auto h = static_cast<std::uint16_t>(bits);
+        const int exponent = (h >> 10) & 0x1f;
+        const int fraction = h & 0x3ff;
+        const float v = gpusum::half_to_float(h);
+        CAPTURE(bits);
+        if (exponent == 0x1f) {
+            CHECK((fraction == 0 ? std::isinf(v) : std::isnan(v)));
+            continue;
+        }
+        const double magnitude =
+            exponent == 0 ? std::ldexp(fraction, -24) : std::ldexp(1024 + fraction, exponent - 25);
+        CHECK(static_cast<double>(v) == ((h & 0x8000) != 0 ? -magnitude : magnitude));
+        CHECK(std::signbit(v) == ((h & 0x8000) != 0));
+        finite.push_back(h);
+    }
+    // Every finite half once: +x and -x cancel, so the sum is exactly 0.
+    const ArrayView all{reinterpret_cast<const unsigned char*>(finite.data()), finite.size(),
+                        DType::float16};
+    CHECK(gpusum::rounded(gpusum::sum_floats(all)) == 0);
+    CHECK(gpusum::check_sum_floats(all, 2) == 0);
+    // The positive ones alone, in both byte orders, against a reference in
+    // integer units of 2^-24 (every half is a whole number of them).
+    std::vector<std::uint16_t> positive, swapped;
+    i128 units = 0;
+    for (const auto h : finite) {
+        if ((h & 0x8000) != 0) continue;
+        positive.push_back(h);
+        swapped.push_back(static_cast<std::uint16_t>((h >> 8) | (h << 8)));
+        units += static_cast<i128>(std::ldexp(gpusum::half_to_float(h), 24));
+    }
+    // The conversion rounds correctly, and the scaling is exact.
+    const double expected = std::ldexp(static_cast<double>(units), -24);
+    const gpusum::Layout other_order{{positive.size()}, {2}, true};
+    for (const ArrayView& v : {ArrayView{reinterpret_cast<const unsigned char*>(positive.data()),
+                                         positive.size(), DType::float16},
+                               ArrayView{reinterpret_cast<const unsigned char*>(swapped.data()),
+                                         swapped.size(), DType::float16, &other_order}}) {
+        CHECK(gpusum::rounded(gpusum::sum_floats(v)) == expected);
+        CHECK(gpusum::check_sum_floats(v, 2) == expected);
+    }
 }

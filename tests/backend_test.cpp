@@ -84,6 +84,18 @@ TEST_CASE("auto picks serial for small ranges and threads for large ones, with r
 
     auto single = gpusum::plan_auto(backends, request_for({0, 1'000'000'000, 1}, 1, 100));
     CHECK(single.candidates.front().backend->name() == "serial");
+
+    // Arrays by their bytes: 3 * 2^20 int64 (24 MiB) is the threshold; never read here.
+    constexpr std::uint64_t kThreshold = std::uint64_t{3} << 20;
+    for (const std::uint64_t count : {kThreshold - 1, kThreshold}) {
+        auto request = request_for({0, 1, 1}, 4, 100);
+        request.array = gpusum::ArrayView{nullptr, count, gpusum::DType::int64};
+        const auto plan = gpusum::plan_auto(backends, request);
+        REQUIRE_FALSE(plan.candidates.empty());
+        CAPTURE(count);
+        CHECK(plan.candidates.front().backend->name() ==
+              (count < kThreshold ? "serial" : "threads"));
+    }
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // (integers and floats), and the independent checks.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -26,11 +27,11 @@ enum class DType : std::uint8_t {
     float32,
     float64,
     boolean,  // NumPy bool: one byte, 0 or 1; summed as uint8 (the count of True)
-    float16   // only in files: widened to float32 (exactly) when read
+    float16   // IEEE half: widened to float32 (exactly) before it is summed
 };
 
 // Calls f(T{}) with the C++ element type of `t`; returns what f returns.
-// float16 has none: inputs are widened to float32 before anything sums them.
+// float16 has none: it is widened to float32 before anything sums it.
 template <class F>
 decltype(auto) visit_dtype(DType t, F&& f) {
     switch (t) {
@@ -69,17 +70,45 @@ std::optional<DType> parse_dtype(std::string_view);
 std::size_t dtype_size(DType t);
 bool is_float(DType t);
 
+// Where the elements of a view lie when they are not one block of memory:
+// a NumPy view with gaps (a[::2], a column of a matrix), in C order, with
+// strides in bytes of either sign; and whether their bytes are in the other
+// order than this machine's.
+struct Layout {
+    std::vector<std::uint64_t> shape;
+    std::vector<std::int64_t> strides;
+    bool swapped = false;
+};
+
 // Elements in memory, possibly unaligned (a file's data can start anywhere).
+// Without a layout, `count` elements from `data` on, in this machine's byte
+// order. With one, `data` is element [0, ..., 0] of the layout and the view
+// holds the `count` elements from flat (C order) index `first` on; the
+// layout belongs to the caller and must outlive the view, like the data.
 struct ArrayView {
     const unsigned char* data = nullptr;
     std::uint64_t count = 0;
     DType dtype = DType::int64;
+    const Layout* layout = nullptr;
+    std::uint64_t first = 0;
 
     std::uint64_t bytes() const { return count * dtype_size(dtype); }
+    // Elements the dense loops read directly; others are gathered a block
+    // at a time (array_sum.cpp).
+    bool dense() const { return layout == nullptr && dtype != DType::float16; }
 };
 
 // Chunk i of n, by the same definition as for series.
 ArrayView chunk_of(ArrayView a, std::uint64_t chunks, std::uint64_t i);
+
+// Calls run(p, n, stride) for the runs of elements the view holds, in
+// order: n elements from p on, `stride` bytes apart (one run for a view
+// without a layout; one per row of the innermost dimension otherwise).
+template <class Run>
+void for_each_run(const ArrayView& a, Run&& run);
+
+// The value of a float16 (IEEE binary16) given by its bits, exactly.
+float half_to_float(std::uint16_t bits);
 
 // The fast paths: vectorised, at memory bandwidth, exact.
 // Integers: 64-bit elements are split into 32-bit halves whose sums cannot
@@ -90,7 +119,8 @@ i128 sum_integers(ArrayView a);
 ExactFloat sum_floats(ArrayView a);
 
 // The independent checks, on up to `workers` threads (fewer if threads
-// cannot be started). Integers: one 128-bit add per element. Floats: a
+// cannot be started). Integers: 128-bit adds (contiguous 64-bit elements by
+// their 32-bit halves, summed apart in 64-bit words). Floats: a
 // different exact method (exact_check.cpp): each element taken apart by
 // frexp and added with full carries into 64-bit limbs, the total rounded by
 // the hardware's own integer-to-double conversion; NaN and infinities by the
@@ -100,5 +130,45 @@ double check_sum_floats(ArrayView a, unsigned workers = 1, Progress* progress = 
 
 // Whether two reported float sums are the same: identical bits, or both NaN.
 bool same_float(double a, double b);
+
+template <class Run>
+void for_each_run(const ArrayView& a, Run&& run) {
+    if (a.count == 0) return;
+    if (a.layout == nullptr) {
+        const auto size = static_cast<std::int64_t>(dtype_size(a.dtype));
+        run(a.data, a.count, size);
+        return;
+    }
+    const Layout& l = *a.layout;
+    const std::size_t dims = l.shape.size();
+    if (dims == 0) {  // a 0-d array: one element
+        run(a.data, a.count, std::int64_t{0});
+        return;
+    }
+    // The multi-index of flat index `first`, and its address.
+    std::vector<std::uint64_t> index(dims);
+    const unsigned char* p = a.data;
+    std::uint64_t rest = a.first;
+    for (std::size_t d = dims; d-- > 0;) {
+        index[d] = rest % l.shape[d];
+        rest /= l.shape[d];
+        p += static_cast<std::int64_t>(index[d]) * l.strides[d];
+    }
+    const std::size_t inner = dims - 1;
+    for (std::uint64_t left = a.count; left > 0;) {
+        const std::uint64_t n = std::min(left, l.shape[inner] - index[inner]);
+        run(p, n, l.strides[inner]);
+        left -= n;
+        // Step to the start of the next row: the odometer carries.
+        p += static_cast<std::int64_t>(n) * l.strides[inner];
+        index[inner] += n;
+        for (std::size_t d = inner; d > 0 && index[d] == l.shape[d]; --d) {
+            p -= static_cast<std::int64_t>(l.shape[d]) * l.strides[d];
+            index[d] = 0;
+            ++index[d - 1];
+            p += l.strides[d - 1];
+        }
+    }
+}
 
 }  // namespace gpusum

@@ -119,8 +119,8 @@ class Backend {
     virtual std::string_view name() const = 0;
     virtual std::string_view summary() const = 0;  // one line for --help and reports
     virtual Availability availability() const = 0;
-    // Empty if it sums arrays of `t`, else why not (e.g. "sums ranges only").
-    virtual std::string cannot_sum(DType) const { return {}; }
+    // Empty if it sums this array, else why not (e.g. "sums ranges only").
+    virtual std::string cannot_sum(const ArrayView&) const { return {}; }
     // Runs on every rank of a job at once (mpi): only when asked for by name,
     // never picked by auto or run by --compare.
     virtual bool collective() const { return false; }

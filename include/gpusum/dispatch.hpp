@@ -27,9 +27,14 @@ struct AutoPlan {
     std::vector<std::string> skipped;  // backends passed over, with the reason
 };
 
-// Below this many elements one core finishes before extra threads would even
-// start (measured: see README, "How auto picks").
+// Below this many elements of a range one core finishes before extra
+// threads would even start (measured: see README, "How auto picks").
 inline constexpr std::uint64_t kParallelThreshold = std::uint64_t{1} << 24;
+
+// Arrays are read at memory speed: below this many bytes one core's share
+// of the bandwidth finishes before extra threads pay for starting
+// (measured: see README, "How auto picks").
+inline constexpr std::uint64_t kParallelArrayBytes = std::uint64_t{24} << 20;  // 24 MiB
 
 // From this many elements the GPU wins end to end, device start-up included
 // (measured: see README, "How auto picks").

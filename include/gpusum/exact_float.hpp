@@ -132,6 +132,7 @@ struct ExactFloat {
 // keeps every digit exact.
 void normalise(ExactFloat& sum);
 // a += b, normalised; both must be normalised (or within their add budget).
+// A zero b (every integer chunk's partial) leaves a as it was, at no cost.
 void merge(ExactFloat& a, const ExactFloat& b);
 // The sum rounded to the nearest double, ties to even; IEEE specials: any NaN
 // or both infinities give NaN, one infinity gives itself, a total beyond the

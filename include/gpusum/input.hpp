@@ -27,6 +27,7 @@ struct NpyHeader {
     std::uint64_t count = 0;        // product of the shape
     std::uint64_t data_offset = 0;  // where the elements start
     bool fortran_order = false;     // irrelevant to a sum, reported
+    bool big_endian = false;        // '>' in descr: the bytes are swapped as they are read
     std::string shape;              // as written, e.g. "(1000, 3)"
 };
 
@@ -71,10 +72,9 @@ class MappedInput {
   private:
     void* map_ = nullptr;
     std::uint64_t size_ = 0;
-    void widen_halves();
 
     std::vector<unsigned char> stream_;  // what was read from a stream
-    std::vector<float> widened_;         // float16 data, as float32
+    Layout swapped_;                     // big-endian .npy data: view_.layout
     int fd_ = -1;                        // kept open for unchanged()
     std::int64_t stamp_[3] = {};         // size, mtime (ns), inode
     ArrayView view_;

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-import sys
 
 from . import _gpusum
 from ._gpusum import BackendUnavailable, MismatchError
@@ -25,7 +24,6 @@ __all__ = ["sum", "run", "Result", "BackendUnavailable", "MismatchError", "__ver
 __version__ = _gpusum.version
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_NATIVE_ORDER = "<" if sys.byteorder == "little" else ">"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,33 +102,16 @@ def run(obj, *, backend: str = "auto", workers: int | None = None, chunks: int |
             if not _INT64_MIN <= value <= _INT64_MAX:
                 raise OverflowError(f"range {name} {value} does not fit in int64")
         return _result(_gpusum.sum_range(obj.start, obj.stop, obj.step, *options))
-    if not hasattr(obj, "__dlpack__"):
-        try:
-            memoryview(obj).release()
-        except TypeError:
-            raise TypeError(
-                f"cannot sum a {type(obj).__name__}: pass a range, or an array exposing the "
-                "buffer protocol or DLPack (NumPy, CuPy, PyTorch, ...)") from None
-    dtype = getattr(obj, "dtype", None)
-    if getattr(dtype, "byteorder", "=") not in ("=", "|", _NATIVE_ORDER):
-        raise TypeError(f"a {dtype} array is not in this machine's byte order; not summed yet: "
-                        "pass a.astype(a.dtype.newbyteorder('='))")
-    try:
-        return _result(_gpusum.sum_array(obj, *options))
-    except TypeError as e:
-        if "incompatible function arguments" not in str(e):
-            raise
-        raise TypeError(f"cannot sum this {type(obj).__name__}: its elements are in no format "
-                        "gpusum reads (bool, int8 to int64, uint8 to uint64, float32, float64)") from None
+    return _result(_gpusum.sum_array(obj, *options))
 
 
 def sum(obj, *, backend: str = "auto", workers: int | None = None, chunks: int | None = None,
         device: int | None = None) -> int | float:
     """The exact sum of `obj`: a range (of ints that fit int64), or an array
     exposing the buffer protocol or DLPack (bool, int8 to int64, uint8 to
-    uint64, float32, float64; any shape; read-only is fine), summed where it
-    lies. An int for integer data, a float (the exact sum, correctly rounded)
-    for float data.
+    uint64, float16, float32, float64; any shape, strides and byte order;
+    read-only is fine), summed where it lies, never copied. An int for
+    integer data, a float (the exact sum, correctly rounded) for float data.
 
     backend: "auto" (the dispatcher's choice), "serial", "threads",
         "process", "cuda", "cub" or "thrust".
