@@ -374,7 +374,27 @@ BlockSums select_block_sums() {
     return {integers_baseline, floats_baseline};
 }
 
-const BlockSums kBlockSums = select_block_sums();
+// On first use, after simd_level() can answer (see sum_kernel.cpp).
+const BlockSums& block_sums() {
+    static const BlockSums choice = select_block_sums();
+    return choice;
+}
+
+// float16 bits as the float of the same value. Inline here: the exported
+// half_to_float would be a call per element in a shared library (-fPIC).
+inline float widen_half(std::uint16_t bits) {
+    const std::uint32_t sign = std::uint32_t{bits & 0x8000U} << 16;
+    const std::uint32_t exponent = (bits >> 10) & 0x1fU;
+    const std::uint32_t fraction = bits & 0x3ffU;
+    std::uint32_t magnitude = 0;
+    if (exponent == 0x1f)  // infinities and NaN (payload kept)
+        magnitude = 0x7f800000U | (fraction << 13);
+    else if (exponent != 0)  // normal: rebias 15 -> 127
+        magnitude = ((exponent + 112) << 23) | (fraction << 13);
+    else  // zero and subnormals: fraction * 2^-24, exact in float
+        magnitude = std::bit_cast<std::uint32_t>(static_cast<float>(fraction) * 0x1p-24F);
+    return std::bit_cast<float>(sign | magnitude);
+}
 
 // Views the dense loops cannot read directly (gaps, the other byte order,
 // float16) are summed a block at a time: gathered into a buffer that stays
@@ -382,20 +402,31 @@ const BlockSums kBlockSums = select_block_sums();
 // then summed by the dense loops. Memory use stays flat: no copy of the data.
 constexpr std::uint64_t kGatherBlock = 2048;
 
-template <class T>
-T from_bits(const unsigned char* p, bool swapped) {
+template <class T, bool Swapped>
+T from_bits(const unsigned char* p) {
     using Bits = std::conditional_t<
         sizeof(T) == 1, std::uint8_t,
         std::conditional_t<sizeof(T) == 2, std::uint16_t,
                            std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>>;
     Bits bits;
     __builtin_memcpy(&bits, p, sizeof bits);
-    if (swapped) {
-        if constexpr (sizeof(T) == 2) bits = __builtin_bswap16(bits);
-        if constexpr (sizeof(T) == 4) bits = __builtin_bswap32(bits);
-        if constexpr (sizeof(T) == 8) bits = __builtin_bswap64(bits);
-    }
+    if constexpr (Swapped && sizeof(T) == 2) bits = __builtin_bswap16(bits);
+    if constexpr (Swapped && sizeof(T) == 4) bits = __builtin_bswap32(bits);
+    if constexpr (Swapped && sizeof(T) == 8) bits = __builtin_bswap64(bits);
     return std::bit_cast<T>(bits);
+}
+
+// n elements from p on, `stride` bytes apart, into `out` in this machine's
+// byte order (float16 widened).
+template <class Stored, class Out, bool Swapped>
+void gather(const unsigned char* p, std::uint64_t n, std::int64_t stride, Out* out) {
+    for (std::uint64_t i = 0; i < n; ++i, p += stride) {
+        const auto v = from_bits<Stored, Swapped>(p);
+        if constexpr (std::is_same_v<Stored, Out>)
+            out[i] = v;
+        else
+            out[i] = widen_half(v);
+    }
 }
 
 // Calls sum_block(view) for each gathered block of `a`, whose elements are
@@ -410,13 +441,16 @@ void gather_blocks(const ArrayView& a, DType out_type, SumBlock&& sum_block) {
     };
     const bool swapped = a.layout != nullptr && a.layout->swapped;
     for_each_run(a, [&](const unsigned char* p, std::uint64_t n, std::int64_t stride) {
-        for (std::uint64_t i = 0; i < n; ++i, p += stride) {
-            const auto v = from_bits<Stored>(p, swapped);
-            if constexpr (std::is_same_v<Stored, Out>)
-                buffer[filled] = v;
+        while (n > 0) {
+            const std::uint64_t take = std::min(n, kGatherBlock - filled);
+            if (swapped)
+                gather<Stored, Out, true>(p, take, stride, buffer + filled);
             else
-                buffer[filled] = half_to_float(v);
-            if (++filled == kGatherBlock) flush();
+                gather<Stored, Out, false>(p, take, stride, buffer + filled);
+            filled += take;
+            n -= take;
+            p += static_cast<std::int64_t>(take) * stride;
+            if (filled == kGatherBlock) flush();
         }
     });
     if (filled > 0) flush();
@@ -437,17 +471,7 @@ void for_each_gathered_block(const ArrayView& a, SumBlock&& sum_block) {
 }  // namespace
 
 float half_to_float(std::uint16_t bits) {
-    const std::uint32_t sign = std::uint32_t{bits & 0x8000U} << 16;
-    const std::uint32_t exponent = (bits >> 10) & 0x1fU;
-    const std::uint32_t fraction = bits & 0x3ffU;
-    std::uint32_t magnitude = 0;
-    if (exponent == 0x1f)  // infinities and NaN (payload kept)
-        magnitude = 0x7f800000U | (fraction << 13);
-    else if (exponent != 0)  // normal: rebias 15 -> 127
-        magnitude = ((exponent + 112) << 23) | (fraction << 13);
-    else  // zero and subnormals: fraction * 2^-24, exact in float
-        magnitude = std::bit_cast<std::uint32_t>(static_cast<float>(fraction) * 0x1p-24F);
-    return std::bit_cast<float>(sign | magnitude);
+    return widen_half(bits);
 }
 
 std::string_view dtype_name(DType t) {
@@ -500,15 +524,15 @@ ArrayView chunk_of(ArrayView a, std::uint64_t chunks, std::uint64_t i) {
 }
 
 i128 sum_integers(ArrayView a) {
-    if (a.dense()) return kBlockSums.integers(a);
+    if (a.dense()) return block_sums().integers(a);
     i128 total = 0;
-    for_each_gathered_block(a, [&](ArrayView block) { total += kBlockSums.integers(block); });
+    for_each_gathered_block(a, [&](ArrayView block) { total += block_sums().integers(block); });
     return total;
 }
 ExactFloat sum_floats(ArrayView a) {
-    if (a.dense()) return kBlockSums.floats(a);
+    if (a.dense()) return block_sums().floats(a);
     ExactFloat total;
-    for_each_gathered_block(a, [&](ArrayView block) { merge(total, kBlockSums.floats(block)); });
+    for_each_gathered_block(a, [&](ArrayView block) { merge(total, block_sums().floats(block)); });
     return total;
 }
 

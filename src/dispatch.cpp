@@ -32,6 +32,31 @@ std::string backend_names(const BackendList& backends) {
     return names;
 }
 
+namespace {
+
+// Why one core is enough for `request`, or empty: the threshold that
+// applies is that of the work's kind (each measured).
+std::string below_parallel_threshold(const Request& request) {
+    const std::uint64_t n = request.elements();
+    if (!request.array) {
+        if (n >= kParallelThreshold) return {};
+        return grouped(n) + " elements is below the parallel threshold of " +
+               grouped(kParallelThreshold);
+    }
+    if (!request.array->dense()) {
+        if (n >= kParallelGatheredElements) return {};
+        return grouped(n) +
+               " gathered elements (gaps, swapped bytes or float16) is below "
+               "the parallel threshold of " +
+               grouped(kParallelGatheredElements);
+    }
+    if (request.array->bytes() >= kParallelArrayBytes) return {};
+    return "an array of " + grouped(request.array->bytes()) +
+           " bytes is below the parallel threshold of " + grouped(kParallelArrayBytes) + " bytes";
+}
+
+}  // namespace
+
 AutoPlan plan_auto(const BackendList& backends, const Request& request) {
     AutoPlan plan;
     auto offer = [&](std::string_view name, std::string reason) {
@@ -68,13 +93,8 @@ AutoPlan plan_auto(const BackendList& backends, const Request& request) {
     }
     if (request.workers <= 1) {
         offer("serial", "one worker (--workers 1, or one usable core)");
-    } else if (request.array && request.array->bytes() < kParallelArrayBytes) {
-        offer("serial", "an array of " + grouped(request.array->bytes()) +
-                            " bytes is below the parallel threshold of " +
-                            grouped(kParallelArrayBytes) + " bytes, where one core finishes first");
-    } else if (!request.array && n < kParallelThreshold) {
-        offer("serial", grouped(n) + " elements is below the parallel threshold of " +
-                            grouped(kParallelThreshold) + ", where one core finishes first");
+    } else if (const std::string small = below_parallel_threshold(request); !small.empty()) {
+        offer("serial", small + ", where one core finishes first");
     } else {
         // No more workers than chunks: the reason names the workers that will run.
         const std::uint64_t chunks = effective_chunks(n, request.chunks);

@@ -95,13 +95,19 @@ Selected select_loop() {
 #endif
 }
 
-const Selected kSelected = select_loop();
+// On first use, not at static initialisation: other files' initialisers
+// may ask first, in an order the linker decides (the Python module's did,
+// and got an empty level, hence SSE2 loops).
+const Selected& selected() {
+    static const Selected choice = select_loop();
+    return choice;
+}
 
 }  // namespace
 
 std::uint64_t sum_wrapping(std::int64_t first, std::uint64_t count, std::int64_t step) {
-    return kSelected.loop(static_cast<std::uint64_t>(first), count,
-                          static_cast<std::uint64_t>(step));
+    return selected().loop(static_cast<std::uint64_t>(first), count,
+                           static_cast<std::uint64_t>(step));
 }
 
 i128 sum_wide(Progression p) {
@@ -129,7 +135,7 @@ i128 sum_series(Progression p) {
 }
 
 std::string_view simd_level() {
-    return kSelected.level;
+    return selected().level;
 }
 
 unsigned usable_cores() {

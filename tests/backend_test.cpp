@@ -96,6 +96,17 @@ TEST_CASE("auto picks serial for small ranges and threads for large ones, with r
         CHECK(plan.candidates.front().backend->name() ==
               (count < kThreshold ? "serial" : "threads"));
     }
+    // Gathered views by their elements: 2^19 is the threshold.
+    const gpusum::Layout gaps{{std::uint64_t{1} << 20}, {16}, false};
+    for (const std::uint64_t count : {(std::uint64_t{1} << 19) - 1, std::uint64_t{1} << 19}) {
+        auto request = request_for({0, 1, 1}, 4, 100);
+        request.array = gpusum::ArrayView{nullptr, count, gpusum::DType::int64, &gaps};
+        const auto plan = gpusum::plan_auto(backends, request);
+        REQUIRE_FALSE(plan.candidates.empty());
+        CAPTURE(count);
+        CHECK(plan.candidates.front().backend->name() ==
+              (count < (std::uint64_t{1} << 19) ? "serial" : "threads"));
+    }
 }
 
 namespace {

@@ -36,6 +36,11 @@ inline constexpr std::uint64_t kParallelThreshold = std::uint64_t{1} << 24;
 // (measured: see README, "How auto picks").
 inline constexpr std::uint64_t kParallelArrayBytes = std::uint64_t{24} << 20;  // 24 MiB
 
+// Views gathered a block at a time (gaps, swapped bytes, float16) cost
+// 0.5-2 ns per element of work on one core: below this many elements
+// threads do not pay (measured: see README, "How auto picks").
+inline constexpr std::uint64_t kParallelGatheredElements = std::uint64_t{1} << 19;
+
 // From this many elements the GPU wins end to end, device start-up included
 // (measured: see README, "How auto picks").
 inline constexpr std::uint64_t kGpuThreshold = std::uint64_t{1} << 32;

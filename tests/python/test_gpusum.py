@@ -113,6 +113,27 @@ def test_any_strides_and_byte_order_summed_in_place(dtype, order):
                 assert got == exact(view), (name, backend)
 
 
+class DLPackOnly:
+    """An array seen through DLPack alone, as a PyTorch tensor on the CPU is."""
+
+    def __init__(self, a):
+        self._a = a
+
+    def __dlpack__(self, **kwargs):
+        return self._a.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._a.__dlpack_device__()
+
+
+def test_dlpack_arrays_on_the_host():
+    a = np.arange(-500, 700, dtype=np.int32).reshape(30, 40)
+    for view in (a, a[::3, ::-2], a.T, a[5]):
+        assert gpusum.sum(DLPackOnly(view)) == exact(view)
+    h = np.linspace(-1, 2, 999, dtype=np.float16)
+    assert gpusum.sum(DLPackOnly(h[::-2])) == math.fsum(h[::-2].astype(np.float64))
+
+
 def test_float16_every_value():
     every = np.arange(2**16, dtype=np.uint16).view(np.float16)
     finite = every[np.isfinite(every)]
