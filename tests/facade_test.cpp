@@ -89,6 +89,33 @@ TEST_CASE("facade: floats come back correctly rounded with their bound") {
           static_cast<double>(0.1f) + static_cast<double>(0.2f) + static_cast<double>(0.3f));
 }
 
+TEST_CASE("facade: a column of big-endian int64 and float16 elements, on every CPU backend") {
+    // A 1000 x 3 matrix of big-endian int64 (row r holds r, -2r, 2^62 + r), read
+    // down its third column in reverse: a layout with gaps and swapped bytes.
+    std::vector<std::uint64_t> matrix;
+    for (std::int64_t r = 0; r < 1000; ++r)
+        for (const std::int64_t v : {r, -2 * r, (INT64_C(1) << 62) + r})
+            matrix.push_back(__builtin_bswap64(static_cast<std::uint64_t>(v)));
+    const gpusum::Layout column{{1000}, {-24}, true};
+    const gpusum::ArrayView third{
+        reinterpret_cast<const unsigned char*>(matrix.data()) + 999 * 24 + 16, 1000,
+        gpusum::DType::int64, &column};
+    const gpusum::i128 expected = gpusum::i128{1000} * (INT64_C(1) << 62) + 499'500;
+    // float16: 1.5, 65504, 2^-24 and -2 (their sum is exact in double).
+    const std::vector<std::uint16_t> halves = {0x3e00, 0x7bff, 0x0001, 0xc000};
+    const gpusum::ArrayView half_view{reinterpret_cast<const unsigned char*>(halves.data()),
+                                      halves.size(), gpusum::DType::float16};
+    for (const char* backend : {"auto", "serial", "threads", "process"}) {
+        CAPTURE(backend);
+        const gpusum::Options options{.backend = backend, .workers = 2, .chunks = 7};
+        const gpusum::Sum s = gpusum::sum(third, options);
+        CHECK(gpusum::to_string(s.sum) == gpusum::to_string(expected));
+        CHECK(s.expected == s.sum);
+        const gpusum::Sum h = gpusum::sum(half_view, options);
+        CHECK(h.value == 1.5 + 65504 + 0x1p-24 - 2);
+    }
+}
+
 TEST_CASE("facade: bad arguments are InputError, an unusable backend Unavailable") {
     CHECK_THROWS_AS(gpusum::sum(gpusum::Range{0, 10, 0}), gpusum::InputError);
     CHECK_THROWS_WITH_AS(gpusum::sum(gpusum::Range{0, 10, 1}, {.backend = "gpu"}),
