@@ -50,9 +50,23 @@ def main():
                      "elements_per_second": elements / seconds})
 
     row("int64 array", "gpusum.sum", median_seconds(lambda: gpusum.sum(ints), repeat), n)
+    passes = [gpusum.run(ints).seconds for _ in range(repeat)]
+    row("int64 array", "gpusum: its sum pass alone (no check)",
+        statistics.median(p["total"] for p in passes), n)
     row("int64 array", "numpy.sum (wraps past int64)", median_seconds(lambda: ints.sum(), repeat), n)
     ints_list = ints[:small].tolist()
     row("int64 array", "built-in sum (of a list)", median_seconds(lambda: sum(ints_list), repeat), small)
+    gaps = ints[::2]
+    row("int64 a[::2]", "gpusum.sum", median_seconds(lambda: gpusum.sum(gaps), repeat), gaps.size)
+    row("int64 a[::2]", "numpy.sum", median_seconds(lambda: gaps.sum(), repeat), gaps.size)
+    swapped = ints.astype(">i8")
+    row("int64 big-endian", "gpusum.sum", median_seconds(lambda: gpusum.sum(swapped), repeat), n)
+    row("int64 big-endian", "numpy.sum", median_seconds(lambda: swapped.sum(), repeat), n)
+    del swapped
+    halves = floats.astype(np.float16)
+    row("float16 array", "gpusum.sum", median_seconds(lambda: gpusum.sum(halves), repeat), n)
+    row("float16 array", "numpy.sum (float16 answer, rounded)", median_seconds(lambda: halves.sum(), repeat), n)
+    del halves
     row("float64 array", "gpusum.sum", median_seconds(lambda: gpusum.sum(floats), repeat), n)
     row("float64 array", "numpy.sum (pairwise, rounded)", median_seconds(lambda: floats.sum(), repeat), n)
     floats_list = floats[:small].tolist()
