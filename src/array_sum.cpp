@@ -117,17 +117,27 @@ __attribute__((always_inline)) inline i128 halves_block(const unsigned char* q, 
 // value left [-2^32, 2^32) (unsigned: [0, 2^33)) the wrapped sum is exact,
 // since 2^14 such values total below 2^47. Otherwise the sub-block is summed
 // again, from cache, by halves. Two or three operations per element instead
-// of five on typical data.
+// of five on typical data. Data with large values everywhere would pay
+// both: after a sub-block that needed halves, the next ones go to halves
+// directly, and the cheap try is made again every kRetryAfter sub-blocks.
 constexpr std::uint64_t kSubBlock = std::uint64_t{1} << 14;
+
+constexpr unsigned kRetryAfter = 16;
 
 template <class T, unsigned Lanes>
 __attribute__((always_inline)) inline i128 wide_block(const unsigned char* q, std::uint64_t m) {
     using lanes = typename VecOf<std::uint64_t, Lanes>::type;
     constexpr std::uint64_t bias = std::is_signed_v<T> ? std::uint64_t{1} << 32 : 0;
     i128 total = 0;
+    unsigned by_halves = 0;  // sub-blocks left to sum by halves without trying
     for (std::uint64_t b = 0; b < m; b += kSubBlock) {
         const std::uint64_t count = std::min(kSubBlock, m - b);
         const unsigned char* p = q + b * 8;
+        if (by_halves > 0) {
+            --by_halves;
+            total += halves_block<T, Lanes>(p, count);
+            continue;
+        }
         lanes s[kUnroll] = {}, seen[kUnroll] = {};
         std::uint64_t i = 0;
         for (; i + Lanes * kUnroll <= count; i += Lanes * kUnroll) {
@@ -150,10 +160,12 @@ __attribute__((always_inline)) inline i128 wide_block(const unsigned char* q, st
             S += x;
             seen_all |= x + bias;
         }
-        if (seen_all >> 33 == 0)
+        if (seen_all >> 33 == 0) {
             total += std::is_signed_v<T> ? i128{static_cast<std::int64_t>(S)} : i128{S};
-        else
+        } else {
             total += halves_block<T, Lanes>(p, count);
+            by_halves = kRetryAfter - 1;
+        }
     }
     return total;
 }
