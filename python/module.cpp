@@ -96,8 +96,8 @@ BufferElements elements_of(const Py_buffer& b) {
         if (format.front() == '>' || format.front() == '!') big_endian = true;
         format.remove_prefix(1);
     }
-    const bool swapped = big_endian != (std::endian::native == std::endian::big);
     const auto bytes = static_cast<std::size_t>(b.itemsize);
+    const bool swapped = bytes > 1 && big_endian != (std::endian::native == std::endian::big);
     if (format.size() == 1) {
         const char c = format.front();
         if (c == '?' && bytes == 1) return {gpusum::DType::boolean, false};

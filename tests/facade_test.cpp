@@ -97,9 +97,9 @@ TEST_CASE("facade: a column of big-endian int64 and float16 elements, on every C
         for (const std::int64_t v : {r, -2 * r, (INT64_C(1) << 62) + r})
             matrix.push_back(__builtin_bswap64(static_cast<std::uint64_t>(v)));
     const gpusum::Layout column{{1000}, {-24}, true};
-    const gpusum::ArrayView third{
-        reinterpret_cast<const unsigned char*>(matrix.data()) + 999 * 24 + 16, 1000,
-        gpusum::DType::int64, &column};
+    const std::uint64_t* last_row_third = &matrix[std::size_t{999} * 3 + 2];
+    const gpusum::ArrayView third{reinterpret_cast<const unsigned char*>(last_row_third), 1000,
+                                  gpusum::DType::int64, &column};
     const gpusum::i128 expected = gpusum::i128{1000} * (INT64_C(1) << 62) + 499'500;
     // float16: 1.5, 65504, 2^-24 and -2 (their sum is exact in double).
     const std::vector<std::uint16_t> halves = {0x3e00, 0x7bff, 0x0001, 0xc000};
