@@ -182,7 +182,7 @@ TEST_CASE("process pool: SIGINT and SIGTERM end every worker within a second") {
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
         CHECK(f.code == stop.code);
-        CHECK(seconds < 1.0);
+        CHECK(seconds < spawn::seconds_to_stop());
         CHECK(f.out.empty());  // nothing printed as if it were a result
         CHECK(f.err.find("interrupted; all workers stopped") != std::string::npos);
         for (pid_t w : workers) CHECK_FALSE(alive(w));
@@ -205,7 +205,7 @@ TEST_CASE("serial and threads end on SIGINT and SIGTERM with the message and the
             const double seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
             CHECK(f.code == code);
-            CHECK(seconds < 1.0);
+            CHECK(seconds < spawn::seconds_to_stop());
             CHECK(f.out.empty());
             CHECK(f.err.find("interrupted") != std::string::npos);
             // Said before the run started: how long it would have taken.

@@ -59,6 +59,13 @@ inline bool cloexec_pipe(int (&ends)[2]) {
            ::fcntl(ends[1], F_SETFD, FD_CLOEXEC) == 0;
 }
 
+// How long a stopped run may take to end: within a second natively (the
+// documented promise); under an emulator every instruction is many times
+// slower, so a slice of work is too, and the bound is widened.
+inline double seconds_to_stop() {
+    return std::string(GPUSUM_LAUNCHER).empty() ? 1.0 : 3.0;
+}
+
 // A device that is always full, for tests of failed writes: Linux only.
 inline bool has_dev_full() {
     return ::access("/dev/full", W_OK) == 0;
