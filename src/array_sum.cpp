@@ -451,7 +451,7 @@ void gather_blocks(const ArrayView& a, DType out_type, SumBlock&& sum_block) {
         sum_block(ArrayView{reinterpret_cast<const unsigned char*>(buffer), filled, out_type});
         filled = 0;
     };
-    const bool swapped = a.layout != nullptr && a.layout->swapped;
+    const bool swapped = a.swapped();
     for_each_run(a, [&](const unsigned char* p, std::uint64_t n, std::int64_t stride) {
         while (n > 0) {
             const std::uint64_t take = std::min(n, kGatherBlock - filled);

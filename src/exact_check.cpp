@@ -233,7 +233,7 @@ i128 check_sum_integers(ArrayView a, unsigned workers, Progress* progress) {
     for_each_index(plan.pieces, plan.workers, [&](std::uint64_t piece) {
         throw_if_stopped();
         const ArrayView part = chunk_of(a, plan.pieces, piece);
-        const bool swapped = part.layout != nullptr && part.layout->swapped;
+        const bool swapped = part.swapped();
         visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             if constexpr (std::is_integral_v<T>)
@@ -255,7 +255,7 @@ double check_sum_floats(ArrayView a, unsigned workers, Progress* progress) {
     for_each_index(plan.pieces, plan.workers, [&](std::uint64_t piece) {
         throw_if_stopped();
         const ArrayView part = chunk_of(a, plan.pieces, piece);
-        const bool swapped = part.layout != nullptr && part.layout->swapped;
+        const bool swapped = part.swapped();
         LongAccumulator& sum = parts[piece];
         for_each_run(part, [&](const unsigned char* p, std::uint64_t n, std::int64_t stride) {
             for (std::uint64_t i = 0; i < n; ++i, p += stride) {

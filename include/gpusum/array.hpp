@@ -96,6 +96,8 @@ struct ArrayView {
     // Elements the dense loops read directly; others are gathered a block
     // at a time (array_sum.cpp).
     bool dense() const { return layout == nullptr && dtype != DType::float16; }
+    // Whether each element's bytes are in the other order than this machine's.
+    bool swapped() const { return layout != nullptr && layout->swapped; }
 };
 
 // Chunk i of n, by the same definition as for series.
