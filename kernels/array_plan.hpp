@@ -5,8 +5,10 @@
 // from memory; then per-dtype adds as cheap as exactness allows.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "gpusum/exact.hpp"
 #include "gpusum/series.hpp"
@@ -57,6 +59,22 @@ GPUSUM_HD inline Vector16 load16(const Vector16* p) {
 #endif
 }
 
+// A NumPy bool as stored: one byte, True when nonzero (not only 1).
+struct BoolByte {
+    std::uint8_t bits;
+};
+
+// How many of the four bytes of `word` are nonzero: bit 7 of each byte is
+// set by the byte's own bit 7 or by the carry out of its low 7 bits plus 0x7f.
+GPUSUM_HD inline std::int32_t true_bytes(std::uint32_t word) {
+    const std::uint32_t high = (((word & 0x7f7f7f7fU) + 0x7f7f7f7fU) | word) & 0x80808080U;
+#if defined(__CUDA_ARCH__)
+    return __popc(high);
+#else
+    return std::popcount(high);
+#endif
+}
+
 // c plus the 8- or 16-bit lanes of `word`, as T: on the device one
 // dot-product instruction against ones (IDP.4A, IDP.2A).
 template <class T>
@@ -80,6 +98,7 @@ GPUSUM_HD std::int32_t add_lanes(std::uint32_t word, std::int32_t c) {
 }
 
 // A thread's exact running sum of T elements within one launch:
+// - bool: the nonzero bytes counted, four at a time (true_bytes);
 // - 8/16-bit: a tile's vectors by dot products into 32 bits (at most
 //   kLoadsInFlight * 16 elements of 16 bits: below 2^22), settled into 64 bits;
 // - 32-bit: widened into 64 bits (at most 2^30 elements of 2^32: below 2^62);
@@ -88,7 +107,9 @@ template <class T>
 class ExactLanes {
   public:
     GPUSUM_HD void add(T x) {
-        if constexpr (sizeof(T) == 8) {
+        if constexpr (std::is_same_v<T, BoolByte>) {
+            wide_ += x.bits != 0 ? 1 : 0;
+        } else if constexpr (sizeof(T) == 8) {
             const auto u = static_cast<std::uint64_t>(x);
             wrapped_ += u;
             highs_ += u >> 32;
@@ -98,7 +119,10 @@ class ExactLanes {
         }
     }
     GPUSUM_HD void add(const Vector16& v) {
-        if constexpr (sizeof(T) <= 2) {
+        if constexpr (std::is_same_v<T, BoolByte>) {
+            GPUSUM_UNROLL
+            for (const std::uint32_t w : v.word) narrow_ += true_bytes(w);
+        } else if constexpr (sizeof(T) <= 2) {
             GPUSUM_UNROLL
             for (const std::uint32_t w : v.word) narrow_ = add_lanes<T>(w, narrow_);
         } else {

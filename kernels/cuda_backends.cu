@@ -94,6 +94,22 @@ struct AddWide {
     }
 };
 
+// A bool byte as CUB adds it: 1 when nonzero.
+struct TrueAsOne {
+    __host__ __device__ int operator()(kernels::BoolByte b) const { return b.bits != 0 ? 1 : 0; }
+};
+
+// visit_dtype with the element types the device code sums: NumPy's bool as
+// kernels::BoolByte, so that every kernel counts nonzero bytes.
+template <class F>
+void visit_device_dtype(DType dtype, F&& f) {
+    if (dtype == DType::boolean) {
+        f(kernels::BoolByte{});
+        return;
+    }
+    visit_dtype(dtype, std::forward<F>(f));
+}
+
 // Arrays reach the device in pieces (kernels/stream_schedule.hpp): small
 // enough that the first copy and the last reduction, which nothing
 // overlaps, are short; large enough that each copy runs at full PCIe speed.
@@ -565,7 +581,7 @@ class TreeReduceBackend final : public GpuBackend {
 
     void run_array(const ArrayView& a, const cudaDeviceProp& prop, Stopwatch& clock, Result& result,
                    Progress* progress) override {
-        visit_dtype(a.dtype, [&](auto t) {
+        visit_device_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             using Acc = std::conditional_t<std::is_floating_point_v<T>, ExactFloat, i128>;
             Launcher<T> launcher(prop, kernels::TreeTuning{});
@@ -580,7 +596,7 @@ class TreeReduceBackend final : public GpuBackend {
 
     void run_device_array(const ArrayView& a, const cudaDeviceProp& prop, Stopwatch& clock,
                           Result& result) override {
-        visit_dtype(a.dtype, [&](auto t) {
+        visit_device_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             using Acc = std::conditional_t<std::is_floating_point_v<T>, ExactFloat, i128>;
             Launcher<T> launcher(prop, kernels::TreeTuning{});
@@ -666,7 +682,7 @@ class CubBackend final : public GpuBackend {
   private:
     template <class F>
     void visit_integer_dtype(DType dtype, F&& f) const {
-        visit_dtype(dtype, [&](auto t) {
+        visit_device_dtype(dtype, [&](auto t) {
             if constexpr (std::is_floating_point_v<decltype(t)>)
                 throw BackendError(cannot_sum(ArrayView{nullptr, 0, dtype}));
             else
@@ -674,23 +690,33 @@ class CubBackend final : public GpuBackend {
         });
     }
 
-    // cub::DeviceReduce over a raw pointer (so CUB vectorises its loads),
-    // accumulating in i128; scratch for `most` elements per slot.
+    // cub::DeviceReduce over a raw pointer (so CUB vectorises its loads;
+    // bools through TrueAsOne), accumulating in i128; scratch for `most`
+    // elements per slot.
     template <class T>
     class ArrayReducer {
       public:
         ArrayReducer(std::uint64_t most, unsigned slots) {
-            check(cub::DeviceReduce::Reduce(nullptr, bytes_, static_cast<const T*>(nullptr),
-                                            static_cast<i128*>(nullptr), most, AddWide{}, i128{}),
-                  "cub::DeviceReduce::Reduce (sizing)");
+            check(
+                cub::DeviceReduce::Reduce(nullptr, bytes_, elements(static_cast<const T*>(nullptr)),
+                                          static_cast<i128*>(nullptr), most, AddWide{}, i128{}),
+                "cub::DeviceReduce::Reduce (sizing)");
             for (unsigned i = 0; i < slots; ++i)
                 scratch_.push_back(std::make_unique<DeviceBuffer<char>>(bytes_));
         }
         void reduce(const T* data, std::uint64_t n, i128* out, cudaStream_t stream, unsigned slot) {
             std::size_t bytes = bytes_;
-            check(cub::DeviceReduce::Reduce(scratch_[slot]->get(), bytes, data, out, n, AddWide{},
-                                            i128{}, stream),
+            check(cub::DeviceReduce::Reduce(scratch_[slot]->get(), bytes, elements(data), out, n,
+                                            AddWide{}, i128{}, stream),
                   "cub::DeviceReduce::Reduce");
+        }
+
+      private:
+        static auto elements(const T* data) {
+            if constexpr (std::is_same_v<T, kernels::BoolByte>)
+                return thrust::make_transform_iterator(data, TrueAsOne{});
+            else
+                return data;
         }
 
       private:

@@ -143,7 +143,7 @@ struct SeriesSource {
 // kMaxArrayLaunchElements elements (float arrays: float_reduce.cuh).
 template <class T>
 struct ArraySource {
-    static_assert(std::is_integral_v<T>);
+    static_assert(std::is_integral_v<T> || std::is_same_v<T, BoolByte>);
     using Acc = i128;
     const T* data;
     std::uint64_t elements;

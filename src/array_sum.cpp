@@ -58,7 +58,8 @@ constexpr std::uint64_t kIntegerBlock = kExactHalvesBlock;
 constexpr std::uint64_t kUnroll = 4;  // independent accumulators per loop
 
 // Elements narrower than 64 bits, widened into int64 lanes (exact per block).
-template <class T, unsigned Lanes>
+// Trues: NumPy bools, bytes counted when nonzero (any nonzero byte is True).
+template <class T, unsigned Lanes, bool Trues>
 __attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, std::uint64_t m) {
     using narrow = typename VecOf<T, Lanes>::type;
     using wide = typename VecOf<std::int64_t, Lanes>::type;
@@ -68,13 +69,21 @@ __attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, 
         for (std::uint64_t u = 0; u < kUnroll; ++u) {
             narrow x;
             __builtin_memcpy(&x, q + (i + u * Lanes) * sizeof(T), sizeof x);
-            acc[u] += __builtin_convertvector(x, wide);
+            if constexpr (Trues)
+                acc[u] -= __builtin_convertvector(x != 0, wide);  // lanes of -1 where true
+            else
+                acc[u] += __builtin_convertvector(x, wide);
         }
     }
     std::int64_t total = 0;
     for (const auto& lanes : acc)
         for (unsigned l = 0; l < Lanes; ++l) total += lanes[l];
-    for (; i < m; ++i) total += static_cast<std::int64_t>(load<T>(q, i));
+    for (; i < m; ++i) {
+        if constexpr (Trues)
+            total += load<T>(q, i) != 0 ? 1 : 0;
+        else
+            total += static_cast<std::int64_t>(load<T>(q, i));
+    }
     return total;
 }
 
@@ -171,7 +180,7 @@ __attribute__((always_inline)) inline i128 wide_block(const unsigned char* q, st
 }
 
 // VectorBytes: the target's vector width.
-template <class T, unsigned VectorBytes>
+template <class T, unsigned VectorBytes, bool Trues = false>
 __attribute__((always_inline)) inline i128 integer_body(const unsigned char* p, std::uint64_t n) {
     constexpr unsigned lanes = VectorBytes / 8;  // 64-bit lanes per vector
     i128 total = 0;
@@ -179,7 +188,7 @@ __attribute__((always_inline)) inline i128 integer_body(const unsigned char* p, 
         const std::uint64_t m = std::min(kIntegerBlock, n - b);
         const unsigned char* q = p + b * sizeof(T);
         if constexpr (sizeof(T) < 8)
-            total += narrow_block<T, lanes>(q, m);
+            total += narrow_block<T, lanes, Trues>(q, m);
         else
             total += wide_block<T, lanes>(q, m);
     }
@@ -355,8 +364,9 @@ struct BlockSums {
             case DType::int64:                                                                  \
                 return integer_body<std::int64_t, vector_bytes>(a.data, a.count);               \
             case DType::uint8:                                                                  \
-            case DType::boolean:                                                                \
                 return integer_body<std::uint8_t, vector_bytes>(a.data, a.count);               \
+            case DType::boolean:                                                                \
+                return integer_body<std::uint8_t, vector_bytes, true>(a.data, a.count);         \
             case DType::uint16:                                                                 \
                 return integer_body<std::uint16_t, vector_bytes>(a.data, a.count);              \
             case DType::uint32:                                                                 \
@@ -546,16 +556,6 @@ ExactFloat sum_floats(ArrayView a) {
     ExactFloat total;
     for_each_gathered_block(a, [&](ArrayView block) { merge(total, block_sums().floats(block)); });
     return total;
-}
-
-i128 check_sum_integers(ArrayView a) {
-    return visit_dtype(a.dtype, [&](auto t) -> i128 {
-        using T = decltype(t);
-        i128 total = 0;
-        if constexpr (std::is_integral_v<T>)
-            for (std::uint64_t i = 0; i < a.count; ++i) total += load<T>(a.data, i);
-        return total;
-    });
 }
 
 }  // namespace gpusum

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <iostream>
 #include <map>
+#include <new>
 #include <optional>
 #include <sstream>
 
@@ -317,6 +319,11 @@ int run_and_report(const Command& command, const BackendList& backends) {
         return fail(kUnavailable, e.what(), json);
     } catch (const Interrupted& e) {
         return fail(128 + e.signal, "interrupted; all workers stopped", json);
+    } catch (const std::bad_alloc&) {
+        return fail(kUsage, "out of memory: the job needs more memory than this process may use",
+                    json);
+    } catch (const std::exception& e) {  // a defect: still one line and an exit code
+        return fail(kUnavailable, std::string("internal error: ") + e.what(), json);
     }
 }
 

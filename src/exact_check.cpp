@@ -80,9 +80,15 @@ i128 sum_by_halves(const unsigned char* p, std::uint64_t n) {
     return total;
 }
 
-// The exact sum of one run of integer elements.
+// The exact sum of one run of integer elements (bools: the nonzero bytes).
 template <class T>
-i128 integer_run(const unsigned char* p, std::uint64_t n, std::int64_t stride, bool swapped) {
+i128 integer_run(const unsigned char* p, std::uint64_t n, std::int64_t stride, bool swapped,
+                 bool trues) {
+    if (trues) {
+        std::uint64_t count = 0;
+        for (std::uint64_t i = 0; i < n; ++i, p += stride) count += *p == 0 ? 0 : 1;
+        return count;
+    }
     if constexpr (sizeof(T) == 8)
         if (stride == 8 && !swapped) return sum_by_halves<T>(p, n);
     i128 total = 0;
@@ -234,12 +240,13 @@ i128 check_sum_integers(ArrayView a, unsigned workers, Progress* progress) {
         throw_if_stopped();
         const ArrayView part = chunk_of(a, plan.pieces, piece);
         const bool swapped = part.swapped();
+        const bool trues = a.dtype == DType::boolean;
         visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             if constexpr (std::is_integral_v<T>)
                 for_each_run(part,
                              [&](const unsigned char* p, std::uint64_t n, std::int64_t stride) {
-                                 parts[piece] += integer_run<T>(p, n, stride, swapped);
+                                 parts[piece] += integer_run<T>(p, n, stride, swapped, trues);
                              });
         });
         if (progress != nullptr) progress->advance(part.count);

@@ -55,6 +55,26 @@ Sum run(const Job& job, const BackendList& backends) {
     return s;
 }
 
+// A layout's elements must cover the view: walking more than the shape holds
+// would wrap its odometer forever or read past the data.
+void check_layout(const ArrayView& a) {
+    if (a.layout == nullptr) return;
+    const Layout& l = *a.layout;
+    if (l.strides.size() != l.shape.size())
+        throw InputError("the layout has " + std::to_string(l.strides.size()) + " strides for " +
+                         std::to_string(l.shape.size()) + " dimensions");
+    std::uint64_t elements = 1;
+    for (const std::uint64_t extent : l.shape) {
+        if (extent != 0 && elements > UINT64_MAX / extent)
+            throw InputError("the layout's shape holds more than 2^64 elements");
+        elements *= extent;
+    }
+    if (a.first > elements || a.count > elements - a.first)
+        throw InputError("the view asks for elements " + std::to_string(a.first) + " to " +
+                         std::to_string(a.first + a.count) + " of a layout that holds " +
+                         std::to_string(elements));
+}
+
 }  // namespace
 
 double rounding_bound(double value) {
@@ -73,6 +93,7 @@ Sum sum(Range range, const Options& options) {
 
 Sum sum(ArrayView array, const Options& options) {
     if (array.data == nullptr && array.count > 0) throw InputError("the array's data is null");
+    check_layout(array);
     const BackendList backends = all_backends();
     Job job = job_from(options, backends);
     job.array = array;

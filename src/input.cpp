@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -66,6 +67,12 @@ class HeaderText {
         const std::size_t start = pos_;
         while (pos_ < text_.size() && std::isalpha(static_cast<unsigned char>(text_[pos_]))) ++pos_;
         return std::string(text_.substr(start, pos_ - start));
+    }
+    // The raw text of the value here, up to the next ',' or '}': for messages.
+    std::string_view value_text() {
+        skip_space();
+        const std::size_t end = std::min(text_.find_first_of(",}", pos_), text_.size());
+        return text_.substr(pos_, end - pos_);
     }
     std::optional<std::uint64_t> number() {
         skip_space();
@@ -153,9 +160,11 @@ NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t fi
             dtype = npy_dtype(descr);
             big_endian = descr.front() == '>';
         } else if (key == "fortran_order") {
+            const std::string_view shown = h.value_text();
             const std::string w = h.word();
             if (w != "True" && w != "False")
-                bad("malformed .npy header: fortran_order is '" + w + "'");
+                bad("malformed .npy header: fortran_order must be True or False, not " +
+                    shortened(shown, 40));
             fortran = w == "True";
         } else if (key == "shape") {
             h.expect('(', "to open the shape");
@@ -225,7 +234,12 @@ std::vector<unsigned char> read_stream(int fd) {
             bad("more data than available memory can hold (" + bytes_text(double(data.size())) +
                 " read so far)");
         const std::size_t used = data.size();
-        data.resize(used + kPiece);
+        try {
+            data.resize(used + kPiece);
+        } catch (const std::bad_alloc&) {  // a limit below the machine's memory (ulimit -v)
+            bad("more data than this process may hold in memory (" +
+                bytes_text(double(data.size())) + " read so far)");
+        }
         const ssize_t n = ::read(fd, data.data() + used, kPiece);
         if (n < 0 && errno == EINTR) {
             data.resize(used);
@@ -309,17 +323,19 @@ MappedInput::MappedInput(const std::string& name, std::optional<DType> raw_dtype
             map_ = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
             if (map_ == MAP_FAILED) {
                 map_ = nullptr;
-                bad(std::string("cannot map: ") + std::strerror(errno));
+                // sysfs and some FUSE files are regular, sized 4096, and not mappable.
+                if (errno != ENODEV) bad(std::string("cannot map: ") + std::strerror(errno));
+            } else {
+                ::madvise(map_, size_, MADV_SEQUENTIAL);
+                bytes = static_cast<const unsigned char*>(map_);
             }
-            ::madvise(map_, size_, MADV_SEQUENTIAL);
-            bytes = static_cast<const unsigned char*>(map_);
-        } else if (regular || standard_input) {
+        }
+        if (map_ == nullptr) {
+            if (!regular && !standard_input) bad("not a regular file");
             if (!standard_input) ::fcntl(fd_, F_SETFL, 0);  // blocking reads
             stream_ = read_stream(fd_);
             size_ = stream_.size();
             bytes = stream_.data();
-        } else {
-            bad("not a regular file");
         }
         std::span<const unsigned char> npy{bytes, size_};
         std::string where;

@@ -1,9 +1,13 @@
 // The gpusum command: parse, call the library, print. No arithmetic here.
+#include <exception>
 #include <iostream>
+#include <new>
 
 #include "cli.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_command(int argc, char** argv) {
     const gpusum::BackendList backends = gpusum::all_backends();
     auto parsed = gpusum::cli::parse(argc, argv, backends);
     if (const auto* command = std::get_if<gpusum::cli::Command>(&parsed))
@@ -17,4 +21,20 @@ int main(int argc, char** argv) {
     }
     if (!exit.error.empty()) std::cerr << gpusum::cli::error_text(exit.error, exit.code, exit.json);
     return exit.code;
+}
+
+}  // namespace
+
+// The job's own errors are reported by cli::run with their exit codes; what
+// escapes it still ends as one line and a documented code, never an abort.
+int main(int argc, char** argv) {
+    try {
+        return run_command(argc, argv);
+    } catch (const std::bad_alloc&) {
+        std::cerr << gpusum::cli::error_line("out of memory");
+        return gpusum::cli::kUsage;
+    } catch (const std::exception& e) {
+        std::cerr << gpusum::cli::error_line(std::string("internal error: ") + e.what());
+        return gpusum::cli::kUnavailable;
+    }
 }

@@ -246,3 +246,26 @@ TEST_CASE("float16: every value widens exactly, and arrays of them sum exactly")
         CHECK(gpusum::check_sum_floats(v, 2) == expected);
     }
 }
+
+// NumPy's bool is a byte, True when it is nonzero: bytes other than 0 and 1
+// (from np.frombuffer, a view of uint8 data, a raw file) count once each.
+TEST_CASE("bool arrays count nonzero bytes, not byte values, on every path") {
+    std::mt19937_64 rng(99);
+    for (const std::size_t n : {1, 15, 64, 1000, 4097, 100'000}) {
+        std::vector<unsigned char> bytes(n + 1);
+        for (auto& b : bytes) b = static_cast<unsigned char>(rng() % 4 == 0 ? 0 : rng());
+        const auto trues = static_cast<i128>(
+            std::count_if(bytes.begin() + 1, bytes.end(), [](unsigned char b) { return b != 0; }));
+        CAPTURE(n);
+        const ArrayView dense{bytes.data() + 1, n, DType::boolean};
+        CHECK(gpusum::to_string(gpusum::sum_integers(dense)) == gpusum::to_string(trues));
+        CHECK(gpusum::to_string(gpusum::check_sum_integers(dense, 2)) == gpusum::to_string(trues));
+        // The same bytes as a reversed, gathered view.
+        const gpusum::Layout reversed{{n}, {-1}, false};
+        const ArrayView gathered{bytes.data() + n, n, DType::boolean, &reversed};
+        CHECK(gpusum::to_string(gpusum::sum_integers(gathered)) == gpusum::to_string(trues));
+        CHECK(gpusum::to_string(gpusum::check_sum_integers(gathered)) == gpusum::to_string(trues));
+    }
+    const unsigned char twos[] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+    CHECK(gpusum::sum_integers(ArrayView{twos, 10, DType::boolean}) == 10);
+}

@@ -290,6 +290,44 @@ TEST_CASE("a report that cannot be written is an error, a closed pipe is no cras
     }
 }
 
+// Whether this build runs under AddressSanitizer, which reserves terabytes
+// of address space and cannot start under an address-space limit.
+constexpr bool kUnderAddressSanitizer =
+#if defined(__SANITIZE_ADDRESS__)
+    true;
+#elif defined(__has_feature)
+    __has_feature(address_sanitizer);
+#else
+    false;
+#endif
+
+TEST_CASE("out of memory is a message and exit 2, never an abort (endless stdin, ulimit -v)") {
+    if (kUnderAddressSanitizer || !spawn::launcher().empty()) {
+        MESSAGE("skipped: an address-space limit stops ASan and emulators before gpusum");
+        return;
+    }
+    for (const char* dtype : {"int8", "float64"}) {
+        Launch launch;
+        launch.in_child = [] {
+            const int zero = ::open("/dev/zero", O_RDONLY);
+            ::dup2(zero, STDIN_FILENO);
+            const rlimit small{std::uint64_t{768} << 20, std::uint64_t{768} << 20};
+            ::setrlimit(RLIMIT_AS, &small);
+        };
+        for (const bool json : {false, true}) {
+            std::vector<std::string> args = {"--input", "-", "--dtype", dtype};
+            if (json) args.emplace_back("--json");
+            CAPTURE(dtype);
+            CAPTURE(json);
+            const Finished f = run(args, launch);
+            CHECK(f.code == 2);
+            CHECK(lines(f.err) == 1);
+            CHECK(f.err.find("memory") != std::string::npos);
+            CHECK(f.out.empty());
+        }
+    }
+}
+
 TEST_CASE("a process limit: --backend process exits 3 with the reason, auto still answers") {
     // RLIMIT_NPROC binds only non-root users, so as root the child drops to
     // nobody first. A limit of one process means no fork and no new thread
@@ -614,6 +652,24 @@ TEST_CASE("/proc files and standard input are read as streams, never summed as e
     }
 }
 
+TEST_CASE("/sys files, which report 4096 bytes and cannot be mapped, are read as streams") {
+    const char* path = "/sys/devices/system/cpu/online";
+    if (::access(path, R_OK) != 0) {
+        MESSAGE("skipped: no " << path << " here");
+        return;
+    }
+    std::ifstream file(path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(file)), {});
+    REQUIRE(!text.empty());
+    long expected = 0;
+    for (const char c : text) expected += static_cast<unsigned char>(c);
+    const Finished f = run({"--input", path, "--dtype", "uint8", "--json"});
+    REQUIRE(f.code == 0);
+    const auto j = nlohmann::json::parse(f.out);
+    CHECK(j["sum"] == std::to_string(expected));
+    CHECK(j["source"].get<std::string>().find("read as a stream") != std::string::npos);
+}
+
 TEST_CASE("a file that shrinks or changes while being read: exit 2 on every backend, no signal") {
     const std::string dir = testfiles::temp_dir();
     const std::string path = dir + "/shrinking.raw";
@@ -706,6 +762,12 @@ TEST_CASE(".npz members, bool and float16 arrays, NumPy dtype spellings") {
         testfiles::zip_bytes({{"arr_0.npy", testfiles::npy_bytes("<i8", "(3,)", ints, 24)}}, true));
     const unsigned char flags[5] = {1, 0, 1, 1, 0};
     testfiles::write_file(dir + "/flags.npy", testfiles::npy_bytes("|b1", "(5,)", flags, 5));
+    // Any nonzero byte is True: three of these five.
+    const unsigned char odd_flags[5] = {2, 0, 255, 128, 0};
+    testfiles::write_file(dir + "/odd-flags.npy",
+                          testfiles::npy_bytes("|b1", "(5,)", odd_flags, 5));
+    testfiles::write_file(dir + "/odd-flags.raw",
+                          std::string(reinterpret_cast<const char*>(odd_flags), 5));
     // float16: 1.5, 65504 (the largest), the smallest subnormal 2^-24, -2.
     const std::uint16_t halves[4] = {0x3e00, 0x7bff, 0x0001, 0xc000};
     testfiles::write_file(dir + "/halves.npy", testfiles::npy_bytes("<f2", "(4,)", halves, 8));
@@ -726,6 +788,10 @@ TEST_CASE(".npz members, bool and float16 arrays, NumPy dtype spellings") {
         {{"--input", dir + "/two.npz:reals.npy"}, "0.75"},
         {{"--input", dir + "/one.npz"}, "6"},  // the only array, ZIP64 directory
         {{"--input", dir + "/flags.npy"}, "3"},
+        {{"--input", dir + "/odd-flags.npy"}, "3"},
+        {{"--input", dir + "/odd-flags.npy", "--backend", "process"}, "3"},
+        {{"--input", dir + "/odd-flags.raw", "--dtype", "bool", "--backend", "threads"}, "3"},
+        {{"--input", dir + "/odd-flags.raw", "--dtype", "?", "--backend", "serial"}, "3"},
         {{"--input", dir + "/halves.npy"}, "65503.50000005960464477539"},
         {{"--input", dir + "/halves.raw", "--dtype", "<f2"}, "65503.50000005960464477539"},
         {{"--input", dir + "/halves.raw", "--dtype", "half", "--backend", "process"},

@@ -126,3 +126,25 @@ TEST_CASE("facade: bad arguments are InputError, an unusable backend Unavailable
                     gpusum::InputError);
     CHECK_THROWS_AS(gpusum::sum(gpusum::Range{0, 10, 1}, {.backend = "mpi"}), gpusum::Unavailable);
 }
+
+TEST_CASE("facade: a view that claims more elements than its layout holds is an InputError") {
+    // Each of these once spun forever or read past the data.
+    const std::int32_t values[6] = {1, 2, 3, 4, 5, 6};
+    const auto* data = reinterpret_cast<const unsigned char*>(values);
+    const gpusum::Layout two_by_three{{2, 3}, {12, 4}, false};
+    const gpusum::Layout extra_stride{{6}, {4, 4}, false};
+    const gpusum::Layout huge{{std::uint64_t{1} << 40, std::uint64_t{1} << 40}, {0, 0}, false};
+    using gpusum::ArrayView;
+    using gpusum::DType;
+    const ArrayView fits{data, 6, DType::int32, &two_by_three};
+    CHECK(gpusum::sum(fits, {.backend = "serial"}).sum == 21);
+    for (const ArrayView& bad : {ArrayView{data, 7, DType::int32, &two_by_three},
+                                 ArrayView{data, 2, DType::int32, &two_by_three, 5},
+                                 ArrayView{data, 6, DType::int32, &extra_stride},
+                                 ArrayView{data, 6, DType::int32, &huge}}) {
+        for (const char* backend : {"serial", "threads", "process"}) {
+            CAPTURE(backend);
+            CHECK_THROWS_AS(gpusum::sum(bad, {.backend = backend}), gpusum::InputError);
+        }
+    }
+}

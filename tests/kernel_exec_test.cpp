@@ -190,6 +190,28 @@ TEST_CASE_TEMPLATE("kernel harness: tree_reduce sums integer arrays exactly", T,
     }
 }
 
+TEST_CASE("kernel harness: tree_reduce counts a bool array's nonzero bytes") {
+    // Bytes other than 0 and 1 are True too (np.frombuffer, views of uint8).
+    std::mt19937_64 rng(77);
+    std::uint64_t seed = 150;
+    for (const std::size_t n : {1, 33, 1000, 4099}) {
+        std::vector<gpusum::kernels::BoolByte> data(n);
+        i128 expected = 0;
+        for (auto& x : data) {
+            x.bits = static_cast<std::uint8_t>(rng() % 3 == 0 ? 0 : rng());
+            expected += x.bits != 0 ? 1 : 0;
+        }
+        for (const Shape& shape : {Shape{1, 1, 1, 1}, Shape{3, 2, 7, 2}, Shape{5, 1, 40, 3}}) {
+            CAPTURE(n);
+            CAPTURE(describe(shape));
+            const i128 total =
+                run_tree(ArraySource<gpusum::kernels::BoolByte>{data.data(), n},
+                         gpusum::effective_chunks(n, shape.chunks), launch_shape(shape, seed++));
+            CHECK(gpusum::to_string(total) == gpusum::to_string(expected));
+        }
+    }
+}
+
 TEST_CASE_TEMPLATE("kernel harness: exact_float_reduce sums float arrays exactly", T, float,
                    double) {
     // Every scale at once, and the sums the host makes of them must match the

@@ -76,6 +76,10 @@ TEST_CASE("every hostile header is a clear error, never a read past the buffer")
         {std::string("\x93NUMPY\x01\x00\x08\x00{'descr'", 18), "expected ':'"},
         {std::string("\x93NUMPY\x01\x00\x0a\x00{'descr': ", 20), "expected a quoted string"},
         {std::string("\x93NUMPY\x01\x00\x0b\x00{'descr': '", 21), "unterminated string"},
+        {std::string("\x93NUMPY\x01\x00\x18\x00{'fortran_order': 'yes'}", 34),
+         "fortran_order must be True or False, not 'yes'"},
+        // A NUL byte in the header is shown, and so is what follows it.
+        {npy(std::string("<i8\0tail", 8), "(1,)", 8), "unsupported .npy dtype '<i8\\x00tail'"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.fragment);

@@ -26,7 +26,7 @@ enum class DType : std::uint8_t {
     uint64,
     float32,
     float64,
-    boolean,  // NumPy bool: one byte, 0 or 1; summed as uint8 (the count of True)
+    boolean,  // NumPy bool: one byte, True when nonzero; the sum counts the True bytes
     float16   // IEEE half: widened to float32 (exactly) before it is summed
 };
 
@@ -35,7 +35,7 @@ enum class DType : std::uint8_t {
 template <class F>
 decltype(auto) visit_dtype(DType t, F&& f) {
     switch (t) {
-        case DType::boolean:
+        case DType::boolean:  // a byte; every summing path counts the nonzero ones
             return f(std::uint8_t{});
         case DType::float16:  // never visited; see above
         case DType::int8:

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gpusum/array.hpp"
+#include "gpusum/errors.hpp"
 #include "gpusum/series.hpp"
 
 namespace gpusum {
@@ -76,22 +77,6 @@ struct Result {
 struct Availability {
     bool usable = false;
     std::string reason;  // why not, or a short description of what will run
-};
-
-// A failure at run time (fork failed, CUDA error, ...). The dispatcher may
-// fall back to another backend; an explicitly requested one exits 3.
-class BackendError : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
-
-// SIGINT or SIGTERM arrived mid-run; every worker and device has been
-// stopped by the time it propagates.
-class Interrupted : public std::runtime_error {
-  public:
-    explicit Interrupted(int signal_number)
-        : std::runtime_error("interrupted"), signal(signal_number) {}
-    int signal;
 };
 
 // Runs `body`, turning any exception but BackendError and Interrupted into a

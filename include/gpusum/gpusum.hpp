@@ -24,6 +24,7 @@
 
 #include "gpusum/array.hpp"
 #include "gpusum/backend.hpp"
+#include "gpusum/errors.hpp"
 #include "gpusum/input.hpp"
 #include "gpusum/job.hpp"
 #include "gpusum/series.hpp"
@@ -60,12 +61,6 @@ struct Sum {
 // Half an ulp of `value`: how far an exactly rounded sum can be from the
 // exact one (0 for infinities and NaN, which carry no such bound).
 double rounding_bound(double value);
-
-// The answer disagreed with its independent check.
-class Mismatch : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
 
 // The sum of Python's range(start, stop, step).
 Sum sum(Range range, const Options& options = {});

@@ -10,17 +10,11 @@
 #include <vector>
 
 #include "gpusum/array.hpp"
+#include "gpusum/errors.hpp"
 
 namespace gpusum {
 
 class Progress;
-
-// Bad input: a missing or malformed file, an impossible allocation. The CLI
-// prints the message after the file name or flag and exits 2.
-class InputError : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
 
 struct NpyHeader {
     DType dtype = DType::int64;

@@ -59,12 +59,6 @@ struct Outcome {
     double all_phases_seconds() const;   // fill + the reported run + check
 };
 
-// The requested backend exists but cannot run here; the CLI exits 3.
-class Unavailable : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
-
 // Throws InputError for bad files or arrays that cannot fit in memory.
 Outcome run_job(const BackendList& backends, const Job& job);
 
