@@ -3,6 +3,7 @@
 // and buffers), compute (device time of the reduction, from CUDA events; for
 // arrays the whole overlapped copy-and-reduce stream), combine (copying the
 // result back and adding up pieces).
+#include <cuda.h>
 #include <thrust/execution_policy.h>
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/iterator/transform_iterator.h>
@@ -14,8 +15,10 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "cuda_support.cuh"
+#include "device_guard.hpp"
 #include "fill_series.cuh"
 #include "float_reduce.cuh"
 #include "gpusum/cpu.hpp"
@@ -33,6 +36,13 @@
 namespace gpusum {
 
 namespace kernels {
+
+// The CUDA runtime's current device of the calling thread.
+struct CudaCurrentDevice {
+    static bool get(int& device) { return cudaGetDevice(&device) == cudaSuccess; }
+    static void set(int device) { cudaSetDevice(device); }
+};
+using DeviceKept = CurrentDeviceKept<CudaCurrentDevice>;
 
 cudaDeviceProp open_device(int device) {
     check(cudaSetDevice(device), "cudaSetDevice");
@@ -334,7 +344,9 @@ class GpuBackend : public Backend {
     Availability availability() const override {
         const GpuInventory inv = gpu_inventory();
         if (inv.devices.empty()) return {false, inv.problem};
-        return {true, inv.devices.front()};
+        for (std::size_t d = 0; d < inv.devices.size(); ++d)
+            if (inv.unusable[d].empty()) return {true, inv.devices[d]};
+        return {false, "device 0: " + inv.unusable.front()};
     }
 
     // The kernels read one block of memory in this machine's byte order.
@@ -378,6 +390,7 @@ class GpuBackend : public Backend {
     template <class Body>
     Result guarded(Body&& body) {
         const StopSignals stop_signals;
+        const kernels::DeviceKept kept;
         try {
             return as_backend_error(name(), body);
         } catch (const BackendError&) {
@@ -792,6 +805,26 @@ class ThrustBackend final : public GpuBackend {
 
 }  // namespace
 
+namespace {
+
+// Why device `d` cannot take our work, or "": prohibited by its compute mode,
+// or in exclusive-process mode with another process holding it (only a
+// context of our own tells).
+std::string why_unusable(int d) {
+    int mode = cudaComputeModeDefault;
+    if (cudaDeviceGetAttribute(&mode, cudaDevAttrComputeMode, d) != cudaSuccess) {
+        cudaGetLastError();
+        return "its compute mode cannot be read";
+    }
+    if (mode == cudaComputeModeProhibited) return "its compute mode is Prohibited (nvidia-smi -c)";
+    if (mode != cudaComputeModeExclusiveProcess) return {};
+    if (cudaSetDevice(d) == cudaSuccess && cudaFree(nullptr) == cudaSuccess) return {};
+    cudaGetLastError();
+    return "it is in exclusive-process mode and another process holds it";
+}
+
+}  // namespace
+
 GpuInventory gpu_inventory() {
     static const GpuInventory inventory = [] {
         GpuInventory inv;
@@ -806,16 +839,73 @@ GpuInventory gpu_inventory() {
             inv.problem = std::string("CUDA unusable: ") + cudaGetErrorName(status);
         }
         cudaGetLastError();
+        const kernels::DeviceKept kept;
         for (int d = 0; d < count && status == cudaSuccess; ++d) {
             cudaDeviceProp prop{};
-            if (cudaGetDeviceProperties(&prop, d) != cudaSuccess) continue;
+            if (cudaGetDeviceProperties(&prop, d) != cudaSuccess) {
+                inv.devices.emplace_back("unknown");
+                inv.unusable.emplace_back("cudaGetDeviceProperties failed");
+                cudaGetLastError();
+                continue;
+            }
             inv.devices.push_back(std::string(prop.name) + ", " +
                                   std::to_string(prop.multiProcessorCount) + " SMs, " +
                                   std::to_string(prop.totalGlobalMem >> 30) + " GiB");
+            inv.unusable.push_back(why_unusable(d));
         }
         return inv;
     }();
     return inventory;
+}
+
+namespace {
+
+// The bytes of the allocation that holds `p` from p on (the driver's
+// cuMemGetAddressRange, reached through the runtime so that no libcuda link
+// is needed); nothing when the driver cannot tell.
+std::optional<std::uint64_t> bytes_in_allocation(const void* p) {
+    using Range = CUresult(CUDAAPI*)(CUdeviceptr*, size_t*, CUdeviceptr);
+    static const Range range = [] {
+        void* fn = nullptr;
+        cudaDriverEntryPointQueryResult found{};
+        if (cudaGetDriverEntryPointByVersion("cuMemGetAddressRange", &fn, 12000, cudaEnableDefault,
+                                             &found) != cudaSuccess ||
+            found != cudaDriverEntryPointSuccess) {
+            cudaGetLastError();
+            return static_cast<Range>(nullptr);
+        }
+        return reinterpret_cast<Range>(fn);
+    }();
+    if (range == nullptr) return std::nullopt;
+    CUdeviceptr base = 0;
+    size_t size = 0;
+    const auto address = reinterpret_cast<CUdeviceptr>(p);
+    if (range(&base, &size, address) != CUDA_SUCCESS) return std::nullopt;
+    return base + size - address;
+}
+
+}  // namespace
+
+double check_device_floats(const void* data, DType dtype, std::uint64_t count, int device,
+                           unsigned workers) {
+    const StopSignals stop_signals;
+    const kernels::DeviceKept kept;
+    return as_backend_error("the float check", [&] {
+        check(cudaSetDevice(device), "cudaSetDevice");
+        const std::size_t size = dtype_size(dtype);
+        const std::uint64_t per_piece = kPieceBytes / size;
+        std::vector<unsigned char> host(std::min(count, per_piece) * size);
+        FloatCheck total;
+        for (std::uint64_t done = 0; done < count; done += per_piece) {
+            throw_if_stopped();
+            const std::uint64_t n = std::min(per_piece, count - done);
+            check(cudaMemcpy(host.data(), static_cast<const unsigned char*>(data) + done * size,
+                             n * size, cudaMemcpyDeviceToHost),
+                  "copying the array back for its check");
+            total.add(ArrayView{host.data(), n, dtype}, workers);
+        }
+        return total.value();
+    });
 }
 
 Result sum_device_array(const void* data, DType dtype, std::uint64_t count, int device,
@@ -843,6 +933,15 @@ Result sum_device_array(const void* data, DType dtype, std::uint64_t count, int 
         if (where.type == cudaMemoryTypeDevice && where.device != device)
             throw InputError("the pointer is memory of device " + std::to_string(where.device) +
                              ", not of device " + std::to_string(device));
+        // A fault inside the shared context would end every CUDA user in the
+        // process (CuPy, torch): the elements must lie within one allocation.
+        if (const auto room = bytes_in_allocation(data); room && count * size > *room)
+            throw InputError(std::to_string(count * size) +
+                             " bytes asked for, but the allocation holds " + std::to_string(*room) +
+                             " from this pointer on");
+        // Producers following DLPack order their writes before the legacy
+        // default stream; our streams do not wait on it by themselves.
+        check(cudaStreamSynchronize(cudaStreamLegacy), "waiting for the producer's writes");
     }
     const ArrayView a{static_cast<const unsigned char*>(data), count, dtype};
     return gpu->sum_device_memory(a, device);

@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "gpusum/cuda.hpp"
+#include <signal.h>
+
 #include "gpusum/gpusum.hpp"
 #include "gpusum/text.hpp"
 
@@ -180,13 +181,18 @@ nb::dict describe(const gpusum::Sum& s) {
     return d;
 }
 
-gpusum::Options options_of(const std::string& backend, unsigned workers, std::uint64_t chunks,
-                           int device) {
-    return gpusum::Options{backend, workers, chunks, device};
+// Python ints of any size arrive clamped to these types (the package clamps
+// to 64 bits), so that the library's own limit check names the option.
+gpusum::Options options_of(const std::string& backend, std::uint64_t workers, std::uint64_t chunks,
+                           std::int64_t device) {
+    return gpusum::Options{
+        backend, static_cast<unsigned>(std::min<std::uint64_t>(workers, UINT32_MAX)), chunks,
+        static_cast<int>(std::clamp<std::int64_t>(device, -1, INT32_MAX))};
 }
 
 nb::dict sum_range(std::int64_t start, std::int64_t stop, std::int64_t step,
-                   const std::string& backend, unsigned workers, std::uint64_t chunks, int device) {
+                   const std::string& backend, std::uint64_t workers, std::uint64_t chunks,
+                   std::int64_t device) {
     gpusum::Sum s;
     {
         nb::gil_scoped_release unlocked;
@@ -196,47 +202,27 @@ nb::dict sum_range(std::int64_t start, std::int64_t stop, std::int64_t step,
     return describe(s);
 }
 
-// An array on a CUDA device, summed there. Integers are checked by the other
-// GPU implementation (our tree reduction against CUB, or CUB against it):
-// a second, independent pass over the same device memory. No second exact
-// float kernel exists, so a float answer is the kernels' alone.
+// An array on a CUDA device, summed there and checked (the library's sum_device).
 nb::dict sum_on_device(const Array& a, gpusum::DType dtype, const unsigned char* start,
-                       const std::string& backend) {
-    const std::string gpu = backend == "auto" ? "cuda" : backend;
-    const bool is_float = gpusum::is_float(dtype);
-    const std::string other = gpu == "cuda" ? "cub" : "cuda";
-    gpusum::Result r, check;
+                       const std::string& backend, unsigned workers, std::uint64_t chunks) {
+    gpusum::Sum s;
     {
         nb::gil_scoped_release unlocked;
-        r = gpusum::sum_device_array(start, dtype, a.size(), a.device_id(), gpu);
-        if (!is_float)
-            check = gpusum::sum_device_array(start, dtype, a.size(), a.device_id(), other);
+        s = gpusum::sum_device(start, a.size(), dtype,
+                               options_of(backend, workers, chunks, a.device_id()));
     }
-    if (!is_float && check.sum != r.sum)
-        throw gpusum::Mismatch(gpu + " returned " + gpusum::to_string(r.sum) + ", " + other +
-                               " returned " + gpusum::to_string(check.sum));
-    gpusum::Sum s;
-    s.is_float = is_float;
-    s.sum = r.sum;
-    s.value = is_float ? gpusum::rounded(r.real) : static_cast<double>(r.sum);
-    s.error_bound = is_float ? gpusum::rounding_bound(s.value) : 0;
-    s.expected = check.sum;
-    s.expected_value = s.value;
-    s.check = is_float ? "none: no second exact float kernel, and only the device holds the data"
-                       : "the " + other + " kernel over the same device memory";
-    s.verified = !is_float;
-    s.backend = gpu;
-    s.reason = "the array is in the memory of CUDA device " + std::to_string(a.device_id());
-    s.elements = a.size();
-    s.seconds = r.seconds;
-    s.check_seconds = check.seconds.total();
-    const double total = r.seconds.total();
-    s.elements_per_second = total > 0 ? static_cast<double>(a.size()) / total : 0;
     return describe(s);
 }
 
+std::string range_warning(std::int64_t start, std::int64_t stop, std::int64_t step,
+                          const std::string& backend, std::uint64_t workers, std::uint64_t chunks,
+                          std::int64_t device) {
+    return gpusum::long_run_warning(gpusum::Range{start, stop, step},
+                                    options_of(backend, workers, chunks, device));
+}
+
 gpusum::Sum sum_in_host_memory(const gpusum::ArrayView& view, const std::string& backend,
-                               unsigned workers, std::uint64_t chunks, int device) {
+                               std::uint64_t workers, std::uint64_t chunks, std::int64_t device) {
     nb::gil_scoped_release unlocked;
     return gpusum::sum(view, options_of(backend, workers, chunks, device));
 }
@@ -269,24 +255,51 @@ std::string described(nb::handle obj) {
     return name;
 }
 
+// What DLPack gives for `obj`. An array on a CUDA device is asked for with
+// stream=1 (the legacy default stream): the producer then orders its
+// pending writes before that stream, which the library waits for before
+// reading; asked with no stream, CuPy and PyTorch promise nothing.
+nb::object dlpack_of(nb::handle obj) {
+    if (!nb::hasattr(obj, "__dlpack__") || !nb::hasattr(obj, "__dlpack_device__"))
+        return nb::borrow(obj);
+    const nb::tuple where = nb::cast<nb::tuple>(obj.attr("__dlpack_device__")());
+    const int type = nb::cast<int>(where[0]);
+    if (type != kDLCUDA && type != kDLCUDAManaged) return nb::borrow(obj);
+    return obj.attr("__dlpack__")(nb::arg("stream") = 1);
+}
+
 // Host memory through the buffer protocol, which says everything: element
 // format and byte order, shape and strides in bytes. Anything else (a torch
 // tensor, a CuPy array) through DLPack.
-nb::dict sum_array(nb::handle obj, const std::string& backend, unsigned workers,
-                   std::uint64_t chunks, int device) {
+nb::dict sum_array(nb::handle obj, const std::string& backend, std::uint64_t workers,
+                   std::uint64_t chunks, std::int64_t device) {
     gpusum::Layout layout;
     if (const HeldBuffer held(obj); held.held) {
         const Py_buffer& b = held.buffer;
         const auto [dtype, swapped] = elements_of(b);
-        std::vector<std::int64_t> shape(b.shape, b.shape + b.ndim);
-        std::vector<std::int64_t> strides(b.strides, b.strides + b.ndim);
+        // Exporters may leave out the shape (one dimension) and the strides
+        // (C order), as ctypes arrays do.
+        std::vector<std::int64_t> shape =
+            b.shape != nullptr
+                ? std::vector<std::int64_t>(b.shape, b.shape + b.ndim)
+                : std::vector<std::int64_t>{b.len / std::max<Py_ssize_t>(b.itemsize, 1)};
+        std::vector<std::int64_t> strides(shape.size());
+        if (b.strides != nullptr) {
+            strides.assign(b.strides, b.strides + shape.size());
+        } else {
+            std::int64_t step = b.itemsize;
+            for (std::size_t d = shape.size(); d-- > 0;) {
+                strides[d] = step;
+                step *= shape[d];
+            }
+        }
         const auto* origin = static_cast<const unsigned char*>(b.buf);
         return describe(sum_in_host_memory(view_of(origin, dtype, shape, strides, swapped, layout),
                                            backend, workers, chunks, device));
     }
     PyErr_Clear();
     Array a;
-    if (!nb::try_cast(obj, a)) {
+    if (!nb::try_cast(dlpack_of(obj), a)) {
         PyErr_Clear();  // the exporter's own complaint, if any: ours says more
         throw TypeProblem("cannot sum a " + described(obj) +
                           ": pass a range, or an array exposing the buffer protocol or DLPack "
@@ -308,7 +321,7 @@ nb::dict sum_array(nb::handle obj, const std::string& backend, unsigned workers,
                 "a GPU array is summed on its device when its elements fill one block of "
                 "memory; this one has gaps or float16 elements: pass a.contiguous() (PyTorch) "
                 "or cupy.ascontiguousarray(a), float16 widened to float32");
-        return sum_on_device(a, dtype, view.data, backend);
+        return sum_on_device(a, dtype, view.data, backend, workers, chunks);
     }
     if (a.device_type() != kDLCPU && a.device_type() != kDLCUDAHost)
         throw TypeProblem("arrays on DLPack device type " + std::to_string(a.device_type()) +
@@ -327,8 +340,17 @@ NB_MODULE(_gpusum, m) {
     nb::register_exception_translator([](const std::exception_ptr& p, void*) {
         try {
             std::rethrow_exception(p);
-        } catch (const gpusum::Interrupted&) {
-            PyErr_SetNone(PyExc_KeyboardInterrupt);
+        } catch (const gpusum::Interrupted& e) {
+            // The caller's handlers are back: the signal goes to them, as if
+            // gpusum had never held it. SIGTERM's default ends the process
+            // here (as `timeout` and systemd expect); Python's SIGINT
+            // handler raises KeyboardInterrupt; a handler that raises nothing
+            // leaves InterruptedError, since the sum did not finish.
+            ::raise(e.signal);
+            if (PyErr_CheckSignals() != 0) return;
+            PyErr_SetString(PyExc_InterruptedError, e.signal == SIGTERM
+                                                        ? "gpusum stopped by SIGTERM"
+                                                        : "gpusum stopped by SIGINT");
         } catch (const TypeProblem& e) {
             PyErr_SetString(PyExc_TypeError, e.what());
         } catch (const gpusum::InputError& e) {
@@ -339,8 +361,10 @@ NB_MODULE(_gpusum, m) {
     });
     m.def("sum_range", &sum_range, nb::arg("start"), nb::arg("stop"), nb::arg("step"),
           nb::arg("backend"), nb::arg("workers"), nb::arg("chunks"), nb::arg("device"));
-    m.def("sum_array", &sum_array, nb::arg("array"), nb::arg("backend"), nb::arg("workers"),
+    m.def("sum_array", &sum_array, nb::arg("array").none(), nb::arg("backend"), nb::arg("workers"),
           nb::arg("chunks"), nb::arg("device"));
+    m.def("range_warning", &range_warning, nb::arg("start"), nb::arg("stop"), nb::arg("step"),
+          nb::arg("backend"), nb::arg("workers"), nb::arg("chunks"), nb::arg("device"));
     m.attr("version") = GPUSUM_VERSION;
 #if defined(GPUSUM_HAVE_CUDA)
     m.attr("has_cuda") = true;

@@ -155,11 +155,32 @@ std::optional<Exit> check_devices(const CLI::App& app,
     const GpuInventory gpus = gpu_inventory();
     if (gpus.devices.empty())
         return Exit{kUnavailable, "", flag + ": no usable CUDA device: " + gpus.problem};
+    const auto why_unusable = [&](int d) {
+        const auto i = static_cast<std::size_t>(d);
+        return i < gpus.unusable.size() ? gpus.unusable[i] : std::string();
+    };
     if (several) job.devices = device_list(value, gpus.devices.size());
+    if (several && value == "all") {  // every device that can take work
+        std::string reasons;
+        std::erase_if(job.devices, [&](int d) {
+            const std::string why = why_unusable(d);
+            if (!why.empty())
+                reasons += (reasons.empty() ? "" : "; ") + std::to_string(d) + ": " + why;
+            return !why.empty();
+        });
+        if (job.devices.empty())
+            return Exit{kUnavailable, "", flag + ": no usable CUDA device (" + reasons + ")"};
+    }
     std::vector<int> asked = job.devices;
     if (one) asked.push_back(job.device);
     for (const int d : asked) {
-        if (static_cast<std::size_t>(d) < gpus.devices.size()) continue;
+        if (static_cast<std::size_t>(d) < gpus.devices.size()) {
+            if (const std::string why = why_unusable(d); !why.empty())
+                return Exit{
+                    kUnavailable, "",
+                    flag + ": CUDA device " + std::to_string(d) + " cannot be used: " + why};
+            continue;
+        }
         std::string message = flag + ": " + std::to_string(d) + " is not a CUDA device (devices: ";
         for (std::size_t i = 0; i < gpus.devices.size(); ++i)
             message.append(i ? "; " : "")

@@ -26,10 +26,14 @@ class UnbuiltBackend final : public Backend {
 }  // namespace
 
 GpuInventory gpu_inventory() {
-    return {{}, kWhy};
+    return {{}, kWhy, {}};
 }
 
 Result sum_device_array(const void*, DType, std::uint64_t, int, std::string_view) {
+    throw BackendError(kWhy);
+}
+
+double check_device_floats(const void*, DType, std::uint64_t, int, unsigned) {
     throw BackendError(kWhy);
 }
 

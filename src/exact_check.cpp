@@ -11,6 +11,7 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -256,7 +257,9 @@ i128 check_sum_integers(ArrayView a, unsigned workers, Progress* progress) {
     return total;
 }
 
-double check_sum_floats(ArrayView a, unsigned workers, Progress* progress) {
+namespace {
+
+LongAccumulator checked_total(ArrayView a, unsigned workers, Progress* progress) {
     const CheckPlan plan = check_plan(a, workers, kFloatBytesPerWorker);
     std::vector<LongAccumulator> parts(plan.pieces);
     for_each_index(plan.pieces, plan.workers, [&](std::uint64_t piece) {
@@ -277,7 +280,28 @@ double check_sum_floats(ArrayView a, unsigned workers, Progress* progress) {
         if (progress != nullptr) progress->advance(part.count);
     });
     for (std::uint64_t p = 1; p < plan.pieces; ++p) parts[0].add(parts[p]);
-    return parts[0].value();
+    return parts[0];
+}
+
+}  // namespace
+
+double check_sum_floats(ArrayView a, unsigned workers, Progress* progress) {
+    return checked_total(a, workers, progress).value();
+}
+
+struct FloatCheck::Total {
+    LongAccumulator sum;
+};
+
+FloatCheck::FloatCheck() : total_(std::make_unique<Total>()) {}
+FloatCheck::~FloatCheck() = default;
+
+void FloatCheck::add(ArrayView piece, unsigned workers) {
+    total_->sum.add(checked_total(piece, workers, nullptr));
+}
+
+double FloatCheck::value() const {
+    return total_->sum.value();
 }
 
 bool same_float(double a, double b) {

@@ -4,9 +4,11 @@
 #include <limits>
 
 #include "gpusum/cpu.hpp"
+#include "gpusum/cuda.hpp"
 #include "gpusum/dispatch.hpp"
 #include "gpusum/gpusum.hpp"
 #include "gpusum/text.hpp"
+#include "stopwatch.hpp"
 
 namespace gpusum {
 
@@ -98,6 +100,62 @@ Sum sum(ArrayView array, const Options& options) {
     Job job = job_from(options, backends);
     job.array = array;
     return run(job, backends);
+}
+
+Sum sum_device(const void* data, std::uint64_t count, DType dtype, const Options& options) {
+    const BackendList backends = all_backends();
+    const Job job = job_from(options, backends);
+    const std::string gpu = options.backend == "auto" ? "cuda" : options.backend;
+    if (gpu != "cuda" && gpu != "cub")
+        throw InputError("arrays in GPU memory are summed by the cuda or cub backend, not '" + gpu +
+                         "'");
+    if (const Backend* b = find_backend(backends, gpu); !b->availability().usable)
+        throw Unavailable("backend '" + gpu + "' is unavailable: " + b->availability().reason);
+    const bool real = is_float(dtype);
+    const std::string other = gpu == "cuda" ? "cub" : "cuda";
+    Stopwatch check_clock;
+    Result r, check;
+    double expected_value = 0;
+    try {
+        r = sum_device_array(data, dtype, count, job.device, gpu);
+        check_clock.lap();
+        if (real)
+            expected_value = check_device_floats(data, dtype, count, job.device, job.workers);
+        else
+            check = sum_device_array(data, dtype, count, job.device, other);
+    } catch (const BackendError& e) {
+        throw Unavailable("backend '" + gpu + "' failed: " + e.what());
+    }
+    Sum s;
+    s.is_float = real;
+    s.sum = r.sum;
+    s.value = real ? rounded(r.real) : static_cast<double>(r.sum);
+    s.error_bound = real ? rounding_bound(s.value) : 0;
+    s.expected = check.sum;
+    s.expected_value = real ? expected_value : s.value;
+    s.check = real ? "the exact float check on the CPU over a copy of the device memory"
+                   : "the " + other + " kernel over the same device memory";
+    s.verified = real ? same_float(s.value, expected_value) : check.sum == r.sum;
+    if (!s.verified)
+        throw Mismatch(gpu + " returned " + (real ? std::to_string(s.value) : to_string(r.sum)) +
+                       ", the check (" + s.check + ") says " +
+                       (real ? std::to_string(expected_value) : to_string(check.sum)));
+    s.backend = gpu;
+    s.reason = "the array is in the memory of CUDA device " + std::to_string(job.device);
+    s.elements = count;
+    s.seconds = r.seconds;
+    s.check_seconds = check_clock.lap();
+    const double total = r.seconds.total();
+    s.elements_per_second = total > 0 ? static_cast<double>(count) / total : 0;
+    return s;
+}
+
+std::string long_run_warning(Range range, const Options& options) {
+    if (range.step == 0) return {};
+    const BackendList backends = all_backends();
+    Job job = job_from(options, backends);
+    job.range = range;
+    return long_run_warning(backends, job);
 }
 
 }  // namespace gpusum

@@ -2,24 +2,22 @@
 // backends poll between units of work (pool results, GPU slices and pieces),
 // so they stop their workers or devices and unwind with Interrupted. SIGCONT
 // is counted, so deadlines can be restarted after the process was stopped.
+//
+// The handlers have one owner in the process: the first StopSignals alive
+// installs them, the last one to end restores what was there before, under a
+// lock, so runs on several threads (a Python program's) cannot leave them
+// installed. A child forked meanwhile gets the earlier handlers back.
 #pragma once
-
-#include <signal.h>
 
 namespace gpusum {
 
-// Installs the flag-setting handlers for its lifetime; restores the old ones.
+// Holds the flag-setting handlers installed for its lifetime.
 class StopSignals {
   public:
     StopSignals();
     ~StopSignals();
     StopSignals(const StopSignals&) = delete;
     StopSignals& operator=(const StopSignals&) = delete;
-
-  private:
-    struct sigaction old_int_ {};
-    struct sigaction old_term_ {};
-    struct sigaction old_cont_ {};
 };
 
 // How many times the process was continued (SIGCONT, e.g. `fg` after

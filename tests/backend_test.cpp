@@ -3,6 +3,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 #include "gpusum/cpu.hpp"
 #include "gpusum/dispatch.hpp"
@@ -255,4 +257,58 @@ TEST_CASE(
     struct sigaction after {};
     ::sigaction(SIGINT, nullptr, &after);
     CHECK(reinterpret_cast<void*>(after.sa_handler) == reinterpret_cast<void*>(before.sa_handler));
+}
+
+namespace {
+
+extern "C" void sentinel_handler(int) {}
+
+// The handler now installed for `signo`.
+void* handler_of(int signo) {
+    struct sigaction now {};
+    ::sigaction(signo, nullptr, &now);
+    return reinterpret_cast<void*>(now.sa_handler);
+}
+
+}  // namespace
+
+TEST_CASE("runs on many threads at once leave the caller's handlers installed after the last") {
+    // Each StopSignals once saved and restored the handlers it found, so
+    // overlapping runs restored each other's and left gpusum's installed.
+    struct sigaction sentinel {
+    }, before[3]{};
+    sentinel.sa_handler = sentinel_handler;
+    sigemptyset(&sentinel.sa_mask);
+    const int signals[] = {SIGINT, SIGTERM, SIGCONT};
+    for (int i = 0; i < 3; ++i) ::sigaction(signals[i], &sentinel, &before[i]);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([t] {
+            for (int round = 0; round < 2000; ++round) {
+                const gpusum::StopSignals outer;
+                if ((round + t) % 3 == 0) const gpusum::StopSignals nested;
+                if (round % 100 == 0) std::this_thread::yield();
+            }
+        });
+    {
+        // Held while forking: the child starts with the caller's handlers.
+        const gpusum::StopSignals held;
+        CHECK(handler_of(SIGINT) != reinterpret_cast<void*>(sentinel_handler));
+        const pid_t child = ::fork();
+        if (child == 0) {
+            const bool restored = handler_of(SIGINT) == reinterpret_cast<void*>(sentinel_handler) &&
+                                  handler_of(SIGTERM) == reinterpret_cast<void*>(sentinel_handler);
+            ::_exit(restored ? 0 : 1);
+        }
+        int status = 0;
+        REQUIRE(::waitpid(child, &status, 0) == child);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    for (auto& thread : threads) thread.join();
+    for (const int signo : signals) {
+        CAPTURE(signo);
+        CHECK(handler_of(signo) == reinterpret_cast<void*>(sentinel_handler));
+    }
+    for (int i = 0; i < 3; ++i) ::sigaction(signals[i], &before[i], nullptr);
 }

@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "device_guard.hpp"
 #include "gpusum/backend.hpp"
 #include "stream_schedule.hpp"
 
@@ -263,4 +264,37 @@ TEST_CASE("stream schedule: a failure at any call is a BackendError and frees ev
         CHECK(fake.live() == 0);
         CHECK(fake.violations == 0);
     }
+}
+
+namespace {
+
+// The thread's current device as the CUDA runtime keeps it, faked.
+struct FakeCurrentDevice {
+    static inline thread_local int current = 0;
+    static inline thread_local bool readable = true;
+    static bool get(int& device) {
+        device = current;
+        return readable;
+    }
+    static void set(int device) { current = device; }
+};
+
+}  // namespace
+
+TEST_CASE("a sum on another device leaves the caller's current device as it was") {
+    FakeCurrentDevice::current = 2;
+    {
+        const gpusum::kernels::CurrentDeviceKept<FakeCurrentDevice> kept;
+        FakeCurrentDevice::set(1);  // what opening device 1 does
+        CHECK(FakeCurrentDevice::current == 1);
+    }
+    CHECK(FakeCurrentDevice::current == 2);
+    // Even when the sum throws.
+    try {
+        const gpusum::kernels::CurrentDeviceKept<FakeCurrentDevice> kept;
+        FakeCurrentDevice::set(0);
+        throw std::runtime_error("CUDA failed");
+    } catch (const std::runtime_error&) {
+    }
+    CHECK(FakeCurrentDevice::current == 2);
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -129,6 +130,22 @@ ExactFloat sum_floats(ArrayView a);
 // same IEEE rules as rounded().
 i128 check_sum_integers(ArrayView a, unsigned workers = 1, Progress* progress = nullptr);
 double check_sum_floats(ArrayView a, unsigned workers = 1, Progress* progress = nullptr);
+
+// The float check over data that arrives in pieces (device memory copied
+// back a piece at a time): the same method, one exact total across pieces.
+class FloatCheck {
+  public:
+    FloatCheck();
+    ~FloatCheck();
+    FloatCheck(const FloatCheck&) = delete;
+    FloatCheck& operator=(const FloatCheck&) = delete;
+    void add(ArrayView piece, unsigned workers = 1);
+    double value() const;
+
+  private:
+    struct Total;
+    std::unique_ptr<Total> total_;
+};
 
 // Whether two reported float sums are the same: identical bits, or both NaN.
 bool same_float(double a, double b);

@@ -13,8 +13,9 @@
 namespace gpusum {
 
 struct GpuInventory {
-    std::vector<std::string> devices;  // "NVIDIA H100 80GB HBM3, 132 SMs, 1980 MHz" per index
-    std::string problem;               // why there is none: no driver, no device, ...
+    std::vector<std::string> devices;   // "NVIDIA H100 80GB HBM3, 132 SMs, 80 GiB" per index
+    std::string problem;                // why there is none: no driver, no device, ...
+    std::vector<std::string> unusable;  // per index: why that device cannot be used, or ""
 };
 
 // What this process can use. Cheap after the first call.
@@ -40,13 +41,20 @@ inline constexpr GpuBackendInfo kGpuBackends[] = {
 // cuda (our tree reduction), cub and thrust, in the order of kGpuBackends.
 BackendList make_cuda_backends(CudaOptions options = {});
 
+// The float check of such an array: copied back a piece at a time (64 MiB)
+// and summed by the CPU's exact check (FloatCheck) on `workers` threads.
+double check_device_floats(const void* data, DType dtype, std::uint64_t count, int device,
+                           unsigned workers);
+
 // Sums `count` elements of `dtype` that already live in the memory of CUDA
-// device `device` (cudaMalloc'd or managed; aligned to the element size),
-// where they lie, with the GPU backend `backend` ("cuda": every dtype; "cub":
-// integers). Exact, like every sum: integers in result.sum, floats in
-// result.real. Nothing else holds the data, so nothing checks the answer;
-// the kernels are the ones every checked run uses. Details give the kernel
-// time and GB/s against the device's memory peak.
+// device `device` (cudaMalloc'd or managed; aligned to the element size;
+// within one allocation), where they lie, with the GPU backend `backend`
+// ("cuda": every dtype; "cub": integers). Exact, like every sum: integers in
+// result.sum, floats in result.real; unchecked here (gpusum::sum_device
+// checks). Work queued on the legacy default stream is waited for first (a
+// DLPack producer orders its writes there); the caller's current device is
+// left as it was. Details give the kernel time and GB/s against the
+// device's memory peak.
 // Throws InputError for a pointer, dtype or name it cannot sum, BackendError
 // when the device or CUDA fails (or the build has no CUDA).
 Result sum_device_array(const void* data, DType dtype, std::uint64_t count, int device = 0,

@@ -9,13 +9,21 @@
 Integer data gives an exact Python int (beyond 64 bits when needed); float
 data gives the exact sum correctly rounded to a float (as math.fsum does).
 Every answer is checked before it is returned: a range against its closed
-form, an array in host memory against a second, independent pass.
+form, an array against a second, independent pass (on a GPU: integers by the
+other kernel, floats by the CPU's exact check over a copy).
+
+Signals: while a sum runs, SIGINT and SIGTERM stop it (every worker ended
+within a second); the signal is then handed to the handler that was there
+before, so Ctrl-C raises KeyboardInterrupt and SIGTERM ends the process as
+it would have without gpusum (or runs your own handler).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import operator
+import warnings
+from typing import overload
 
 from . import _gpusum
 from ._gpusum import BackendUnavailable, MismatchError
@@ -35,8 +43,7 @@ class Result:
     error_bound: |sum - exact sum| is at most this (0 for integers; half an
         ulp of the float for float data).
     check: how `expected` was obtained.
-    verified: True (a disagreement raises MismatchError instead); False only
-        for arrays in GPU memory, which nothing else can check.
+    verified: always True (a disagreement raises MismatchError instead).
     backend, reason: the backend that ran and why it was chosen.
     notes: backends skipped or failed on the way.
     elements: how many elements were summed.
@@ -57,6 +64,9 @@ class Result:
     elements_per_second: float
 
 
+_UINT64_MAX = 2**64 - 1
+
+
 def _options(backend, workers, chunks, device):
     if not isinstance(backend, str):
         raise TypeError(f"backend must be a str, not {type(backend).__name__}")
@@ -71,8 +81,8 @@ def _options(backend, workers, chunks, device):
             raise TypeError(f"{name} must be an int, not {type(value).__name__}") from None
         if value < (0 if name == "device" else 1):
             raise ValueError(f"{name} must be {'non-negative' if name == 'device' else 'at least 1'}, not {value}")
-        values.append(value)
-    return (backend, *values)  # upper limits are the library's to check
+        values.append(min(value, _UINT64_MAX if name != "device" else _INT64_MAX))
+    return (backend, *values)  # upper limits are the library's to check (and name)
 
 
 def _result(d: dict) -> Result:
@@ -101,10 +111,19 @@ def run(obj, *, backend: str = "auto", workers: int | None = None, chunks: int |
             value = getattr(obj, name)
             if not _INT64_MIN <= value <= _INT64_MAX:
                 raise OverflowError(f"range {name} {value} does not fit in int64")
+        warning = _gpusum.range_warning(obj.start, obj.stop, obj.step, *options)
+        if warning:
+            warnings.warn(warning, RuntimeWarning, stacklevel=3)
         return _result(_gpusum.sum_range(obj.start, obj.stop, obj.step, *options))
     return _result(_gpusum.sum_array(obj, *options))
 
 
+@overload
+def sum(obj: range, *, backend: str = ..., workers: int | None = ..., chunks: int | None = ...,
+        device: int | None = ...) -> int: ...
+@overload
+def sum(obj: object, *, backend: str = ..., workers: int | None = ..., chunks: int | None = ...,
+        device: int | None = ...) -> int | float: ...
 def sum(obj, *, backend: str = "auto", workers: int | None = None, chunks: int | None = None,
         device: int | None = None) -> int | float:
     """The exact sum of `obj`: a range (of ints that fit int64), or an array
@@ -118,9 +137,13 @@ def sum(obj, *, backend: str = "auto", workers: int | None = None, chunks: int |
     workers: CPU workers (default: every usable core); chunks: how many
         pieces the work is cut into (default 100); device: the CUDA device.
 
+    A range that would take more than a day here warns (RuntimeWarning)
+    before it starts, as the gpusum command does.
+
     Raises TypeError for objects or element types it cannot sum, ValueError
     for bad options, BackendUnavailable when the backend asked for cannot
     run here, MismatchError if an answer disagrees with its check, and
-    KeyboardInterrupt on Ctrl-C (every worker stopped).
+    KeyboardInterrupt on Ctrl-C (every worker stopped); SIGTERM goes to the
+    handler that was there before (by default, the process ends).
     """
     return run(obj, backend=backend, workers=workers, chunks=chunks, device=device).sum

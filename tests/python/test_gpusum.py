@@ -251,3 +251,111 @@ def test_the_gpusum_command_is_installed():
     done = subprocess.run([os.path.join(scripts, "gpusum"), "--stop", "1e6", "--sum-only"],
                           capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "499999500000"
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_bool_is_any_nonzero_byte(backend):
+    raw = np.frombuffer(bytes([2, 0, 255, 1, 128] * 20_001), dtype=np.uint8)
+    flags = raw.view(np.bool_)
+    expected = int(np.count_nonzero(raw))
+    assert gpusum.sum(flags, backend=backend, workers=2) == expected
+    assert gpusum.sum(flags[::-3], backend=backend, workers=2) == int(np.count_nonzero(raw[::-3]))
+    assert gpusum.sum(np.frombuffer(bytes([2] * 10), bool)) == 10
+    assert gpusum.sum(np.from_dlpack(flags), backend=backend) == expected
+
+
+def test_ctypes_arrays_without_strides():
+    import ctypes
+    assert gpusum.sum((ctypes.c_int64 * 3)(1, 2, 3)) == 6
+    assert gpusum.sum((ctypes.c_double * 3)(1, 2, 3.5)) == 6.5
+    assert gpusum.sum(((ctypes.c_int16 * 3) * 2)((1, 2, 3), (4, 5, 6))) == 21
+    assert gpusum.sum((ctypes.c_uint8 * 0)()) == 0
+
+
+def test_bad_arguments_are_clean_type_and_value_errors():
+    with pytest.raises(TypeError, match="cannot sum a NoneType"):
+        gpusum.sum(None)
+    with pytest.raises(ValueError, match="workers must be at most"):
+        gpusum.sum(range(10), workers=2**40)
+    with pytest.raises(ValueError, match="chunks must be at most"):
+        gpusum.sum(range(10), chunks=2**64)
+    with pytest.raises(ValueError, match="chunks must be at most"):
+        gpusum.sum(np.arange(10), chunks=2**100)
+    # A NUL byte does not cut the message short.
+    with pytest.raises(ValueError, match=r"unknown backend 'a\\x00b'; choose"):
+        gpusum.sum(range(10), backend="a\0b")
+
+
+def test_a_range_that_would_take_days_warns():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the warning, raised, ends the call before the run
+        with pytest.raises(RuntimeWarning, match="this run adds 1 E elements"):
+            gpusum.sum(range(10**18), backend="serial")
+        gpusum.sum(range(10**6))  # no warning for an ordinary range
+
+
+def test_arrays_on_a_cuda_device_are_asked_for_with_a_stream():
+    # DLPack's stream protocol: the producer orders its pending writes before
+    # the stream named (1, the legacy default stream), which gpusum waits for.
+    asked = {}
+
+    class Producer:
+        def __dlpack_device__(self):
+            return (2, 0)  # kDLCUDA, device 0
+
+        def __dlpack__(self, stream=None, **kwargs):
+            asked["stream"] = stream
+            raise RuntimeError("no device memory in this test")
+
+    with pytest.raises(RuntimeError, match="no device memory"):
+        gpusum.sum(Producer())
+    assert asked == {"stream": 1}
+
+
+def test_threads_at_once_leave_python_signal_handling_intact():
+    # Each call once saved and restored the handlers it found; overlapping
+    # calls left gpusum's installed, and Ctrl-C then no longer interrupted
+    # plain Python code.
+    p = run_python("""
+        import gpusum, os, signal, threading, time, numpy as np
+        a = np.arange(10**6)
+        def work():
+            for _ in range(50):
+                gpusum.sum(a, backend="threads", workers=2)
+                gpusum.sum(range(10**6), backend="serial")
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+            print("not interrupted")
+        except KeyboardInterrupt:
+            print("interrupted")
+        import multiprocessing
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            print(sum(pool.map(abs, range(-10, 10))))
+        """)
+    out, err = p.communicate(timeout=60)
+    assert out.split() == ["interrupted", "100"], err
+
+
+def test_sigterm_stays_sigterm():
+    # The process ends by SIGTERM, as `timeout`, systemd and Kubernetes
+    # expect; an `except KeyboardInterrupt` does not swallow it.
+    p = run_python("""
+        import gpusum, os, sys
+        print(os.getpid(), flush=True)
+        try:
+            gpusum.sum(range(10**15), backend="threads", workers=2)
+        except KeyboardInterrupt:
+            print("swallowed", flush=True)
+        """)
+    pid = int(p.stdout.readline())
+    time.sleep(1.0)
+    os.kill(pid, signal.SIGTERM)
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == -signal.SIGTERM, (out, err)
+    assert "swallowed" not in out
