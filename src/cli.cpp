@@ -175,10 +175,11 @@ std::optional<Exit> check_devices(const CLI::App& app,
     if (one) asked.push_back(job.device);
     for (const int d : asked) {
         if (static_cast<std::size_t>(d) < gpus.devices.size()) {
-            if (const std::string why = why_unusable(d); !why.empty())
-                return Exit{
-                    kUnavailable, "",
-                    flag + ": CUDA device " + std::to_string(d) + " cannot be used: " + why};
+            if (const std::string why = why_unusable(d); !why.empty()) {
+                std::string message = flag + ": CUDA device " + std::to_string(d);
+                message.append(" cannot be used: ").append(why);
+                return Exit{kUnavailable, "", message};
+            }
             continue;
         }
         std::string message = flag + ": " + std::to_string(d) + " is not a CUDA device (devices: ";

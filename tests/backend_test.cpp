@@ -282,6 +282,7 @@ TEST_CASE("runs on many threads at once leave the caller's handlers installed af
     const int signals[] = {SIGINT, SIGTERM, SIGCONT};
     for (int i = 0; i < 3; ++i) ::sigaction(signals[i], &sentinel, &before[i]);
     std::vector<std::thread> threads;
+    threads.reserve(8);
     for (int t = 0; t < 8; ++t)
         threads.emplace_back([t] {
             for (int round = 0; round < 2000; ++round) {

@@ -220,3 +220,26 @@ TEST_CASE(
         CHECK(direct.specials == widened.specials);
     }
 }
+
+TEST_CASE("the float check taken in pieces (device memory copied back) equals it taken whole") {
+    // Values over many scales that cancel: a piece rounded on its own would
+    // lose what the next piece needs.
+    std::mt19937_64 rng(404);
+    std::vector<double> v(100'003);
+    for (std::size_t i = 0; i < v.size(); ++i)
+        v[i] = std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(rng() % 200) - 100) *
+               (i % 2 == 0 ? 1 : -1);
+    v.push_back(1e300);
+    v.push_back(-1e300);
+    v.push_back(0x1p-1074);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(v.data());
+    const gpusum::ArrayView whole{bytes, v.size(), gpusum::DType::float64};
+    const double expected = gpusum::check_sum_floats(whole, 2);
+    CHECK(gpusum::same_float(expected, gpusum::rounded(gpusum::sum_floats(whole))));
+    for (const std::uint64_t pieces : {1, 2, 7, 1000}) {
+        CAPTURE(pieces);
+        gpusum::FloatCheck check;
+        for (std::uint64_t i = 0; i < pieces; ++i) check.add(gpusum::chunk_of(whole, pieces, i), 2);
+        CHECK(gpusum::same_float(check.value(), expected));
+    }
+}
