@@ -27,6 +27,7 @@ SERIES_ELEMENTS_PER_ITERATION = 64
 DTYPES = {"a": "int8", "h": "uint8", "s": "int16", "t": "uint16", "i": "int32",
           "j": "uint32", "l": "int64", "m": "uint64", "f": "float32", "d": "float64"}
 BYTES = {name: int(re.search(r"\d+", name).group()) // 8 for name in DTYPES.values()}
+BYTES["bool"] = 1  # kernels::BoolByte: NumPy's bool, True when nonzero
 LOAD_BITS = {"U8": 8, "S8": 8, "U16": 16, "S16": 16, "64": 64, "128": 128}
 
 
@@ -40,6 +41,8 @@ def kernel_name(mangled):
         return "series"
     if m := re.search(r"exact_float_reduceI(\w)E", mangled):
         return "exact " + DTYPES[m.group(1)]
+    if "ArraySourceINS0_8BoolByteE" in mangled:
+        return "bool"
     m = re.search(r"ArraySourceI(\w)E", mangled)
     return DTYPES[m.group(1)] if m else None
 
