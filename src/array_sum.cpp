@@ -58,8 +58,7 @@ constexpr std::uint64_t kIntegerBlock = kExactHalvesBlock;
 constexpr std::uint64_t kUnroll = 4;  // independent accumulators per loop
 
 // Elements narrower than 64 bits, widened into int64 lanes (exact per block).
-// Trues: NumPy bools, bytes counted when nonzero (any nonzero byte is True).
-template <class T, unsigned Lanes, bool Trues>
+template <class T, unsigned Lanes>
 __attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, std::uint64_t m) {
     using narrow = typename VecOf<T, Lanes>::type;
     using wide = typename VecOf<std::int64_t, Lanes>::type;
@@ -69,20 +68,47 @@ __attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, 
         for (std::uint64_t u = 0; u < kUnroll; ++u) {
             narrow x;
             __builtin_memcpy(&x, q + (i + u * Lanes) * sizeof(T), sizeof x);
-            if constexpr (Trues)
-                acc[u] -= __builtin_convertvector(x != 0, wide);  // lanes of -1 where true
-            else
-                acc[u] += __builtin_convertvector(x, wide);
+            acc[u] += __builtin_convertvector(x, wide);
         }
     }
     std::int64_t total = 0;
     for (const auto& lanes : acc)
         for (unsigned l = 0; l < Lanes; ++l) total += lanes[l];
-    for (; i < m; ++i) {
-        if constexpr (Trues)
-            total += load<T>(q, i) != 0 ? 1 : 0;
-        else
-            total += static_cast<std::int64_t>(load<T>(q, i));
+    for (; i < m; ++i) total += static_cast<std::int64_t>(load<T>(q, i));
+    return total;
+}
+
+// The sum of the eight bytes of x.
+__attribute__((always_inline)) inline std::uint64_t byte_sum(std::uint64_t x) {
+    x = (x & 0x00ff00ff00ff00ffU) + ((x >> 8) & 0x00ff00ff00ff00ffU);
+    return (x * 0x0001000100010001U) >> 48;
+}
+
+// NumPy bools: the count of nonzero bytes (any nonzero byte is True),
+// 8 bytes to a 64-bit word. Bit 7 of each byte of ((w & 0x7f..) + 0x7f..) | w
+// is set exactly when that byte is nonzero (no compare: clang 14 cannot
+// select the vector compare a byte test becomes); those bits, shifted to
+// bit 0, are added bytewise, at most 255 times before the counters are emptied.
+template <unsigned Lanes>
+__attribute__((always_inline)) inline i128 true_block(const unsigned char* q, std::uint64_t m) {
+    using lanes = typename VecOf<std::uint64_t, Lanes>::type;
+    constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fU, kTops = 0x8080808080808080U;
+    constexpr std::uint64_t kStep = Lanes * 8;  // bytes per vector
+    std::uint64_t total = 0, i = 0;
+    while (i + kStep <= m) {
+        lanes counts = {};
+        const std::uint64_t rounds = std::min<std::uint64_t>(255, (m - i) / kStep);
+        for (std::uint64_t r = 0; r < rounds; ++r, i += kStep) {
+            lanes w;
+            __builtin_memcpy(&w, q + i, sizeof w);
+            counts += ((((w & kLow7) + kLow7) | w) & kTops) >> 7;
+        }
+        for (unsigned l = 0; l < Lanes; ++l) total += byte_sum(counts[l]);
+    }
+    for (; i < m; i += 8) {  // the tail, zero-padded to whole words
+        std::uint64_t w = 0;
+        __builtin_memcpy(&w, q + i, std::min<std::uint64_t>(8, m - i));
+        total += byte_sum(((((w & kLow7) + kLow7) | w) & kTops) >> 7);
     }
     return total;
 }
@@ -182,13 +208,14 @@ __attribute__((always_inline)) inline i128 wide_block(const unsigned char* q, st
 // VectorBytes: the target's vector width.
 template <class T, unsigned VectorBytes, bool Trues = false>
 __attribute__((always_inline)) inline i128 integer_body(const unsigned char* p, std::uint64_t n) {
+    if constexpr (Trues) return true_block<VectorBytes / 8>(p, n);
     constexpr unsigned lanes = VectorBytes / 8;  // 64-bit lanes per vector
     i128 total = 0;
     for (std::uint64_t b = 0; b < n; b += kIntegerBlock) {
         const std::uint64_t m = std::min(kIntegerBlock, n - b);
         const unsigned char* q = p + b * sizeof(T);
         if constexpr (sizeof(T) < 8)
-            total += narrow_block<T, lanes, Trues>(q, m);
+            total += narrow_block<T, lanes>(q, m);
         else
             total += wide_block<T, lanes>(q, m);
     }
