@@ -93,17 +93,20 @@ template <unsigned Lanes>
 __attribute__((always_inline)) inline i128 true_block(const unsigned char* q, std::uint64_t m) {
     using lanes = typename VecOf<std::uint64_t, Lanes>::type;
     constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fU, kTops = 0x8080808080808080U;
-    constexpr std::uint64_t kStep = Lanes * 8;  // bytes per vector
+    constexpr std::uint64_t kVector = Lanes * 8, kStep = kVector * kUnroll;  // bytes
     std::uint64_t total = 0, i = 0;
     while (i + kStep <= m) {
-        lanes counts = {};
+        lanes counts[kUnroll] = {};
         const std::uint64_t rounds = std::min<std::uint64_t>(255, (m - i) / kStep);
         for (std::uint64_t r = 0; r < rounds; ++r, i += kStep) {
-            lanes w;
-            __builtin_memcpy(&w, q + i, sizeof w);
-            counts += ((((w & kLow7) + kLow7) | w) & kTops) >> 7;
+            for (std::uint64_t u = 0; u < kUnroll; ++u) {
+                lanes w;
+                __builtin_memcpy(&w, q + i + u * kVector, sizeof w);
+                counts[u] += ((((w & kLow7) + kLow7) | w) & kTops) >> 7;
+            }
         }
-        for (unsigned l = 0; l < Lanes; ++l) total += byte_sum(counts[l]);
+        for (const auto& c : counts)
+            for (unsigned l = 0; l < Lanes; ++l) total += byte_sum(c[l]);
     }
     for (; i < m; i += 8) {  // the tail, zero-padded to whole words
         std::uint64_t w = 0;
