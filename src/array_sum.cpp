@@ -93,7 +93,7 @@ template <unsigned Lanes>
 __attribute__((always_inline)) inline i128 true_block(const unsigned char* q, std::uint64_t m) {
     using lanes = typename VecOf<std::uint64_t, Lanes>::type;
     constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fU, kTops = 0x8080808080808080U;
-    constexpr std::uint64_t kVector = Lanes * 8, kStep = kVector * kUnroll;  // bytes
+    constexpr std::uint64_t kVector = std::uint64_t{Lanes} * 8, kStep = kVector * kUnroll;  // bytes
     std::uint64_t total = 0, i = 0;
     while (i + kStep <= m) {
         lanes counts[kUnroll] = {};
