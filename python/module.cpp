@@ -204,7 +204,7 @@ nb::dict sum_range(std::int64_t start, std::int64_t stop, std::int64_t step,
 
 // An array on a CUDA device, summed there and checked (the library's sum_device).
 nb::dict sum_on_device(const Array& a, gpusum::DType dtype, const unsigned char* start,
-                       const std::string& backend, unsigned workers, std::uint64_t chunks) {
+                       const std::string& backend, std::uint64_t workers, std::uint64_t chunks) {
     gpusum::Sum s;
     {
         nb::gil_scoped_release unlocked;
