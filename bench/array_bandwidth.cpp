@@ -20,10 +20,10 @@
 #include <thread>
 #include <vector>
 
-#include "gpusum/cpu.hpp"
-#include "gpusum/input.hpp"
-#include "gpusum/text.hpp"
+#include "backends/cpu/cpu_backends.hpp"
+#include "input/sources.hpp"
 #include "probes.hpp"
+#include "support/text.hpp"
 
 namespace {
 

@@ -11,11 +11,11 @@
 #include <thread>
 #include <vector>
 
-#include "gpusum/cpu.hpp"
-#include "gpusum/input.hpp"
-#include "gpusum/text.hpp"
+#include "backends/cpu/cpu_backends.hpp"
+#include "input/sources.hpp"
 #include "platform/platform.hpp"
 #include "probes.hpp"
+#include "support/text.hpp"
 
 namespace {
 

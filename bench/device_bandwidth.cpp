@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "backends/cuda/cuda_backends.hpp"
 #include "gpusum/array.hpp"
-#include "gpusum/cuda.hpp"
-#include "gpusum/input.hpp"
+#include "input/sources.hpp"
 
 namespace {
 

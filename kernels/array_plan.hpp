@@ -10,7 +10,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "gpusum/exact.hpp"
+#include "exact_halves.hpp"
 #include "gpusum/series.hpp"
 
 namespace gpusum::kernels {
@@ -102,7 +102,7 @@ GPUSUM_HD std::int32_t add_lanes(std::uint32_t word, std::int32_t c) {
 // - 8/16-bit: a tile's vectors by dot products into 32 bits (at most
 //   kLoadsInFlight * 16 elements of 16 bits: below 2^22), settled into 64 bits;
 // - 32-bit: widened into 64 bits (at most 2^30 elements of 2^32: below 2^62);
-// - 64-bit: by halves (exact.hpp), kMaxArrayLaunchElements = kExactHalvesBlock.
+// - 64-bit: by halves (exact_halves.hpp), kMaxArrayLaunchElements = kExactHalvesBlock.
 template <class T>
 class ExactLanes {
   public:

@@ -6,7 +6,7 @@
 #include <type_traits>
 
 #include "array_plan.hpp"
-#include "gpusum/exact.hpp"
+#include "exact_halves.hpp"
 #include "gpusum/series.hpp"
 
 namespace gpusum::kernels {

@@ -16,7 +16,6 @@
 #include <signal.h>
 
 #include "gpusum/gpusum.hpp"
-#include "gpusum/text.hpp"
 
 namespace nb = nanobind;
 

@@ -80,9 +80,9 @@ def main():
     build = sys.argv[1]
     objdump = sys.argv[2] if len(sys.argv) > 2 else "aarch64-linux-gnu-objdump"
     failures = []
-    checks = [("src/sum_kernel.cpp.o", "wrapping_baseline", "range loop"),
-              ("src/array_sum.cpp.o", "integers_baseline", "integer arrays"),
-              ("src/array_sum.cpp.o", "floats_baseline", "float arrays")]
+    checks = [("src/backends/cpu/simd/range_loop.cpp.o", "wrapping_baseline", "range loop"),
+              ("src/backends/cpu/simd/array_loops.cpp.o", "integers_baseline", "integer arrays"),
+              ("src/backends/cpu/simd/array_loops.cpp.o", "floats_baseline", "float arrays")]
     print(f"{'loop':16} {'instr':>5} {'bytes':>5} {'q-loads':>7} {'vector':>6} {'accum':>5}")
     for obj, function, label in checks:
         code = next(c for n, c in functions(objdump, f"{build}/CMakeFiles/gpusum.dir/{obj}").items()

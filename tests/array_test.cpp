@@ -6,8 +6,8 @@
 #include <iterator>
 
 #include "gpusum/array.hpp"
-#include "gpusum/text.hpp"
-#include "reference.hpp"
+#include "helpers/reference.hpp"
+#include "support/text.hpp"
 
 using gpusum::ArrayView;
 using gpusum::DType;

@@ -6,15 +6,15 @@
 #include <thread>
 #include <vector>
 
-#include "gpusum/cpu.hpp"
-#include "gpusum/dispatch.hpp"
-#include "gpusum/job.hpp"
-#include "gpusum/progress.hpp"
-#include "gpusum/text.hpp"
-#include "process_table.hpp"
-#include "reference.hpp"
-#include "request.hpp"
-#include "stop_signals.hpp"
+#include "backends/cpu/cpu_backends.hpp"
+#include "helpers/process_table.hpp"
+#include "helpers/reference.hpp"
+#include "helpers/request.hpp"
+#include "plan/dispatch.hpp"
+#include "run/job.hpp"
+#include "support/progress.hpp"
+#include "support/stop_signals.hpp"
+#include "support/text.hpp"
 
 using gpusum::i128;
 using gpusum::testing::child_processes;

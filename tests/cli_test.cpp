@@ -22,10 +22,10 @@
 #include <thread>
 #include <vector>
 
-#include "npy_writer.hpp"
-#include "process_table.hpp"
-#include "reference.hpp"
-#include "spawn.hpp"
+#include "helpers/npy_writer.hpp"
+#include "helpers/process_table.hpp"
+#include "helpers/reference.hpp"
+#include "helpers/spawn.hpp"
 
 using gpusum::testing::alive;
 using gpusum::testing::children_of;

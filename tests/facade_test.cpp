@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "gpusum/gpusum.hpp"
-#include "gpusum/text.hpp"
-#include "reference.hpp"
+#include "helpers/reference.hpp"
+#include "support/text.hpp"
 
 namespace {
 

@@ -17,10 +17,10 @@
 #include <thread>
 #include <vector>
 
-#include "fd_io.hpp"
-#include "gpusum/cpu.hpp"
-#include "process_table.hpp"
-#include "request.hpp"
+#include "backends/cpu/cpu_backends.hpp"
+#include "backends/cpu/socket_io.hpp"
+#include "helpers/process_table.hpp"
+#include "helpers/request.hpp"
 
 using gpusum::testing::child_processes;
 using gpusum::testing::open_fds;

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "backends/cuda/cuda_backends.hpp"
 #include "gpusum/array.hpp"
-#include "gpusum/cuda.hpp"
-#include "gpusum/input.hpp"
-#include "gpusum/text.hpp"
+#include "input/sources.hpp"
+#include "support/text.hpp"
 
 TEST_CASE(
     "sum_device_array: every dtype at every alignment in device memory, bad pointers refused") {

@@ -1,16 +1,16 @@
 // GPU backends against the closed form and an independent reference. Needs a
 // CUDA device; without one it says so and ctest reports the test as skipped.
 #define DOCTEST_CONFIG_IMPLEMENT
-#include "doctest_implementation.hpp"
+#include "helpers/doctest_implementation.hpp"
 
 #include <cstdio>
 
-#include "gpusum/cpu.hpp"
-#include "gpusum/cuda.hpp"
-#include "gpusum/dispatch.hpp"
-#include "gpusum/job.hpp"
-#include "gpusum/text.hpp"
-#include "reference.hpp"
+#include "backends/cpu/cpu_backends.hpp"
+#include "backends/cuda/cuda_backends.hpp"
+#include "helpers/reference.hpp"
+#include "plan/dispatch.hpp"
+#include "run/job.hpp"
+#include "support/text.hpp"
 
 using gpusum::i128;
 

@@ -1,7 +1,7 @@
 // The real tree_reduce kernel (kernels/tree_reduce.cuh, unmodified), executed
 // on the CPU by the cuda_host harness: every kernel the GPU backends launch,
 // over many launch shapes, checked against the closed form or a scalar sum.
-#include "cuda_host/cuda_host.hpp"
+#include "helpers/cuda_host.hpp"
 // The harness must come first: it defines the CUDA keywords the kernel uses.
 #include "fill_series.cuh"
 #include "float_reduce.cuh"
@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "gpusum/array.hpp"
-#include "gpusum/text.hpp"
-#include "reference.hpp"
+#include "helpers/reference.hpp"
+#include "support/text.hpp"
 
 using cuda_host::DeviceArray;
 using cuda_host::LaunchShape;

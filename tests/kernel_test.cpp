@@ -2,9 +2,9 @@
 
 #include <chrono>
 
-#include "gpusum/cpu.hpp"
-#include "gpusum/text.hpp"
-#include "reference.hpp"
+#include "backends/cpu/cpu_backends.hpp"
+#include "helpers/reference.hpp"
+#include "support/text.hpp"
 
 using gpusum::i128;
 

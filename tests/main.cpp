@@ -1,2 +1,2 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include "doctest_implementation.hpp"
+#include "helpers/doctest_implementation.hpp"

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "npy_writer.hpp"
-#include "reference.hpp"
-#include "spawn.hpp"
+#include "helpers/npy_writer.hpp"
+#include "helpers/reference.hpp"
+#include "helpers/spawn.hpp"
 
 namespace {
 

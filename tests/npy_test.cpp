@@ -3,8 +3,8 @@
 #include <cstring>
 #include <span>
 
-#include "gpusum/input.hpp"
-#include "npy_writer.hpp"
+#include "helpers/npy_writer.hpp"
+#include "input/sources.hpp"
 
 using gpusum::DType;
 

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
 #include "gpusum/series.hpp"
-#include "gpusum/text.hpp"
-#include "reference.hpp"
+#include "helpers/reference.hpp"
+#include "support/text.hpp"
 
 using gpusum::i128;
 using gpusum::Range;

@@ -7,10 +7,10 @@
 #include <random>
 #include <set>
 
-#include "gpusum/cpu.hpp"
-#include "gpusum/split.hpp"
-#include "reference.hpp"
-#include "request.hpp"
+#include "backends/cpu/cpu_backends.hpp"
+#include "backends/parts.hpp"
+#include "helpers/reference.hpp"
+#include "helpers/request.hpp"
 
 using gpusum::testing::request_for;
 

@@ -1,4 +1,4 @@
-// The array streaming schedule (kernels/stream_schedule.hpp) against a fake
+// The array streaming schedule (src/backends/cuda/stream_schedule.hpp) against a fake
 // device: one worker thread per stream runs the copies and reductions after
 // random delays, so the schedule's waits are what keeps it right. Checked:
 // every piece summed once, no pinned buffer staged while a copy still reads
@@ -18,9 +18,9 @@
 #include <set>
 #include <thread>
 
-#include "device_guard.hpp"
+#include "backends/cuda/device_guard.hpp"
+#include "backends/cuda/stream_schedule.hpp"
 #include "gpusum/backend.hpp"
-#include "stream_schedule.hpp"
 
 using gpusum::i128;
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "gpusum/progress.hpp"
-#include "gpusum/text.hpp"
+#include "support/progress.hpp"
+#include "support/text.hpp"
 
 using gpusum::i128;
 using gpusum::parse_int64;

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "gpusum/text.hpp"
-#include "reference.hpp"
+#include "helpers/reference.hpp"
+#include "support/text.hpp"
 #include "tree_plan.hpp"
 
 using gpusum::i128;

@@ -1,7 +1,6 @@
 // Sums the seed's range and an array through the installed library, and
 // says what ran. Exits 1 if an answer is not the known one.
 #include <gpusum/gpusum.hpp>
-#include <gpusum/text.hpp>
 
 #include <cstdint>
 #include <cstdio>

@@ -95,7 +95,7 @@ struct ArrayView {
 
     std::uint64_t bytes() const { return count * dtype_size(dtype); }
     // Elements the dense loops read directly; others are gathered a block
-    // at a time (array_sum.cpp).
+    // at a time (backends/cpu/simd/array_loops.cpp).
     bool dense() const { return layout == nullptr && dtype != DType::float16; }
     // Whether each element's bytes are in the other order than this machine's.
     bool swapped() const { return layout != nullptr && layout->swapped; }
@@ -124,7 +124,7 @@ ExactFloat sum_floats(ArrayView a);
 // The independent checks, on up to `workers` threads (fewer if threads
 // cannot be started). Integers: 128-bit adds (contiguous 64-bit elements by
 // their 32-bit halves, summed apart in 64-bit words). Floats: a
-// different exact method (exact_check.cpp): each element taken apart by
+// different exact method (verify/array_check.cpp): each element taken apart by
 // frexp and added with full carries into 64-bit limbs, the total rounded by
 // the hardware's own integer-to-double conversion; NaN and infinities by the
 // same IEEE rules as rounded().

@@ -25,8 +25,6 @@
 #include "gpusum/array.hpp"
 #include "gpusum/backend.hpp"
 #include "gpusum/errors.hpp"
-#include "gpusum/input.hpp"
-#include "gpusum/job.hpp"
 #include "gpusum/series.hpp"
 
 namespace gpusum {

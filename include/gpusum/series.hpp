@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #if defined(__CUDACC__)
 #define GPUSUM_HD __host__ __device__
@@ -17,6 +18,9 @@ namespace gpusum {
 
 __extension__ using i128 = __int128;
 __extension__ using u128 = unsigned __int128;
+
+// Exact decimal, e.g. for printing a Sum.
+std::string to_string(i128 value);
 
 // What the user asked for: Python's range(start, stop, step). step != 0.
 struct Range {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "cli.hpp"
-#include "gpusum/dispatch.hpp"
+#include "cli/command.hpp"
+#include "plan/dispatch.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const gpusum::BackendList backends = gpusum::all_backends();

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "gpusum/input.hpp"
+#include "input/sources.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     // The first bytes as a dtype spelling: whatever it parses to has a size.

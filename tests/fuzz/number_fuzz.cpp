@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "gpusum/text.hpp"
+#include "support/text.hpp"
 
 namespace {
 

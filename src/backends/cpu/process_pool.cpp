@@ -1,0 +1,365 @@
+// The seed's ProcessPoolExecutor done right: a fixed pool of forked workers,
+// one Unix socket each, chunks handed out dynamically as a chunk index (the
+// workers already hold the series or the mapped array, inherited through
+// fork), the partial sent back as one fixed-size message. A worker that dies,
+// or sits on a chunk past its deadline, is killed and its chunks re-run by a
+// fresh worker; SIGINT/SIGTERM kill and reap every worker before the run unwinds.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <map>
+
+#include "backends/cpu/chunk_work.hpp"
+#include "backends/cpu/socket_io.hpp"
+#include "input/file_guard.hpp"
+#include "input/sources.hpp"
+#include "platform/platform.hpp"
+#include "support/stop_signals.hpp"
+#include "support/stopwatch.hpp"
+#include "support/text.hpp"
+
+namespace gpusum {
+
+namespace {
+
+struct ChunkResult {
+    std::uint64_t chunk;
+    std::uint64_t low;  // the 128-bit integer partial, in two halves
+    std::uint64_t high;
+    ExactFloat real;
+};
+
+[[noreturn]] void worker_main(int fd, Request request, std::uint64_t chunks) {
+    quiet_file_faults();
+    request.progress = nullptr;  // the parent counts progress as results arrive
+    for (std::uint64_t index; receive_all(fd, &index, sizeof index);) {
+        if (index >= chunks) ::_exit(2);
+        const Partial partial = sum_chunk(request, chunks, index);
+        const auto bits = static_cast<u128>(partial.integer);
+        const ChunkResult message{index, static_cast<std::uint64_t>(bits),
+                                  static_cast<std::uint64_t>(bits >> 64), partial.real};
+        if (!send_all(fd, &message, sizeof message)) ::_exit(1);
+    }
+    ::_exit(0);  // the parent closed our socket: the run is over
+}
+
+using Clock = std::chrono::steady_clock;
+
+struct Worker {
+    pid_t pid = -1;
+    int fd = -1;
+    // Chunks sent and not yet answered, in order: the front is being summed.
+    std::deque<std::uint64_t> queued;
+    Clock::time_point front_due;  // when the front chunk's deadline passes
+};
+
+class Pool {
+  public:
+    Pool(const Request& request, std::uint64_t chunks, unsigned asked)
+        : request_(request), chunks_(chunks), asked_(asked) {}
+    ~Pool() {
+        // Workers are idle or being abandoned: SIGKILL ends even a stopped one,
+        // so shutdown never waits on a worker, and every one is reaped.
+        for (Worker& w : workers_) end(w);
+    }
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+
+    std::vector<Worker>& workers() { return workers_; }
+
+    Worker spawn() {
+        int sv[2];
+        if (!platform::socket_pair(sv))
+            throw BackendError(std::string("cannot create a worker socket: ") +
+                               std::strerror(errno));
+        const pid_t parent = ::getpid();
+        const pid_t pid = ::fork();
+        if (pid < 0) {
+            const int err = errno;
+            ::close(sv[0]);
+            ::close(sv[1]);
+            throw BackendError(std::string("fork failed: ") + std::strerror(err));
+        }
+        if (pid == 0) {
+            // No worker outlives the parent, and Ctrl-C is the parent's to handle.
+            platform::die_with_parent(parent);
+            ::signal(SIGINT, SIG_IGN);
+            ::signal(SIGTERM, SIG_DFL);
+            ::close(sv[0]);
+            // Other workers' sockets must not stay open here, or their deaths
+            // would never read as end-of-file in the parent.
+            for (const Worker& w : workers_) ::close(w.fd);
+            worker_main(sv[1], request_, chunks_);
+        }
+        ::close(sv[1]);
+        return Worker{pid, sv[0], {}, {}};
+    }
+
+    static constexpr const char* kFileChanged = "found its input file changed";
+
+    // Returns how the worker ended, for messages.
+    static std::string end(Worker& w) {
+        // A worker that was timed out is still alive: SIGKILL is how it ends.
+        if (w.pid <= 0) return "already ended";
+        ::close(w.fd);
+        ::kill(w.pid, SIGKILL);
+        int status = 0;
+        while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        w.pid = -1;
+        w.fd = -1;
+        if (WIFSIGNALED(status))
+            return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
+        if (WEXITSTATUS(status) == kFileChangedExit) return kFileChanged;
+        return "exited with status " + std::to_string(WEXITSTATUS(status));
+    }
+
+    // Whether these workers can run `request` as it is cut into `chunks`:
+    // the same workload (the data they inherited), the same chunks.
+    bool serves(const Request& request, std::uint64_t chunks, unsigned asked) const {
+        return request.workload_id != 0 && request.workload_id == request_.workload_id &&
+               chunks == chunks_ && asked == asked_;
+    }
+
+    std::string limited;  // why fewer workers started than were asked, if they did
+
+  private:
+    Request request_;  // what the workers inherited when they were forked
+    std::uint64_t chunks_;
+    unsigned asked_;
+    std::vector<Worker> workers_;
+};
+
+// How many workers the descriptor limit leaves room for: each holds one
+// socket in the parent, and kSpareDescriptors stay free for everything else
+// a run does (files, reports, sanitizer runtimes), so the pool never takes
+// the process to the limit.
+constexpr unsigned kSpareDescriptors = 8;
+
+unsigned workers_the_descriptor_limit_allows() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return UINT_MAX;
+    // The lowest free descriptor: those below it are taken.
+    const int lowest_free = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (lowest_free < 0) return 0;
+    ::close(lowest_free);
+    const auto room = static_cast<long long>(limit.rlim_cur) - lowest_free - kSpareDescriptors;
+    return room > 0 ? static_cast<unsigned>(std::min<long long>(room, UINT_MAX)) : 0;
+}
+
+// Chunks sent ahead to each worker: with one in progress and one waiting, a
+// worker never idles while the parent is scheduled to send the next index.
+constexpr std::size_t kQueueDepth = 2;
+
+class ProcessBackend final : public Backend {
+  public:
+    explicit ProcessBackend(ProcessPoolOptions options) : options_(std::move(options)) {}
+
+    std::string_view name() const override { return "process"; }
+    std::string_view summary() const override {
+        return "pool of forked worker processes, chunks dispatched over sockets";
+    }
+    Availability availability() const override {
+        return {true, std::to_string(usable_cores()) + " usable cores"};
+    }
+
+    Result sum(const Request& request) override {
+        Stopwatch clock;
+        Result result = parallel_shape(request);
+
+        StopSignals stop_signals;
+        // The repetitions of one job reuse the workers of the last one.
+        const unsigned asked = result.workers;
+        const bool reused = pool_ && pool_->serves(request, result.chunks, asked);
+        if (!reused) {
+            pool_.reset();
+            pool_ = std::make_unique<Pool>(request, result.chunks, asked);
+            // Under a process or file limit the pool runs with the workers it
+            // can start, and says so; with none it fails.
+            const unsigned room = workers_the_descriptor_limit_allows();
+            if (room == 0)
+                throw BackendError("no descriptors to spare for a worker (RLIMIT_NOFILE)");
+            if (room < asked)
+                pool_->limited =
+                    fewer_workers(asked, room, "the open-file limit leaves room for no more");
+            for (unsigned w = 0; w < std::min(asked, room); ++w) {
+                try {
+                    pool_->workers().push_back(pool_->spawn());
+                } catch (const BackendError& e) {
+                    if (w == 0) {
+                        pool_.reset();
+                        throw;
+                    }
+                    pool_->limited = fewer_workers(asked, w, e.what());
+                    break;
+                }
+            }
+        }
+        Pool& pool = *pool_;
+        // A run that ends by an exception ends its workers too (they may be
+        // mid-chunk), before the exception leaves sum().
+        struct EndPoolOnError {
+            std::unique_ptr<Pool>& pool;
+            int exceptions = std::uncaught_exceptions();
+            ~EndPoolOnError() {
+                if (std::uncaught_exceptions() > exceptions) pool.reset();
+            }
+        } end_on_error{pool_};
+        result.workers = static_cast<unsigned>(pool.workers().size());
+        if (!pool.limited.empty()) result.details.emplace_back("limited", pool.limited);
+        if (reused) result.details.emplace_back("pool", "workers kept from the previous run");
+        result.seconds.setup = clock.lap();
+
+        std::vector<Partial> partials(result.chunks);
+        std::deque<std::uint64_t> retry;
+        std::map<std::uint64_t, unsigned> failures;
+        std::uint64_t next_fresh = 0;
+        std::uint64_t completed = 0;
+        std::vector<pollfd> fds;
+
+        const std::uint64_t n = request.elements();
+        auto chunk_elements = [&](std::uint64_t c) {
+            return chunk_begin(n, result.chunks, c + 1) - chunk_begin(n, result.chunks, c);
+        };
+        auto deadline = [&](std::uint64_t c) {
+            const double seconds = request.chunk_timeout > 0
+                                       ? request.chunk_timeout
+                                       : default_chunk_timeout(chunk_elements(c));
+            return std::chrono::duration_cast<Clock::duration>(
+                std::chrono::duration<double>(std::min(seconds, kMaxChunkTimeout)));
+        };
+
+        // A chunk failing again and again fails the run instead of looping.
+        auto count_failure = [&](std::uint64_t c, const std::string& how) {
+            if (++failures[c] >= options_.max_attempts_per_chunk)
+                throw BackendError("chunk " + std::to_string(c) + " failed " +
+                                   std::to_string(failures[c]) + " times (last worker " + how +
+                                   ")");
+        };
+
+        // Ends `w` and hands its chunks to the retry queue. `why` names the
+        // fault for messages when the way the worker ended does not.
+        auto replace = [&](Worker& w, std::string why) {
+            std::string how = Pool::end(w);
+            // Bad input, not a worker fault: re-running would fault again.
+            if (how == Pool::kFileChanged) throw InputError(file_changed_message());
+            if (!why.empty()) how = std::move(why);
+            if (!w.queued.empty()) {
+                // Only the chunk in progress counts as failed; all are re-run.
+                count_failure(w.queued.front(), how);
+                result.retried_chunks += w.queued.size();
+                retry.insert(retry.begin(), w.queued.begin(), w.queued.end());
+                w.queued.clear();
+            }
+            w = pool.spawn();
+            return how;
+        };
+
+        int continues_seen = continued_count();
+        while (completed < result.chunks) {
+            throw_if_stopped();
+            for (Worker& w : pool.workers()) {
+                while (w.queued.size() < kQueueDepth &&
+                       (!retry.empty() || next_fresh < result.chunks)) {
+                    std::uint64_t c;
+                    if (!retry.empty()) {
+                        c = retry.front();
+                        retry.pop_front();
+                    } else {
+                        c = next_fresh++;
+                    }
+                    if (!send_all(w.fd, &c, sizeof c)) {
+                        // Never delivered, so not a retry: it simply goes first next time.
+                        const bool idle = w.queued.empty();
+                        const std::string how = replace(w, "");
+                        retry.push_front(c);
+                        if (idle) count_failure(c, how + " before taking a chunk");
+                        break;
+                    }
+                    w.queued.push_back(c);
+                    if (w.queued.size() == 1) w.front_due = Clock::now() + deadline(c);
+                    if (options_.on_dispatch) options_.on_dispatch(w.pid, c);
+                }
+            }
+            fds.clear();
+            // Wake for the earliest deadline, and at least every 200 ms.
+            Clock::time_point wake = Clock::now() + std::chrono::milliseconds(200);
+            for (const Worker& w : pool.workers()) {
+                fds.push_back({w.fd, POLLIN, 0});
+                if (!w.queued.empty()) wake = std::min(wake, w.front_due);
+            }
+            const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now());
+            if (::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(wait.count(), 0))) <
+                0) {
+                if (errno == EINTR) continue;
+                throw BackendError(std::string("poll failed: ") + std::strerror(errno));
+            }
+            for (std::size_t i = 0; i < fds.size(); ++i) {
+                if (fds[i].revents == 0) continue;
+                Worker& w = pool.workers()[i];
+                ChunkResult message{};
+                if ((fds[i].revents & POLLIN) && receive_all(w.fd, &message, sizeof message) &&
+                    !w.queued.empty() && message.chunk == w.queued.front()) {
+                    partials[message.chunk] = {
+                        static_cast<i128>((static_cast<u128>(message.high) << 64) | message.low),
+                        message.real};
+                    if (request.progress != nullptr)
+                        request.progress->advance(chunk_elements(message.chunk));
+                    w.queued.pop_front();
+                    if (!w.queued.empty()) w.front_due = Clock::now() + deadline(w.queued.front());
+                    ++completed;
+                } else {
+                    replace(w, "");  // died, hung up, or sent something it should not have
+                }
+            }
+            const Clock::time_point now = Clock::now();
+            if (const int c = continued_count(); c != continues_seen) {
+                // Stopped and continued (Ctrl-Z, fg): the time stopped
+                // counts against no worker, so every deadline restarts.
+                continues_seen = c;
+                for (Worker& w : pool.workers())
+                    if (!w.queued.empty()) w.front_due = now + deadline(w.queued.front());
+            }
+            for (Worker& w : pool.workers())
+                if (!w.queued.empty() && now >= w.front_due)
+                    replace(
+                        w,
+                        "killed: no answer within its chunk deadline of " +
+                            duration(
+                                std::chrono::duration<double>(deadline(w.queued.front())).count()));
+        }
+        result.seconds.compute = clock.lap();
+        combine_partials(partials, result);
+        result.seconds.combine = clock.lap();
+        if (!request.keep_workers) pool_.reset();
+        return result;
+    }
+
+  private:
+    ProcessPoolOptions options_;
+    std::unique_ptr<Pool> pool_;  // idle between the runs of one job
+};
+
+}  // namespace
+
+double default_chunk_timeout(std::uint64_t chunk_elements) {
+    return 10.0 + static_cast<double>(chunk_elements) / 1e7;
+}
+
+std::unique_ptr<Backend> make_process_backend(ProcessPoolOptions options) {
+    return std::make_unique<ProcessBackend>(std::move(options));
+}
+
+}  // namespace gpusum

@@ -1,0 +1,591 @@
+// Summing arrays: the vectorised fast paths and the scalar checks.
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "backends/cpu/cpu_backends.hpp"
+#include "exact_halves.hpp"
+#include "gpusum/array.hpp"
+
+namespace gpusum {
+
+namespace {
+
+constexpr DType kAllTypes[] = {DType::int8,    DType::int16,   DType::int32,   DType::int64,
+                               DType::uint8,   DType::uint16,  DType::uint32,  DType::uint64,
+                               DType::float32, DType::float64, DType::boolean, DType::float16};
+
+// Element i, from memory of any alignment.
+template <class T>
+__attribute__((always_inline)) inline T load(const unsigned char* p, std::uint64_t i) {
+    T v;
+    __builtin_memcpy(&v, p + i * sizeof(T), sizeof(T));
+    return v;
+}
+
+// VecOf<T, N>::type: N lanes of T. GCC applies vector_size only to concrete
+// types, hence one specialisation per element type.
+template <class T, unsigned N>
+struct VecOf;
+#define GPUSUM_VECTORS_OF(T)                                        \
+    template <>                                                     \
+    struct VecOf<T, 2> {                                            \
+        typedef T type __attribute__((vector_size(2 * sizeof(T)))); \
+    };                                                              \
+    template <>                                                     \
+    struct VecOf<T, 4> {                                            \
+        typedef T type __attribute__((vector_size(4 * sizeof(T)))); \
+    };                                                              \
+    template <>                                                     \
+    struct VecOf<T, 8> {                                            \
+        typedef T type __attribute__((vector_size(8 * sizeof(T)))); \
+    };
+GPUSUM_VECTORS_OF(std::int8_t)
+GPUSUM_VECTORS_OF(std::int16_t)
+GPUSUM_VECTORS_OF(std::int32_t)
+GPUSUM_VECTORS_OF(std::int64_t)
+GPUSUM_VECTORS_OF(std::uint8_t)
+GPUSUM_VECTORS_OF(std::uint16_t)
+GPUSUM_VECTORS_OF(std::uint32_t)
+GPUSUM_VECTORS_OF(std::uint64_t)
+GPUSUM_VECTORS_OF(float)
+GPUSUM_VECTORS_OF(double)
+#undef GPUSUM_VECTORS_OF
+
+// 2^30 values below 2^32 in magnitude sum to below 2^62: 64-bit lanes are exact.
+constexpr std::uint64_t kIntegerBlock = kExactHalvesBlock;
+constexpr std::uint64_t kUnroll = 4;  // independent accumulators per loop
+
+// Elements narrower than 64 bits, widened into int64 lanes (exact per block).
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, std::uint64_t m) {
+    using narrow = typename VecOf<T, Lanes>::type;
+    using wide = typename VecOf<std::int64_t, Lanes>::type;
+    wide acc[kUnroll] = {};
+    std::uint64_t i = 0;
+    for (; i + Lanes * kUnroll <= m; i += Lanes * kUnroll) {
+        for (std::uint64_t u = 0; u < kUnroll; ++u) {
+            narrow x;
+            __builtin_memcpy(&x, q + (i + u * Lanes) * sizeof(T), sizeof x);
+            acc[u] += __builtin_convertvector(x, wide);
+        }
+    }
+    std::int64_t total = 0;
+    for (const auto& lanes : acc)
+        for (unsigned l = 0; l < Lanes; ++l) total += lanes[l];
+    for (; i < m; ++i) total += static_cast<std::int64_t>(load<T>(q, i));
+    return total;
+}
+
+// The sum of the eight bytes of x.
+__attribute__((always_inline)) inline std::uint64_t byte_sum(std::uint64_t x) {
+    x = (x & 0x00ff00ff00ff00ffU) + ((x >> 8) & 0x00ff00ff00ff00ffU);
+    return (x * 0x0001000100010001U) >> 48;
+}
+
+// NumPy bools: the count of nonzero bytes (any nonzero byte is True),
+// 8 bytes to a 64-bit word. Bit 7 of each byte of ((w & 0x7f..) + 0x7f..) | w
+// is set exactly when that byte is nonzero (no compare: clang 14 cannot
+// select the vector compare a byte test becomes); those bits, shifted to
+// bit 0, are added bytewise, at most 255 times before the counters are emptied.
+template <unsigned Lanes>
+__attribute__((always_inline)) inline i128 true_block(const unsigned char* q, std::uint64_t m) {
+    using lanes = typename VecOf<std::uint64_t, Lanes>::type;
+    constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fU, kTops = 0x8080808080808080U;
+    constexpr std::uint64_t kVector = std::uint64_t{Lanes} * 8, kStep = kVector * kUnroll;  // bytes
+    std::uint64_t total = 0, i = 0;
+    while (i + kStep <= m) {
+        lanes counts[kUnroll] = {};
+        const std::uint64_t rounds = std::min<std::uint64_t>(255, (m - i) / kStep);
+        for (std::uint64_t r = 0; r < rounds; ++r, i += kStep) {
+            for (std::uint64_t u = 0; u < kUnroll; ++u) {
+                lanes w;
+                __builtin_memcpy(&w, q + i + u * kVector, sizeof w);
+                counts[u] += ((((w & kLow7) + kLow7) | w) & kTops) >> 7;
+            }
+        }
+        for (const auto& c : counts)
+            for (unsigned l = 0; l < Lanes; ++l) total += byte_sum(c[l]);
+    }
+    for (; i < m; i += 8) {  // the tail, zero-padded to whole words
+        std::uint64_t w = 0;
+        __builtin_memcpy(&w, q + i, std::min<std::uint64_t>(8, m - i));
+        total += byte_sum(((((w & kLow7) + kLow7) | w) & kTops) >> 7);
+    }
+    return total;
+}
+
+// 64-bit elements, exact for any values: per lane the wrapping sum S, the
+// sum H of the high halves and the count N of negative values;
+// total_from_halves() (exact_halves.hpp) turns them into the exact total.
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline i128 halves_block(const unsigned char* q, std::uint64_t m) {
+    using lanes = typename VecOf<std::uint64_t, Lanes>::type;
+    lanes s[kUnroll] = {}, h[kUnroll] = {}, n[kUnroll] = {};
+    std::uint64_t i = 0;
+    for (; i + Lanes * kUnroll <= m; i += Lanes * kUnroll) {
+        for (std::uint64_t u = 0; u < kUnroll; ++u) {
+            lanes x;
+            __builtin_memcpy(&x, q + (i + u * Lanes) * 8, sizeof x);
+            s[u] += x;
+            h[u] += x >> 32;
+            n[u] += x >> 63;
+        }
+    }
+    std::uint64_t S = 0, H = 0, N = 0;
+    for (std::uint64_t u = 0; u < kUnroll; ++u) {
+        for (unsigned l = 0; l < Lanes; ++l) {
+            S += s[u][l];
+            H += h[u][l];
+            N += n[u][l];
+        }
+    }
+    for (; i < m; ++i) {
+        const std::uint64_t x = load<std::uint64_t>(q, i);
+        S += x;
+        H += x >> 32;
+        N += x >> 63;
+    }
+    return total_from_halves(S, H, N, std::is_signed_v<T>);
+}
+
+// Most data is far from the 64-bit limits. A sub-block small enough to stay
+// in L2 is first summed with wrapping adds while OR-ing (x + 2^32): if no
+// value left [-2^32, 2^32) (unsigned: [0, 2^33)) the wrapped sum is exact,
+// since 2^14 such values total below 2^47. Otherwise the sub-block is summed
+// again, from cache, by halves. Two or three operations per element instead
+// of five on typical data. Data with large values everywhere would pay
+// both: after a sub-block that needed halves, the next ones go to halves
+// directly, and the cheap try is made again every kRetryAfter sub-blocks.
+constexpr std::uint64_t kSubBlock = std::uint64_t{1} << 14;
+
+constexpr unsigned kRetryAfter = 16;
+
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline i128 wide_block(const unsigned char* q, std::uint64_t m) {
+    using lanes = typename VecOf<std::uint64_t, Lanes>::type;
+    constexpr std::uint64_t bias = std::is_signed_v<T> ? std::uint64_t{1} << 32 : 0;
+    i128 total = 0;
+    unsigned by_halves = 0;  // sub-blocks left to sum by halves without trying
+    for (std::uint64_t b = 0; b < m; b += kSubBlock) {
+        const std::uint64_t count = std::min(kSubBlock, m - b);
+        const unsigned char* p = q + b * 8;
+        if (by_halves > 0) {
+            --by_halves;
+            total += halves_block<T, Lanes>(p, count);
+            continue;
+        }
+        lanes s[kUnroll] = {}, seen[kUnroll] = {};
+        std::uint64_t i = 0;
+        for (; i + Lanes * kUnroll <= count; i += Lanes * kUnroll) {
+            for (std::uint64_t u = 0; u < kUnroll; ++u) {
+                lanes x;
+                __builtin_memcpy(&x, p + (i + u * Lanes) * 8, sizeof x);
+                s[u] += x;
+                seen[u] |= x + bias;
+            }
+        }
+        std::uint64_t S = 0, seen_all = 0;
+        for (std::uint64_t u = 0; u < kUnroll; ++u) {
+            for (unsigned l = 0; l < Lanes; ++l) {
+                S += s[u][l];
+                seen_all |= seen[u][l];
+            }
+        }
+        for (; i < count; ++i) {
+            const std::uint64_t x = load<std::uint64_t>(p, i);
+            S += x;
+            seen_all |= x + bias;
+        }
+        if (seen_all >> 33 == 0) {
+            total += std::is_signed_v<T> ? i128{static_cast<std::int64_t>(S)} : i128{S};
+        } else {
+            total += halves_block<T, Lanes>(p, count);
+            by_halves = kRetryAfter - 1;
+        }
+    }
+    return total;
+}
+
+// VectorBytes: the target's vector width.
+template <class T, unsigned VectorBytes, bool Trues = false>
+__attribute__((always_inline)) inline i128 integer_body(const unsigned char* p, std::uint64_t n) {
+    if constexpr (Trues) return true_block<VectorBytes / 8>(p, n);
+    constexpr unsigned lanes = VectorBytes / 8;  // 64-bit lanes per vector
+    i128 total = 0;
+    for (std::uint64_t b = 0; b < n; b += kIntegerBlock) {
+        const std::uint64_t m = std::min(kIntegerBlock, n - b);
+        const unsigned char* q = p + b * sizeof(T);
+        if constexpr (sizeof(T) < 8)
+            total += narrow_block<T, lanes>(q, m);
+        else
+            total += wide_block<T, lanes>(q, m);
+    }
+    return total;
+}
+
+// Floats: blocks small enough to stay in L1 are read twice. First for the
+// largest magnitude, 2^e <= max|x| < 2^(e+1). Then every element is cut
+// exactly into three slices on fixed grids below 2^(e+1): q1 a multiple of
+// u1 = 2^(e-30), q2 of u1 2^-31, q3 of u1 2^-62, each taken by the add-and-
+// subtract trick ((x + 1.5 * 2^52 u) - 1.5 * 2^52 u rounds x to a multiple of
+// u and is exact), with the remainders x - q exact too. Slice sums stay below
+// 2^42 u per lane, so adding them in double is exact; each block then adds
+// its three slice totals to the exact sum (exact_float.hpp). An element the
+// slices do not hold exactly (more than ~40 binades below the block's
+// largest, NaN, infinity, extreme exponents) sends its block through the
+// per-element superaccumulator instead: slower, but still exact.
+constexpr std::uint64_t kFloatBlock = 2048;
+constexpr std::int64_t kMagnitudeBits = 0x7fffffffffffffff;
+
+// Lanes elements from i on, as doubles (an out parameter: a vector return
+// value would be an ABI question for the compiler, even inlined).
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline void load_doubles(const unsigned char* q, std::uint64_t i,
+                                                        typename VecOf<double, Lanes>::type& out) {
+    typename VecOf<T, Lanes>::type x;
+    __builtin_memcpy(&x, q + i * sizeof(T), sizeof x);
+    if constexpr (std::is_same_v<T, double>)
+        out = x;
+    else
+        out = __builtin_convertvector(x, typename VecOf<double, Lanes>::type);
+}
+
+// Bits of the largest |x| of the block (NaN sorts above infinity).
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline std::int64_t largest_magnitude(const unsigned char* q,
+                                                                     std::uint64_t m) {
+    using ints = typename VecOf<std::int64_t, Lanes>::type;
+    ints top = {};
+    std::uint64_t i = 0;
+    for (; i + Lanes <= m; i += Lanes) {
+        typename VecOf<double, Lanes>::type x;
+        load_doubles<T, Lanes>(q, i, x);
+        const ints bits = reinterpret_cast<ints>(x) & kMagnitudeBits;
+        top = bits > top ? bits : top;
+    }
+    std::int64_t largest = 0;
+    for (unsigned l = 0; l < Lanes; ++l) largest = std::max(largest, top[l]);
+    for (; i < m; ++i)
+        largest = std::max(largest,
+                           static_cast<std::int64_t>(bits_of(static_cast<double>(load<T>(q, i)))) &
+                               kMagnitudeBits);
+    return largest;
+}
+
+template <class T>
+__attribute__((always_inline)) inline void add_block_exactly(const unsigned char* q,
+                                                             std::uint64_t m, ExactFloat& sum) {
+    for (std::uint64_t i = 0; i < m; ++i) sum.add(static_cast<double>(load<T>(q, i)));
+}
+
+// x = q1 + q2 + q3 + r3, every step exact (see above); r3 = 0 when the
+// slices hold x. Scalars or vectors.
+template <class V>
+struct Slices {
+    V q1, q2, q3, r3;
+};
+template <class V>
+__attribute__((always_inline)) inline void slice(const V& x, double c1, double c2, double c3,
+                                                 Slices<V>& s) {
+    s.q1 = (x + c1) - c1;
+    const V r1 = x - s.q1;
+    s.q2 = (r1 + c2) - c2;
+    const V r2 = r1 - s.q2;
+    s.q3 = (r2 + c3) - c3;
+    s.r3 = r2 - s.q3;
+}
+
+// Adds the block by slices if it can (returns the number of adds made to
+// `sum`, 3), else element by element (m adds).
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline std::uint64_t add_block(const unsigned char* q,
+                                                              std::uint64_t m, ExactFloat& sum) {
+    using doubles = typename VecOf<double, Lanes>::type;
+    using ints = typename VecOf<std::int64_t, Lanes>::type;
+    const std::int64_t largest = largest_magnitude<T, Lanes>(q, m);
+    if (largest == 0) return 0;  // all zeros
+    const int e = static_cast<int>(largest >> 52) - 1023;
+    // C1 = 1.5 * 2^(e+22) must be finite, C3 = 1.5 * 2^(e-40) normal.
+    if (e < -982 || e > 1001) {
+        add_block_exactly<T>(q, m, sum);
+        return m;
+    }
+    const double c1 = std::ldexp(1.5, e + 22), c2 = std::ldexp(1.5, e - 9),
+                 c3 = std::ldexp(1.5, e - 40);
+    doubles s1 = {}, s2 = {}, s3 = {};
+    ints inexact = {};
+    std::uint64_t i = 0;
+    for (; i + Lanes <= m; i += Lanes) {
+        doubles x;
+        load_doubles<T, Lanes>(q, i, x);
+        Slices<doubles> cut;
+        slice(x, c1, c2, c3, cut);
+        const auto& [q1, q2, q3, r3] = cut;
+        s1 += q1;
+        s2 += q2;
+        s3 += q3;
+        inexact |= reinterpret_cast<ints>(r3) & kMagnitudeBits;
+    }
+    double t1 = 0, t2 = 0, t3 = 0;
+    std::int64_t left = 0;
+    for (unsigned l = 0; l < Lanes; ++l) {
+        t1 += s1[l];
+        t2 += s2[l];
+        t3 += s3[l];
+        left |= inexact[l];
+    }
+    for (; i < m; ++i) {
+        Slices<double> one;
+        slice(static_cast<double>(load<T>(q, i)), c1, c2, c3, one);
+        const auto& [q1, q2, q3, r3] = one;
+        t1 += q1;
+        t2 += q2;
+        t3 += q3;
+        left |= static_cast<std::int64_t>(bits_of(r3)) & kMagnitudeBits;
+    }
+    if (left != 0) {
+        add_block_exactly<T>(q, m, sum);
+        return m;
+    }
+    sum.add(t1);
+    sum.add(t2);
+    sum.add(t3);
+    return 3;
+}
+
+template <class T, unsigned VectorBytes>
+__attribute__((always_inline)) inline ExactFloat float_body(const unsigned char* p,
+                                                            std::uint64_t n) {
+    constexpr unsigned lanes = VectorBytes / 8;  // doubles per vector
+    ExactFloat sum;
+    std::uint64_t adds = 0;  // since the last carry
+    for (std::uint64_t b = 0; b < n; b += kFloatBlock) {
+        const std::uint64_t m = std::min(kFloatBlock, n - b);
+        adds += add_block<T, lanes>(p + b * sizeof(T), m, sum);
+        if (adds + kFloatBlock > kFloatAddsBetweenCarries) {
+            normalise(sum);
+            adds = 0;
+        }
+    }
+    normalise(sum);
+    return sum;
+}
+
+struct BlockSums {
+    i128 (*integers)(ArrayView);
+    ExactFloat (*floats)(ArrayView);
+};
+
+// One body per instruction set; the vectoriser uses each target's width.
+// A plain switch, not visit_dtype: a lambda's body would be compiled outside
+// the target attribute (seen: the int64 loop of the AVX2 version came out as
+// SSE2 code), so every case calls an always_inline body directly.
+#define GPUSUM_STAMP_ARRAY_LOOPS(suffix, target_attr, vector_bytes)                             \
+    target_attr i128 integers_##suffix(ArrayView a) {                                           \
+        switch (a.dtype) {                                                                      \
+            case DType::int8:                                                                   \
+                return integer_body<std::int8_t, vector_bytes>(a.data, a.count);                \
+            case DType::int16:                                                                  \
+                return integer_body<std::int16_t, vector_bytes>(a.data, a.count);               \
+            case DType::int32:                                                                  \
+                return integer_body<std::int32_t, vector_bytes>(a.data, a.count);               \
+            case DType::int64:                                                                  \
+                return integer_body<std::int64_t, vector_bytes>(a.data, a.count);               \
+            case DType::uint8:                                                                  \
+                return integer_body<std::uint8_t, vector_bytes>(a.data, a.count);               \
+            case DType::boolean:                                                                \
+                return integer_body<std::uint8_t, vector_bytes, true>(a.data, a.count);         \
+            case DType::uint16:                                                                 \
+                return integer_body<std::uint16_t, vector_bytes>(a.data, a.count);              \
+            case DType::uint32:                                                                 \
+                return integer_body<std::uint32_t, vector_bytes>(a.data, a.count);              \
+            case DType::uint64:                                                                 \
+                return integer_body<std::uint64_t, vector_bytes>(a.data, a.count);              \
+            default:                                                                            \
+                return 0;                                                                       \
+        }                                                                                       \
+    }                                                                                           \
+    target_attr ExactFloat floats_##suffix(ArrayView a) {                                       \
+        if (a.dtype == DType::float32) return float_body<float, vector_bytes>(a.data, a.count); \
+        return float_body<double, vector_bytes>(a.data, a.count);                               \
+    }
+
+#if defined(__x86_64__)
+GPUSUM_STAMP_ARRAY_LOOPS(avx512, __attribute__((target("avx512f,avx512bw"))), 64)
+GPUSUM_STAMP_ARRAY_LOOPS(avx2, __attribute__((target("avx2"))), 32)
+#endif
+GPUSUM_STAMP_ARRAY_LOOPS(baseline, , 16)
+
+BlockSums select_block_sums() {
+#if defined(__x86_64__)
+    if (simd_level() == "avx512f") return {integers_avx512, floats_avx512};
+    if (simd_level() == "avx2") return {integers_avx2, floats_avx2};
+#endif
+    return {integers_baseline, floats_baseline};
+}
+
+// On first use, after simd_level() can answer (see range_loop.cpp).
+const BlockSums& block_sums() {
+    static const BlockSums choice = select_block_sums();
+    return choice;
+}
+
+// float16 bits as the float of the same value. Inline here: the exported
+// half_to_float would be a call per element in a shared library (-fPIC).
+inline float widen_half(std::uint16_t bits) {
+    const std::uint32_t sign = std::uint32_t{bits & 0x8000U} << 16;
+    const std::uint32_t exponent = (bits >> 10) & 0x1fU;
+    const std::uint32_t fraction = bits & 0x3ffU;
+    std::uint32_t magnitude = 0;
+    if (exponent == 0x1f)  // infinities and NaN (payload kept)
+        magnitude = 0x7f800000U | (fraction << 13);
+    else if (exponent != 0)  // normal: rebias 15 -> 127
+        magnitude = ((exponent + 112) << 23) | (fraction << 13);
+    else  // zero and subnormals: fraction * 2^-24, exact in float
+        magnitude = std::bit_cast<std::uint32_t>(static_cast<float>(fraction) * 0x1p-24F);
+    return std::bit_cast<float>(sign | magnitude);
+}
+
+// Views the dense loops cannot read directly (gaps, the other byte order,
+// float16) are summed a block at a time: gathered into a buffer that stays
+// in L1, in this machine's byte order, float16 widened to float32 (exactly),
+// then summed by the dense loops. Memory use stays flat: no copy of the data.
+constexpr std::uint64_t kGatherBlock = 2048;
+
+template <class T, bool Swapped>
+T from_bits(const unsigned char* p) {
+    using Bits = std::conditional_t<
+        sizeof(T) == 1, std::uint8_t,
+        std::conditional_t<sizeof(T) == 2, std::uint16_t,
+                           std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>>;
+    Bits bits;
+    __builtin_memcpy(&bits, p, sizeof bits);
+    if constexpr (Swapped && sizeof(T) == 2) bits = __builtin_bswap16(bits);
+    if constexpr (Swapped && sizeof(T) == 4) bits = __builtin_bswap32(bits);
+    if constexpr (Swapped && sizeof(T) == 8) bits = __builtin_bswap64(bits);
+    return std::bit_cast<T>(bits);
+}
+
+// n elements from p on, `stride` bytes apart, into `out` in this machine's
+// byte order (float16 widened).
+template <class Stored, class Out, bool Swapped>
+void gather(const unsigned char* p, std::uint64_t n, std::int64_t stride, Out* out) {
+    for (std::uint64_t i = 0; i < n; ++i, p += stride) {
+        const auto v = from_bits<Stored, Swapped>(p);
+        if constexpr (std::is_same_v<Stored, Out>)
+            out[i] = v;
+        else
+            out[i] = widen_half(v);
+    }
+}
+
+// Calls sum_block(view) for each gathered block of `a`, whose elements are
+// stored as Stored and summed as Out (the same but for float16).
+template <class Stored, class Out, class SumBlock>
+void gather_blocks(const ArrayView& a, DType out_type, SumBlock&& sum_block) {
+    Out buffer[kGatherBlock];
+    std::uint64_t filled = 0;
+    auto flush = [&] {
+        sum_block(ArrayView{reinterpret_cast<const unsigned char*>(buffer), filled, out_type});
+        filled = 0;
+    };
+    const bool swapped = a.swapped();
+    for_each_run(a, [&](const unsigned char* p, std::uint64_t n, std::int64_t stride) {
+        while (n > 0) {
+            const std::uint64_t take = std::min(n, kGatherBlock - filled);
+            if (swapped)
+                gather<Stored, Out, true>(p, take, stride, buffer + filled);
+            else
+                gather<Stored, Out, false>(p, take, stride, buffer + filled);
+            filled += take;
+            n -= take;
+            p += static_cast<std::int64_t>(take) * stride;
+            if (filled == kGatherBlock) flush();
+        }
+    });
+    if (filled > 0) flush();
+}
+
+template <class SumBlock>
+void for_each_gathered_block(const ArrayView& a, SumBlock&& sum_block) {
+    if (a.dtype == DType::float16) {
+        gather_blocks<std::uint16_t, float>(a, DType::float32, sum_block);
+        return;
+    }
+    visit_dtype(a.dtype, [&](auto t) {
+        using T = decltype(t);
+        gather_blocks<T, T>(a, a.dtype, sum_block);
+    });
+}
+
+}  // namespace
+
+float half_to_float(std::uint16_t bits) {
+    return widen_half(bits);
+}
+
+std::string_view dtype_name(DType t) {
+    static constexpr std::string_view names[] = {"int8",    "int16",   "int32",  "int64",
+                                                 "uint8",   "uint16",  "uint32", "uint64",
+                                                 "float32", "float64", "bool",   "float16"};
+    return names[static_cast<int>(t)];
+}
+
+std::optional<DType> parse_dtype(std::string_view name) {
+    for (DType t : kAllTypes)
+        if (dtype_name(t) == name) return t;
+    // A byte order that needs no swapping on a little-endian machine.
+    if (!name.empty() && (name.front() == '<' || name.front() == '=' || name.front() == '|'))
+        name.remove_prefix(1);
+    static constexpr std::pair<std::string_view, DType> spellings[] = {
+        {"i1", DType::int8},        {"i2", DType::int16},         {"i4", DType::int32},
+        {"i8", DType::int64},       {"u1", DType::uint8},         {"u2", DType::uint16},
+        {"u4", DType::uint32},      {"u8", DType::uint64},        {"f2", DType::float16},
+        {"f4", DType::float32},     {"f8", DType::float64},       {"b1", DType::boolean},
+        {"?", DType::boolean},      {"b", DType::int8},           {"B", DType::uint8},
+        {"h", DType::int16},        {"H", DType::uint16},         {"i", DType::int32},
+        {"I", DType::uint32},       {"q", DType::int64},          {"Q", DType::uint64},
+        {"e", DType::float16},      {"f", DType::float32},        {"d", DType::float64},
+        {"byte", DType::int8},      {"ubyte", DType::uint8},      {"short", DType::int16},
+        {"ushort", DType::uint16},  {"intc", DType::int32},       {"uintc", DType::uint32},
+        {"longlong", DType::int64}, {"ulonglong", DType::uint64}, {"int", DType::int64},
+        {"int_", DType::int64},     {"uint", DType::uint64},      {"half", DType::float16},
+        {"single", DType::float32}, {"double", DType::float64},   {"float", DType::float64},
+        {"float_", DType::float64}, {"bool_", DType::boolean}};
+    for (const auto& [spelling, t] : spellings)
+        if (spelling == name) return t;
+    return std::nullopt;
+}
+
+std::size_t dtype_size(DType t) {
+    if (t == DType::float16) return 2;
+    return visit_dtype(t, [](auto v) { return sizeof(v); });
+}
+
+bool is_float(DType t) {
+    return t == DType::float32 || t == DType::float64 || t == DType::float16;
+}
+
+ArrayView chunk_of(ArrayView a, std::uint64_t chunks, std::uint64_t i) {
+    const std::uint64_t begin = chunk_begin(a.count, chunks, i);
+    const std::uint64_t end = chunk_begin(a.count, chunks, i + 1);
+    if (a.layout != nullptr) return {a.data, end - begin, a.dtype, a.layout, a.first + begin};
+    return {a.data + begin * dtype_size(a.dtype), end - begin, a.dtype};
+}
+
+i128 sum_integers(ArrayView a) {
+    if (a.dense()) return block_sums().integers(a);
+    i128 total = 0;
+    for_each_gathered_block(a, [&](ArrayView block) { total += block_sums().integers(block); });
+    return total;
+}
+ExactFloat sum_floats(ArrayView a) {
+    if (a.dense()) return block_sums().floats(a);
+    ExactFloat total;
+    for_each_gathered_block(a, [&](ArrayView block) { merge(total, block_sums().floats(block)); });
+    return total;
+}
+
+}  // namespace gpusum

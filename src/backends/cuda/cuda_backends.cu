@@ -1,0 +1,958 @@
+// The three GPU backends: our tree reduction, and CUB and Thrust as peers.
+// All verify the same way and report the same phases: setup (device context
+// and buffers), compute (device time of the reduction, from CUDA events; for
+// arrays the whole overlapped copy-and-reduce stream), combine (copying the
+// result back and adding up pieces).
+#include <cuda.h>
+#include <thrust/execution_policy.h>
+#include <thrust/iterator/counting_iterator.h>
+#include <thrust/iterator/transform_iterator.h>
+#include <thrust/transform_reduce.h>
+#include <cub/device/device_reduce.cuh>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "backends/cpu/cpu_backends.hpp"
+#include "backends/cuda/cuda_backends.hpp"
+#include "backends/cuda/cuda_support.cuh"
+#include "backends/cuda/device_guard.hpp"
+#include "backends/cuda/stream_schedule.hpp"
+#include "backends/parts.hpp"
+#include "fill_series.cuh"
+#include "float_reduce.cuh"
+#include "input/sources.hpp"
+#include "support/parallel.hpp"
+#include "support/progress.hpp"
+#include "support/stop_signals.hpp"
+#include "support/stopwatch.hpp"
+#include "support/text.hpp"
+#include "tree_reduce.cuh"
+
+namespace gpusum {
+
+namespace kernels {
+
+// The CUDA runtime's current device of the calling thread.
+struct CudaCurrentDevice {
+    static bool get(int& device) { return cudaGetDevice(&device) == cudaSuccess; }
+    static void set(int device) { cudaSetDevice(device); }
+};
+using DeviceKept = CurrentDeviceKept<CudaCurrentDevice>;
+
+cudaDeviceProp open_device(int device) {
+    check(cudaSetDevice(device), "cudaSetDevice");
+    check(cudaFree(nullptr), "creating the CUDA context");
+    cudaDeviceProp prop{};
+    check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+    return prop;
+}
+
+double hbm_peak_bytes_per_s(int device) {
+    int memory_khz = 0, bus_bits = 0;
+    check(cudaDeviceGetAttribute(&memory_khz, cudaDevAttrMemoryClockRate, device),
+          "cudaDeviceGetAttribute");
+    check(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device),
+          "cudaDeviceGetAttribute");
+    return 2.0 * memory_khz * 1e3 * bus_bits / 8;  // double data rate
+}
+
+void describe_device(const cudaDeviceProp& prop, int device, Result& result) {
+    int clock_khz = 0;
+    check(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device),
+          "cudaDeviceGetAttribute");
+    result.details.emplace_back("device", std::to_string(device) + ": " + prop.name);
+    result.details.emplace_back("sms", std::to_string(prop.multiProcessorCount));
+    result.details.emplace_back("clock_mhz", std::to_string(clock_khz / 1000));
+}
+
+}  // namespace kernels
+
+namespace {
+
+using kernels::check;
+using kernels::DeviceBuffer;
+using kernels::EventTimer;
+using kernels::StreamTimes;
+
+// The closed form is not used here: the elements are generated and added.
+struct ElementAt {
+    Progression series;
+    __host__ __device__ std::uint64_t operator()(std::uint64_t i) const {
+        return static_cast<std::uint64_t>(series.at(i));
+    }
+};
+struct WideElementAt {
+    Progression series;
+    __host__ __device__ i128 operator()(std::uint64_t i) const { return series.at(i); }
+};
+
+// Whether wrapping 64-bit adds give the exact total of the whole series.
+bool fits_in_one_int64_block(const Progression& p) {
+    return exact_int64_block(p) >= p.count;
+}
+
+// Integers of any width (CUB's running i128, or an element) added as i128.
+struct AddWide {
+    template <class A, class B>
+    __host__ __device__ i128 operator()(const A& a, const B& b) const {
+        return static_cast<i128>(a) + static_cast<i128>(b);
+    }
+};
+
+// A bool byte as CUB adds it: 1 when nonzero.
+struct TrueAsOne {
+    __host__ __device__ int operator()(kernels::BoolByte b) const { return b.bits != 0 ? 1 : 0; }
+};
+
+// visit_dtype with the element types the device code sums: NumPy's bool as
+// kernels::BoolByte, so that every kernel counts nonzero bytes.
+template <class F>
+void visit_device_dtype(DType dtype, F&& f) {
+    if (dtype == DType::boolean) {
+        f(kernels::BoolByte{});
+        return;
+    }
+    visit_dtype(dtype, std::forward<F>(f));
+}
+
+// Arrays reach the device in pieces (stream_schedule.hpp): small
+// enough that the first copy and the last reduction, which nothing
+// overlaps, are short; large enough that each copy runs at full PCIe speed.
+constexpr std::uint64_t kPieceBytes = std::uint64_t{64} << 20;
+constexpr unsigned kStreamSlots = 4;
+static_assert(kPieceBytes <= kernels::kMaxArrayLaunchElements);
+
+// Host threads that stage one piece: one core's memcpy is slower than PCIe.
+constexpr unsigned kStagingThreads = 8;
+constexpr std::size_t kStagingPart = std::size_t{4} << 20;
+
+// Pinned host buffers outlive a run: pinning pages is slow (milliseconds per
+// piece), so it happens once per process, in a run's setup. Portable: any
+// device may copy from them.
+class PinnedCache {
+  public:
+    static PinnedCache& instance() {
+        static PinnedCache* cache = new PinnedCache;  // kept to the end: never freed
+        return *cache;
+    }
+    // `count` free buffers of at least `bytes`, marked in use.
+    std::vector<void*> claim(unsigned count, std::size_t bytes) {
+        const std::lock_guard lock(mutex_);
+        std::vector<void*> claimed;
+        for (Buffer& b : buffers_)
+            if (claimed.size() < count && !b.in_use && b.bytes >= bytes) {
+                b.in_use = true;
+                claimed.push_back(b.ptr);
+            }
+        // Idle buffers too small for this run go first: the cache holds
+        // the sizes in use, not every size ever asked for.
+        std::erase_if(buffers_, [&](const Buffer& b) {
+            if (claimed.size() == count || b.in_use || b.bytes >= bytes) return false;
+            cudaFreeHost(b.ptr);
+            return true;
+        });
+        while (claimed.size() < count) {
+            void* p = nullptr;
+            check(cudaHostAlloc(&p, bytes, cudaHostAllocPortable), "cudaHostAlloc");
+            buffers_.push_back({p, bytes, true});
+            claimed.push_back(p);
+        }
+        return claimed;
+    }
+    void release(void* p) noexcept {
+        const std::lock_guard lock(mutex_);
+        for (Buffer& b : buffers_)
+            if (b.ptr == p) b.in_use = false;
+    }
+
+  private:
+    struct Buffer {
+        void* ptr;
+        std::size_t bytes;
+        bool in_use;
+    };
+    std::mutex mutex_;
+    std::vector<Buffer> buffers_;
+};
+
+// A series is summed in slices of this many elements, one launch each, so
+// the progress bar moves and Ctrl-C is seen between launches: a fraction of
+// a second each at the rates the kernel is built for.
+constexpr std::uint64_t kSliceElements = std::uint64_t{1} << 36;
+
+// The device calls the streaming schedule makes, as CUDA runtime calls.
+// Made in setup: the pinned buffers it will hand out are claimed then.
+struct CudaStreamApi {
+    using Stream = cudaStream_t;
+    using Event = cudaEvent_t;
+    CudaStreamApi(unsigned slots, std::size_t bytes)
+        : claimed(PinnedCache::instance().claim(slots, bytes)) {}
+    ~CudaStreamApi() {
+        for (void* p : claimed) PinnedCache::instance().release(p);
+    }
+    CudaStreamApi(const CudaStreamApi&) = delete;
+    CudaStreamApi& operator=(const CudaStreamApi&) = delete;
+    void* alloc_pinned(std::size_t bytes) {
+        if (claimed.empty()) return PinnedCache::instance().claim(1, bytes).front();
+        void* p = claimed.back();
+        claimed.pop_back();
+        return p;
+    }
+    void free_pinned(void* p) noexcept { PinnedCache::instance().release(p); }
+    void* alloc_device(std::size_t bytes) {
+        void* p = nullptr;
+        check(cudaMalloc(&p, bytes), "cudaMalloc");
+        return p;
+    }
+    void free_device(void* p) noexcept { cudaFree(p); }
+    Stream create_stream() { return kernels::create_stream(); }
+    void destroy_stream(Stream s) noexcept { cudaStreamDestroy(s); }
+    Event create_event() { return kernels::create_blocking_event(); }
+    void destroy_event(Event e) noexcept { cudaEventDestroy(e); }
+    void stage(void* pinned, const void* source, std::size_t bytes) {
+        throw_if_stopped();
+        const std::size_t parts = (bytes + kStagingPart - 1) / kStagingPart;
+        for_each_index(parts, std::min(kStagingThreads, usable_cores()), [&](std::uint64_t i) {
+            const std::size_t offset = i * kStagingPart;
+            std::memcpy(static_cast<char*>(pinned) + offset,
+                        static_cast<const char*>(source) + offset,
+                        std::min(kStagingPart, bytes - offset));
+        });
+    }
+    void copy_to_device(void* device, const void* pinned, std::size_t bytes, Stream s) {
+        check(cudaMemcpyAsync(device, pinned, bytes, cudaMemcpyHostToDevice, s),
+              "copying a piece to the device");
+    }
+    void record(Event e, Stream s) { check(cudaEventRecord(e, s), "cudaEventRecord"); }
+    void wait(Event e) { check(cudaEventSynchronize(e), "waiting for a piece"); }
+    double seconds_between(Event a, Event b) {
+        float ms = 0;
+        check(cudaEventElapsedTime(&ms, a, b), "cudaEventElapsedTime");
+        return ms / 1e3;
+    }
+    void synchronize(Stream s) noexcept {
+        cudaStreamSynchronize(s);
+        cudaGetLastError();  // a failure already reported must not outlive the run
+    }
+    void copy_to_host(void* host, const void* device, std::size_t bytes) {
+        check(cudaMemcpy(host, device, bytes, cudaMemcpyDeviceToHost),
+              "copying the piece sums back");
+    }
+    std::vector<void*> claimed;
+};
+
+// Pieces add exactly, integers and floats alike.
+void combine_pieces(const std::vector<i128>& pieces, Result& result) {
+    for (const i128 p : pieces) result.sum += p;
+}
+void combine_pieces(const std::vector<ExactFloat>& pieces, Result& result) {
+    for (const ExactFloat& p : pieces) merge(result.real, p);
+}
+
+std::string gb_per_s(double bytes, double seconds) {
+    return seconds > 0 ? si(bytes / seconds / 1e9) : "-";
+}
+
+// End to end (bytes over the whole stream, staging included) next to the
+// copies' own DMA rate: the first is what a user gets.
+void describe_stream(const StreamTimes& times, const ArrayView& a, Result& result) {
+    const auto bytes = static_cast<double>(a.bytes());
+    result.details.emplace_back("pieces", std::to_string(times.pieces));
+    result.details.emplace_back("end_to_end_gb_per_s", gb_per_s(bytes, result.seconds.compute));
+    result.details.emplace_back("h2d_gb_per_s", gb_per_s(bytes, times.h2d));
+    result.details.emplace_back("kernel_seconds", std::to_string(times.kernel));
+}
+
+// A sum of device memory, against what the device's memory can deliver.
+void describe_device_sum(const ArrayView& a, int device, Result& result) {
+    const auto bytes = static_cast<double>(a.bytes());
+    const double seconds = result.seconds.compute;
+    result.details.emplace_back("kernel_seconds", std::to_string(seconds));
+    result.details.emplace_back("device_gb_per_s", gb_per_s(bytes, seconds));
+    const double peak = kernels::hbm_peak_bytes_per_s(device);
+    if (seconds > 0 && peak > 0) {
+        char text[64];
+        std::snprintf(text, sizeof text, "%.1f%% of %s GB/s", 100 * bytes / seconds / peak,
+                      si(peak / 1e9).c_str());
+        result.details.emplace_back("of_memory_peak", text);
+    }
+}
+
+// Sums a host array streamed to the device (stream_schedule.hpp):
+// claims the pinned buffers (ends setup), runs the stream (compute), adds
+// the pieces (combine) and describes the stream. launch(data, n, out,
+// stream, slot) enqueues one piece's reduction into `out` (one Acc: i128,
+// or ExactFloat for floats, in device memory).
+template <class T, class Acc, class Launch>
+void sum_streamed(const ArrayView& a, Stopwatch& clock, Result& result, Progress* progress,
+                  Launch&& launch) {
+    const kernels::SlotPlan slots =
+        kernels::plan_slots<T>(a.count, kPieceBytes / sizeof(T), kStreamSlots);
+    CudaStreamApi api(slots.slots, slots.bytes);
+    result.seconds.setup = clock.lap();
+    StreamTimes times;
+    const std::vector<Acc> pieces = kernels::stream_pieces<T, Acc>(
+        api, a.data, a.count, kPieceBytes / sizeof(T), kStreamSlots,
+        [&](const T* data, std::uint64_t n, cudaStream_t stream, Acc* out, unsigned slot) {
+            launch(data, n, out, stream, slot);
+            check(cudaGetLastError(), "launching a piece's reduction");
+            if (progress != nullptr) progress->advance(n);
+        },
+        times);
+    result.seconds.compute = clock.lap();
+    combine_pieces(pieces, result);
+    result.seconds.combine = clock.lap();
+    describe_stream(times, a, result);
+}
+
+// Sums an array in device memory in launches of at most
+// kMaxArrayLaunchElements (so each thread's accumulators stay exact), one
+// stream, timed by events: launch(data, n, out, stream) enqueues one part's
+// reduction into `out` (one Acc of device memory). Ends setup, sets compute
+// and combine, and adds the parts into `result`.
+template <class T, class Acc, class Launch>
+void sum_in_launches(const ArrayView& a, Stopwatch& clock, Result& result, Launch&& launch) {
+    const auto* data = reinterpret_cast<const T*>(a.data);
+    const std::uint64_t most = kernels::kMaxArrayLaunchElements;
+    const std::uint64_t parts = a.count == 0 ? 1 : (a.count - 1) / most + 1;
+    DeviceBuffer<Acc> out(parts);
+    const kernels::Stream stream;
+    EventTimer timer(stream.get());
+    result.seconds.setup += clock.lap();
+    timer.start();
+    for (std::uint64_t k = 0; k < parts; ++k)
+        launch(data + k * most, std::min(most, a.count - k * most), out.get() + k, stream.get());
+    result.seconds.compute = timer.stop();
+    clock.lap();
+    std::vector<Acc> sums(parts);
+    check(cudaMemcpy(sums.data(), out.get(), parts * sizeof(Acc), cudaMemcpyDeviceToHost),
+          "copying the sums back");
+    combine_pieces(sums, result);
+    result.seconds.combine = clock.lap();
+}
+
+class GpuBackend : public Backend {
+  public:
+    GpuBackend(GpuBackendInfo info, CudaOptions options) : info_(info), options_(options) {}
+    std::string_view name() const override { return info_.name; }
+    std::string_view summary() const override { return info_.summary; }
+    Availability availability() const override {
+        const GpuInventory inv = gpu_inventory();
+        if (inv.devices.empty()) return {false, inv.problem};
+        for (std::size_t d = 0; d < inv.devices.size(); ++d)
+            if (inv.unusable[d].empty()) return {true, inv.devices[d]};
+        return {false, "device 0: " + inv.unusable.front()};
+    }
+
+    // The kernels read one block of memory in this machine's byte order.
+    std::string cannot_sum(const ArrayView& a) const override {
+        if (!a.dense())
+            return "sums arrays in one block of memory in this machine's byte order only (this "
+                   "one has gaps, the other byte order or float16 elements)";
+        return {};
+    }
+
+    Result sum(const Request& request) final {
+        return guarded([&] { return sum_on_devices(request); });
+    }
+
+    // `a.data` is memory of `device` (checked by sum_device_array).
+    Result sum_device_memory(const ArrayView& a, int device) {
+        return guarded([&] {
+            Stopwatch clock;
+            Result result;
+            const cudaDeviceProp prop = kernels::open_device(device);
+            kernels::describe_device(prop, device, result);
+            run_device_array(a, prop, clock, result);
+            describe_device_sum(a, device, result);
+            return result;
+        });
+    }
+
+  protected:
+    // Sets result.seconds (setup from `clock`), workers, chunks and details.
+    virtual i128 run(const Progression& series, const cudaDeviceProp& prop, Stopwatch& clock,
+                     Result& result) = 0;
+    // Sets result.sum or result.real, the seconds and details.
+    virtual void run_array(const ArrayView& array, const cudaDeviceProp& prop, Stopwatch& clock,
+                           Result& result, Progress* progress) = 0;
+    // The same for an array in the device's memory: result.seconds.compute
+    // is the reduction's device time (from events).
+    virtual void run_device_array(const ArrayView& on_device, const cudaDeviceProp& prop,
+                                  Stopwatch& clock, Result& result) = 0;
+
+  private:
+    template <class Body>
+    Result guarded(Body&& body) {
+        const StopSignals stop_signals;
+        const kernels::DeviceKept kept;
+        try {
+            return as_backend_error(name(), body);
+        } catch (const BackendError&) {
+            cudaGetLastError();  // the next backend in this process starts clean
+            throw;
+        }
+    }
+
+    Result sum_on_devices(const Request& request) {
+        if (request.devices.size() > 1)
+            return sum_in_parts(
+                request, static_cast<unsigned>(request.devices.size()),
+                [&](const Request& part, unsigned index) {
+                    return sum_on_device(part, request.devices[index]);
+                },
+                "device");
+        return sum_on_device(request,
+                             request.devices.empty() ? request.device : request.devices.front());
+    }
+
+    Result sum_on_device(const Request& request, int device) {
+        Stopwatch clock;
+        Result result;
+        const cudaDeviceProp prop = kernels::open_device(device);
+        kernels::describe_device(prop, device, result);
+        DeviceBuffer<char> ballast(options_.extra_allocation_bytes);
+        if (request.fill_on_device)
+            run_filled(request.series, prop, device, clock, result, request.progress);
+        else if (request.array)
+            run_array(*request.array, prop, clock, result, request.progress);
+        else
+            run_in_slices(request.series, prop, clock, result, request.progress);
+        return result;
+    }
+
+    // --mode array on the device: the series written to device memory by
+    // fill_series (setup), then summed there as an int64 array.
+    void run_filled(const Progression& p, const cudaDeviceProp& prop, int device, Stopwatch& clock,
+                    Result& result, Progress* progress) {
+        std::size_t free_bytes = 0, total_bytes = 0;
+        check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+        if (p.count > free_bytes / sizeof(std::int64_t))
+            throw BackendError("--mode array needs " + si(static_cast<double>(p.count) * 8) +
+                               "B of device memory; the device has " +
+                               si(static_cast<double>(free_bytes)) + "B free");
+        DeviceBuffer<std::int64_t> array(p.count);
+        const kernels::Stream stream;
+        EventTimer timer(stream.get());
+        timer.start();
+        kernels::fill_series<<<static_cast<unsigned>(prop.multiProcessorCount) * 8, 256, 0,
+                               stream.get()>>>(array.get(), p);
+        check(cudaGetLastError(), "launching fill_series");
+        result.details.emplace_back("device_fill_seconds", std::to_string(timer.stop()));
+        const ArrayView a{reinterpret_cast<const unsigned char*>(array.get()), p.count,
+                          DType::int64};
+        run_device_array(a, prop, clock, result);
+        describe_device_sum(a, device, result);
+        if (progress != nullptr) progress->advance(p.count);
+    }
+
+    // One launch per slice; the stop signals and progress are looked at in between.
+    void run_in_slices(const Progression& p, const cudaDeviceProp& prop, Stopwatch& clock,
+                       Result& result, Progress* progress) {
+        const std::uint64_t slices = p.count == 0 ? 1 : (p.count - 1) / kSliceElements + 1;
+        for (std::uint64_t i = 0; i < slices; ++i) {
+            const Progression slice = chunk_of(p, slices, i);
+            Result part;
+            result.sum += run(slice, prop, clock, part);
+            clock.lap();  // the slice's device time is counted by its events, not again as setup
+            result.seconds.setup += part.seconds.setup;
+            result.seconds.compute += part.seconds.compute;
+            result.seconds.combine += part.seconds.combine;
+            if (i == 0) {
+                result.workers = part.workers;
+                result.chunks = part.chunks;
+                result.details.insert(result.details.end(), part.details.begin(),
+                                      part.details.end());
+            }
+            if (progress != nullptr) progress->advance(slice.count);
+            throw_if_stopped();
+        }
+        if (slices > 1) result.details.emplace_back("slices", std::to_string(slices) + " launches");
+    }
+
+    GpuBackendInfo info_;
+    CudaOptions options_;
+};
+
+// How many blocks of `tuning` the device runs at once with `kernel`.
+template <class Kernel>
+std::uint64_t resident_blocks(const cudaDeviceProp& prop, Kernel kernel,
+                              kernels::TreeTuning tuning) {
+    if (!kernels::valid_tuning(tuning))
+        throw BackendError(
+            "kernel tuning: threads per block must be a multiple of 32 up to 1024, not " +
+            std::to_string(tuning.threads_per_block));
+    int per_sm = 0;
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+              &per_sm, kernel, static_cast<int>(tuning.threads_per_block), 0),
+          "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+    return std::max<std::uint64_t>(1, std::uint64_t(prop.multiProcessorCount) * per_sm);
+}
+
+// Launches exact_float_reduce<T> over one piece, into a zeroed total.
+template <class T>
+class FloatLauncher {
+  public:
+    FloatLauncher(const cudaDeviceProp& prop, kernels::TreeTuning tuning)
+        : tuning_(tuning),
+          max_blocks_(resident_blocks(prop, kernels::exact_float_reduce<T>, tuning)) {}
+
+    void launch(const T* data, std::uint64_t n, ExactFloat* out, cudaStream_t stream) {
+        plan_ = kernels::plan_grid(n, max_blocks_, tuning_);
+        check(cudaMemsetAsync(out, 0, sizeof(ExactFloat), stream), "cudaMemsetAsync");
+        kernels::exact_float_reduce<T>
+            <<<static_cast<unsigned>(plan_.blocks), tuning_.threads_per_block, 0, stream>>>(
+                data, EvenSplit(n, plan_.chunks), out);
+        check(cudaGetLastError(), "launching exact_float_reduce");
+    }
+
+    std::uint64_t blocks() const { return plan_.blocks; }
+    std::uint64_t chunks() const { return plan_.chunks; }
+    unsigned threads() const { return tuning_.threads_per_block; }
+
+  private:
+    kernels::TreeTuning tuning_;
+    std::uint64_t max_blocks_;
+    kernels::GridPlan plan_;
+};
+
+// Launches tree_reduce<Source> with a grid sized from the device: the buffers
+// for one launch at a time per slot (a slot per stream).
+template <class Source>
+class TreeLauncher {
+  public:
+    using Acc = typename Source::Acc;
+
+    TreeLauncher(const cudaDeviceProp& prop, kernels::TreeTuning tuning)
+        : tuning_(tuning),
+          max_blocks_(resident_blocks(prop, kernels::tree_reduce<Source>, tuning)) {
+        for (Buffers& b : slots_) {
+            b.partials = std::make_unique<DeviceBuffer<Acc>>(max_blocks_);
+            b.blocks_done = std::make_unique<DeviceBuffer<unsigned>>(1);
+        }
+    }
+
+    void launch(const Source& source, Acc* out, cudaStream_t stream, unsigned slot) {
+        plan_ = kernels::plan_grid(source.count(), max_blocks_, tuning_);
+        Buffers& b = slots_[slot];
+        // On the launch's own stream: ordered before the kernel whatever the
+        // stream, and a counter left over from a failed launch is cleared.
+        check(cudaMemsetAsync(b.blocks_done->get(), 0, sizeof(unsigned), stream),
+              "cudaMemsetAsync");
+        kernels::tree_reduce<<<static_cast<unsigned>(plan_.blocks), tuning_.threads_per_block, 0,
+                               stream>>>(source, EvenSplit(source.count(), plan_.chunks),
+                                         b.partials->get(), b.blocks_done->get(), out);
+        check(cudaGetLastError(), "launching tree_reduce");
+    }
+
+    std::uint64_t blocks() const { return plan_.blocks; }
+    std::uint64_t chunks() const { return plan_.chunks; }
+    unsigned threads() const { return tuning_.threads_per_block; }
+
+  private:
+    struct Buffers {
+        std::unique_ptr<DeviceBuffer<Acc>> partials;
+        std::unique_ptr<DeviceBuffer<unsigned>> blocks_done;
+    };
+    kernels::TreeTuning tuning_;
+    std::uint64_t max_blocks_ = 1;
+    kernels::GridPlan plan_;
+    Buffers slots_[kStreamSlots];
+};
+
+class TreeReduceBackend final : public GpuBackend {
+  public:
+    using GpuBackend::GpuBackend;
+
+  protected:
+    i128 run(const Progression& p, const cudaDeviceProp& prop, Stopwatch& clock,
+             Result& result) override {
+        TreeLauncher<kernels::SeriesSource> launcher(prop, kernels::TreeTuning{});
+        DeviceBuffer<i128> total(1);
+        const kernels::Stream stream;
+        EventTimer timer(stream.get());
+        result.seconds.setup = clock.lap();
+
+        timer.start();
+        launcher.launch(kernels::SeriesSource{p, exact_int64_block(p)}, total.get(), stream.get(),
+                        0);
+        result.seconds.compute = timer.stop();
+        describe_grid(launcher, result);
+
+        timer.start();
+        i128 sum = 0;
+        check(cudaMemcpyAsync(&sum, total.get(), sizeof sum, cudaMemcpyDeviceToHost, stream.get()),
+              "copying the sum back");
+        result.seconds.combine = timer.stop();
+        return sum;
+    }
+
+    void run_array(const ArrayView& a, const cudaDeviceProp& prop, Stopwatch& clock, Result& result,
+                   Progress* progress) override {
+        visit_device_dtype(a.dtype, [&](auto t) {
+            using T = decltype(t);
+            using Acc = std::conditional_t<std::is_floating_point_v<T>, ExactFloat, i128>;
+            Launcher<T> launcher(prop, kernels::TreeTuning{});
+            sum_streamed<T, Acc>(
+                a, clock, result, progress,
+                [&](const T* data, std::uint64_t n, Acc* out, cudaStream_t stream, unsigned slot) {
+                    launch(launcher, data, n, out, stream, slot);
+                });
+            describe_grid(launcher, result);
+        });
+    }
+
+    void run_device_array(const ArrayView& a, const cudaDeviceProp& prop, Stopwatch& clock,
+                          Result& result) override {
+        visit_device_dtype(a.dtype, [&](auto t) {
+            using T = decltype(t);
+            using Acc = std::conditional_t<std::is_floating_point_v<T>, ExactFloat, i128>;
+            Launcher<T> launcher(prop, kernels::TreeTuning{});
+            sum_in_launches<T, Acc>(
+                a, clock, result,
+                [&](const T* data, std::uint64_t n, Acc* out, cudaStream_t stream) {
+                    launch(launcher, data, n, out, stream, 0);
+                });
+            describe_grid(launcher, result);
+        });
+    }
+
+  private:
+    // Our kernel for elements of T: exact_float_reduce or tree_reduce.
+    template <class T>
+    using Launcher = std::conditional_t<std::is_floating_point_v<T>, FloatLauncher<T>,
+                                        TreeLauncher<kernels::ArraySource<T>>>;
+
+    template <class T, class Acc>
+    static void launch(Launcher<T>& launcher, const T* data, std::uint64_t n, Acc* out,
+                       cudaStream_t stream, unsigned slot) {
+        if constexpr (std::is_floating_point_v<T>)
+            launcher.launch(data, n, out, stream);
+        else
+            launcher.launch(kernels::ArraySource<T>{data, n}, out, stream, slot);
+    }
+
+    template <class Launcher>
+    static void describe_grid(const Launcher& launcher, Result& result) {
+        result.workers = static_cast<unsigned>(launcher.blocks() * launcher.threads());
+        result.chunks = launcher.chunks();
+        result.details.emplace_back("grid", std::to_string(launcher.blocks()) + " blocks x " +
+                                                std::to_string(launcher.threads()) + " threads");
+    }
+};
+
+class CubBackend final : public GpuBackend {
+  public:
+    using GpuBackend::GpuBackend;
+    std::string cannot_sum(const ArrayView& a) const override {
+        if (is_float(a.dtype))
+            return "sums integer arrays only (exact float sums need the cuda backend)";
+        return GpuBackend::cannot_sum(a);
+    }
+
+  protected:
+    i128 run(const Progression& p, const cudaDeviceProp&, Stopwatch& clock,
+             Result& result) override {
+        const thrust::counting_iterator<std::uint64_t> index(0);
+        if (fits_in_one_int64_block(p))
+            return reduce(thrust::make_transform_iterator(index, ElementAt{p}), std::uint64_t{0},
+                          p.count, clock, result);
+        return reduce(thrust::make_transform_iterator(index, WideElementAt{p}), i128{0}, p.count,
+                      clock, result);
+    }
+
+    void run_array(const ArrayView& a, const cudaDeviceProp&, Stopwatch& clock, Result& result,
+                   Progress* progress) override {
+        visit_integer_dtype(a.dtype, [&](auto t) {
+            using T = decltype(t);
+            ArrayReducer<T> reducer(std::min(kPieceBytes / sizeof(T), a.count), kStreamSlots);
+            sum_streamed<T, i128>(
+                a, clock, result, progress,
+                [&](const T* data, std::uint64_t n, i128* out, cudaStream_t stream, unsigned slot) {
+                    reducer.reduce(data, n, out, stream, slot);
+                });
+        });
+    }
+
+    void run_device_array(const ArrayView& a, const cudaDeviceProp&, Stopwatch& clock,
+                          Result& result) override {
+        visit_integer_dtype(a.dtype, [&](auto t) {
+            using T = decltype(t);
+            ArrayReducer<T> reducer(std::min(a.count, kernels::kMaxArrayLaunchElements), 1);
+            sum_in_launches<T, i128>(
+                a, clock, result,
+                [&](const T* data, std::uint64_t n, i128* out, cudaStream_t stream) {
+                    reducer.reduce(data, n, out, stream, 0);
+                });
+        });
+    }
+
+  private:
+    template <class F>
+    void visit_integer_dtype(DType dtype, F&& f) const {
+        visit_device_dtype(dtype, [&](auto t) {
+            if constexpr (std::is_floating_point_v<decltype(t)>)
+                throw BackendError(cannot_sum(ArrayView{nullptr, 0, dtype}));
+            else
+                f(t);
+        });
+    }
+
+    // cub::DeviceReduce over a raw pointer (so CUB vectorises its loads;
+    // bools through TrueAsOne), accumulating in i128; scratch for `most`
+    // elements per slot.
+    template <class T>
+    class ArrayReducer {
+      public:
+        ArrayReducer(std::uint64_t most, unsigned slots) {
+            check(
+                cub::DeviceReduce::Reduce(nullptr, bytes_, elements(static_cast<const T*>(nullptr)),
+                                          static_cast<i128*>(nullptr), most, AddWide{}, i128{}),
+                "cub::DeviceReduce::Reduce (sizing)");
+            for (unsigned i = 0; i < slots; ++i)
+                scratch_.push_back(std::make_unique<DeviceBuffer<char>>(bytes_));
+        }
+        void reduce(const T* data, std::uint64_t n, i128* out, cudaStream_t stream, unsigned slot) {
+            std::size_t bytes = bytes_;
+            check(cub::DeviceReduce::Reduce(scratch_[slot]->get(), bytes, elements(data), out, n,
+                                            AddWide{}, i128{}, stream),
+                  "cub::DeviceReduce::Reduce");
+        }
+
+      private:
+        static auto elements(const T* data) {
+            if constexpr (std::is_same_v<T, kernels::BoolByte>)
+                return thrust::make_transform_iterator(data, TrueAsOne{});
+            else
+                return data;
+        }
+
+      private:
+        std::size_t bytes_ = 0;
+        std::vector<std::unique_ptr<DeviceBuffer<char>>> scratch_;
+    };
+
+    // Two-phase CUB: ask for the scratch size, allocate, then reduce.
+    template <class Iterator, class Acc>
+    i128 reduce(Iterator elements, Acc, std::uint64_t count, Stopwatch& clock, Result& result) {
+        DeviceBuffer<Acc> out(1);
+        std::size_t scratch_bytes = 0;
+        check(cub::DeviceReduce::Sum(nullptr, scratch_bytes, elements, out.get(), count),
+              "cub::DeviceReduce::Sum (sizing)");
+        DeviceBuffer<char> scratch(scratch_bytes);
+        const kernels::Stream stream;
+        EventTimer timer(stream.get());
+        result.seconds.setup = clock.lap();
+        timer.start();
+        check(cub::DeviceReduce::Sum(scratch.get(), scratch_bytes, elements, out.get(), count,
+                                     stream.get()),
+              "cub::DeviceReduce::Sum");
+        result.seconds.compute = timer.stop();
+        result.details.emplace_back("accumulator",
+                                    sizeof(Acc) == 8 ? "wrapping int64 (total fits)" : "int128");
+        Acc host = 0;
+        timer.start();
+        check(cudaMemcpyAsync(&host, out.get(), sizeof host, cudaMemcpyDeviceToHost, stream.get()),
+              "copying the sum back");
+        result.seconds.combine = timer.stop();
+        return sizeof(Acc) == 8 ? i128{static_cast<std::int64_t>(host)} : static_cast<i128>(host);
+    }
+};
+
+class ThrustBackend final : public GpuBackend {
+  public:
+    using GpuBackend::GpuBackend;
+    std::string cannot_sum(const ArrayView&) const override { return "sums ranges only"; }
+
+  protected:
+    i128 run(const Progression& p, const cudaDeviceProp&, Stopwatch& clock,
+             Result& result) override {
+        const thrust::counting_iterator<std::uint64_t> first(0), last(p.count);
+        const kernels::Stream stream;
+        EventTimer timer(stream.get());
+        result.seconds.setup = clock.lap();
+        timer.start();
+        i128 sum;
+        // transform_reduce returns to the host: the copy-back is inside compute.
+        if (fits_in_one_int64_block(p)) {
+            const std::uint64_t s = thrust::transform_reduce(
+                thrust::cuda::par.on(stream.get()), first, last, ElementAt{p}, std::uint64_t{0},
+                ::cuda::std::plus<std::uint64_t>());
+            sum = static_cast<std::int64_t>(s);
+        } else {
+            sum = thrust::transform_reduce(thrust::cuda::par.on(stream.get()), first, last,
+                                           WideElementAt{p}, i128{0}, ::cuda::std::plus<i128>());
+        }
+        result.seconds.compute = timer.stop();
+        result.details.emplace_back(
+            "accumulator", fits_in_one_int64_block(p) ? "wrapping int64 (total fits)" : "int128");
+        return sum;
+    }
+
+    void run_array(const ArrayView&, const cudaDeviceProp&, Stopwatch&, Result&,
+                   Progress*) override {
+        throw BackendError("thrust sums ranges only");
+    }
+    void run_device_array(const ArrayView&, const cudaDeviceProp&, Stopwatch&, Result&) override {
+        throw BackendError("thrust sums ranges only");
+    }
+};
+
+}  // namespace
+
+namespace {
+
+// Why device `d` cannot take our work, or "": prohibited by its compute mode,
+// or in exclusive-process mode with another process holding it (only a
+// context of our own tells).
+std::string why_unusable(int d) {
+    int mode = cudaComputeModeDefault;
+    if (cudaDeviceGetAttribute(&mode, cudaDevAttrComputeMode, d) != cudaSuccess) {
+        cudaGetLastError();
+        return "its compute mode cannot be read";
+    }
+    if (mode == cudaComputeModeProhibited) return "its compute mode is Prohibited (nvidia-smi -c)";
+    if (mode != cudaComputeModeExclusiveProcess) return {};
+    if (cudaSetDevice(d) == cudaSuccess && cudaFree(nullptr) == cudaSuccess) return {};
+    cudaGetLastError();
+    return "it is in exclusive-process mode and another process holds it";
+}
+
+}  // namespace
+
+GpuInventory gpu_inventory() {
+    static const GpuInventory inventory = [] {
+        GpuInventory inv;
+        int count = 0;
+        const cudaError_t status = cudaGetDeviceCount(&count);
+        if (status == cudaErrorInsufficientDriver) {
+            inv.problem =
+                "no CUDA driver, or one older than this build needs (cudaErrorInsufficientDriver)";
+        } else if (status == cudaErrorNoDevice || (status == cudaSuccess && count == 0)) {
+            inv.problem = "no CUDA device found";
+        } else if (status != cudaSuccess) {
+            inv.problem = std::string("CUDA unusable: ") + cudaGetErrorName(status);
+        }
+        cudaGetLastError();
+        const kernels::DeviceKept kept;
+        for (int d = 0; d < count && status == cudaSuccess; ++d) {
+            cudaDeviceProp prop{};
+            if (cudaGetDeviceProperties(&prop, d) != cudaSuccess) {
+                inv.devices.emplace_back("unknown");
+                inv.unusable.emplace_back("cudaGetDeviceProperties failed");
+                cudaGetLastError();
+                continue;
+            }
+            inv.devices.push_back(std::string(prop.name) + ", " +
+                                  std::to_string(prop.multiProcessorCount) + " SMs, " +
+                                  std::to_string(prop.totalGlobalMem >> 30) + " GiB");
+            inv.unusable.push_back(why_unusable(d));
+        }
+        return inv;
+    }();
+    return inventory;
+}
+
+namespace {
+
+// The bytes of the allocation that holds `p` from p on (the driver's
+// cuMemGetAddressRange, reached through the runtime so that no libcuda link
+// is needed); nothing when the driver cannot tell.
+std::optional<std::uint64_t> bytes_in_allocation(const void* p) {
+    using Range = CUresult(CUDAAPI*)(CUdeviceptr*, size_t*, CUdeviceptr);
+    static const Range range = [] {
+        void* fn = nullptr;
+        cudaDriverEntryPointQueryResult found{};
+        if (cudaGetDriverEntryPointByVersion("cuMemGetAddressRange", &fn, 12000, cudaEnableDefault,
+                                             &found) != cudaSuccess ||
+            found != cudaDriverEntryPointSuccess) {
+            cudaGetLastError();
+            return static_cast<Range>(nullptr);
+        }
+        return reinterpret_cast<Range>(fn);
+    }();
+    if (range == nullptr) return std::nullopt;
+    CUdeviceptr base = 0;
+    size_t size = 0;
+    const auto address = reinterpret_cast<CUdeviceptr>(p);
+    if (range(&base, &size, address) != CUDA_SUCCESS) return std::nullopt;
+    return base + size - address;
+}
+
+}  // namespace
+
+double check_device_floats(const void* data, DType dtype, std::uint64_t count, int device,
+                           unsigned workers) {
+    const StopSignals stop_signals;
+    const kernels::DeviceKept kept;
+    return as_backend_error("the float check", [&] {
+        check(cudaSetDevice(device), "cudaSetDevice");
+        const std::size_t size = dtype_size(dtype);
+        const std::uint64_t per_piece = kPieceBytes / size;
+        std::vector<unsigned char> host(std::min(count, per_piece) * size);
+        FloatCheck total;
+        for (std::uint64_t done = 0; done < count; done += per_piece) {
+            throw_if_stopped();
+            const std::uint64_t n = std::min(per_piece, count - done);
+            check(cudaMemcpy(host.data(), static_cast<const unsigned char*>(data) + done * size,
+                             n * size, cudaMemcpyDeviceToHost),
+                  "copying the array back for its check");
+            total.add(ArrayView{host.data(), n, dtype}, workers);
+        }
+        return total.value();
+    });
+}
+
+Result sum_device_array(const void* data, DType dtype, std::uint64_t count, int device,
+                        std::string_view backend) {
+    if (dtype == DType::float16) throw InputError("float16 device arrays are not summed");
+    const std::size_t size = dtype_size(dtype);
+    if (count > UINT64_MAX / size) throw InputError(std::to_string(count) + " elements: too many");
+    if (count == 0) data = nullptr;  // nothing is read
+    if (count > 0 && data == nullptr) throw InputError("null device pointer");
+    if (reinterpret_cast<std::uintptr_t>(data) % size != 0)
+        throw InputError("device pointer not aligned to its " + std::to_string(size) +
+                         "-byte elements");
+    const BackendList backends = make_cuda_backends();
+    GpuBackend* gpu = nullptr;
+    for (const auto& b : backends)
+        if (b->name() == backend) gpu = static_cast<GpuBackend*>(b.get());
+    if (gpu == nullptr) throw InputError("no GPU backend named '" + std::string(backend) + "'");
+    if (const Availability a = gpu->availability(); !a.usable) throw BackendError(a.reason);
+    if (count > 0) {
+        cudaPointerAttributes where{};
+        check(cudaPointerGetAttributes(&where, data), "cudaPointerGetAttributes");
+        const bool on_device =
+            where.type == cudaMemoryTypeDevice || where.type == cudaMemoryTypeManaged;
+        if (!on_device) throw InputError("the pointer is not device memory");
+        if (where.type == cudaMemoryTypeDevice && where.device != device)
+            throw InputError("the pointer is memory of device " + std::to_string(where.device) +
+                             ", not of device " + std::to_string(device));
+        // A fault inside the shared context would end every CUDA user in the
+        // process (CuPy, torch): the elements must lie within one allocation.
+        if (const auto room = bytes_in_allocation(data); room && count * size > *room)
+            throw InputError(std::to_string(count * size) +
+                             " bytes asked for, but the allocation holds " + std::to_string(*room) +
+                             " from this pointer on");
+        // Producers following DLPack order their writes before the legacy
+        // default stream; our streams do not wait on it by themselves.
+        check(cudaStreamSynchronize(cudaStreamLegacy), "waiting for the producer's writes");
+    }
+    const ArrayView a{static_cast<const unsigned char*>(data), count, dtype};
+    return gpu->sum_device_memory(a, device);
+}
+
+BackendList make_cuda_backends(CudaOptions options) {
+    BackendList list;
+    list.push_back(std::make_unique<TreeReduceBackend>(kGpuBackends[0], options));
+    list.push_back(std::make_unique<CubBackend>(kGpuBackends[1], options));
+    list.push_back(std::make_unique<ThrustBackend>(kGpuBackends[2], options));
+    return list;
+}
+
+}  // namespace gpusum

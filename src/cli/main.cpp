@@ -1,0 +1,40 @@
+// The gpusum command: parse, call the library, print. No arithmetic here.
+#include <exception>
+#include <iostream>
+#include <new>
+
+#include "cli/command.hpp"
+
+namespace {
+
+int run_command(int argc, char** argv) {
+    const gpusum::BackendList backends = gpusum::all_backends();
+    auto parsed = gpusum::cli::parse(argc, argv, backends);
+    if (const auto* command = std::get_if<gpusum::cli::Command>(&parsed))
+        return gpusum::cli::run(*command, backends);
+    const auto& exit = std::get<gpusum::cli::Exit>(parsed);
+    // --help and --version succeed only if their text got out (a full disk,
+    // a closed pipe's EPIPE with SIGPIPE ignored: exit 2).
+    if (!(std::cout << exit.out << std::flush)) {
+        std::cerr << gpusum::cli::error_line("cannot write to standard output");
+        return gpusum::cli::kUsage;
+    }
+    if (!exit.error.empty()) std::cerr << gpusum::cli::error_text(exit.error, exit.code, exit.json);
+    return exit.code;
+}
+
+}  // namespace
+
+// The job's own errors are reported by cli::run with their exit codes; what
+// escapes it still ends as one line and a documented code, never an abort.
+int main(int argc, char** argv) {
+    try {
+        return run_command(argc, argv);
+    } catch (const std::bad_alloc&) {
+        std::cerr << gpusum::cli::error_line("out of memory");
+        return gpusum::cli::kUsage;
+    } catch (const std::exception& e) {
+        std::cerr << gpusum::cli::error_line(std::string("internal error: ") + e.what());
+        return gpusum::cli::kUnavailable;
+    }
+}

@@ -1,0 +1,458 @@
+#include "input/sources.hpp"
+
+#include "platform/platform.hpp"
+#include "support/parallel.hpp"
+#include "support/progress.hpp"
+#include "support/stop_signals.hpp"
+#include "support/text.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <thread>
+#include <vector>
+
+namespace gpusum {
+
+namespace {
+
+constexpr unsigned char kMagic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+
+[[noreturn]] void bad(const std::string& why) {
+    throw InputError(why);
+}
+
+// A strict reader for the Python dict literal NumPy writes as the header.
+class HeaderText {
+  public:
+    explicit HeaderText(std::string_view text) : text_(text) {}
+
+    void skip_space() {
+        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n')) ++pos_;
+    }
+    bool take(char c) {
+        skip_space();
+        if (pos_ < text_.size() && text_[pos_] == c) {
+            ++pos_;
+            return true;
+        }
+        return false;
+    }
+    void expect(char c, const char* where) {
+        if (!take(c)) bad(std::string("malformed .npy header: expected '") + c + "' " + where);
+    }
+    std::string quoted() {
+        skip_space();
+        if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"'))
+            bad("malformed .npy header: expected a quoted string");
+        const char quote = text_[pos_++];
+        const std::size_t end = text_.find(quote, pos_);
+        if (end == std::string_view::npos) bad("malformed .npy header: unterminated string");
+        std::string out(text_.substr(pos_, end - pos_));
+        pos_ = end + 1;
+        return out;
+    }
+    std::string word() {
+        skip_space();
+        const std::size_t start = pos_;
+        while (pos_ < text_.size() && std::isalpha(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+        return std::string(text_.substr(start, pos_ - start));
+    }
+    // The raw text of the value here, up to the next ',' or '}': for messages.
+    std::string_view value_text() {
+        skip_space();
+        const std::size_t end = std::min(text_.find_first_of(",}", pos_), text_.size());
+        return text_.substr(pos_, end - pos_);
+    }
+    std::optional<std::uint64_t> number() {
+        skip_space();
+        std::uint64_t v = 0;
+        const std::size_t start = pos_;
+        while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+            if (v > (UINT64_MAX - 9) / 10) bad("the .npy shape has a dimension too large");
+            v = v * 10 + static_cast<unsigned>(text_[pos_++] - '0');
+        }
+        if (pos_ == start) return std::nullopt;
+        // NumPy on some platforms writes 3L; accept the suffix.
+        if (pos_ < text_.size() && text_[pos_] == 'L') ++pos_;
+        return v;
+    }
+    std::size_t position() const { return pos_; }
+    bool at_end() {
+        skip_space();
+        return pos_ == text_.size();
+    }
+
+  private:
+    std::string_view text_;
+    std::size_t pos_ = 0;
+};
+
+DType npy_dtype(const std::string& descr) {
+    if (descr.size() < 2) bad("unsupported .npy dtype '" + descr + "'");
+    const char order = descr[0];
+    const std::string code = descr.substr(1);
+    if (order != '<' && order != '|' && order != '=' && order != '>')
+        bad("unsupported .npy dtype '" + descr + "'");
+    if (const auto t = parse_dtype("<" + code)) return *t;
+    bad("unsupported .npy dtype '" + descr +
+        "' (supported: bool, int8..int64, uint8..uint64, float16, float32, float64)");
+}
+
+std::string shape_text(const std::vector<std::uint64_t>& dims) {
+    std::string out = "(";
+    for (std::size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + std::to_string(dims[i]);
+    return out + (dims.size() == 1 ? ",)" : ")");
+}
+
+}  // namespace
+
+NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t file_size) {
+    if (head.size() < 8 || std::memcmp(head.data(), kMagic, sizeof kMagic) != 0)
+        bad("not a .npy file (no \\x93NUMPY magic); for raw binary data give --dtype");
+    const unsigned major = head[6];
+    const unsigned minor = head[7];
+    std::uint64_t header_len = 0;
+    std::uint64_t start = 0;
+    if (major == 1) {
+        if (head.size() < 10) bad("truncated .npy header");
+        header_len = head[8] | (head[9] << 8);
+        start = 10;
+    } else if (major == 2 || major == 3) {
+        if (head.size() < 12) bad("truncated .npy header");
+        header_len = static_cast<std::uint64_t>(head[8]) |
+                     (static_cast<std::uint64_t>(head[9]) << 8) |
+                     (static_cast<std::uint64_t>(head[10]) << 16) |
+                     (static_cast<std::uint64_t>(head[11]) << 24);
+        start = 12;
+    } else {
+        bad("unsupported .npy format version " + std::to_string(major) + "." +
+            std::to_string(minor));
+    }
+    if (start + header_len > head.size() || start + header_len > file_size)
+        bad("truncated .npy header (it claims " + std::to_string(header_len) + " bytes)");
+
+    const std::string_view text(reinterpret_cast<const char*>(head.data() + start), header_len);
+    HeaderText h(text);
+    h.expect('{', "at the start of the header");
+    std::optional<DType> dtype;
+    bool big_endian = false;
+    std::optional<bool> fortran;
+    std::optional<std::vector<std::uint64_t>> dims;
+    while (!h.take('}')) {
+        const std::string key = h.quoted();
+        h.expect(':', "after a key");
+        if (key == "descr") {
+            if (h.take('['))
+                bad("structured dtype (a record of named fields) is not supported; save one "
+                    "field, e.g. np.save(path, arr['name'])");
+            const std::string descr = h.quoted();
+            dtype = npy_dtype(descr);
+            big_endian = descr.front() == '>';
+        } else if (key == "fortran_order") {
+            const std::string_view shown = h.value_text();
+            const std::string w = h.word();
+            if (w != "True" && w != "False")
+                bad("malformed .npy header: fortran_order must be True or False, not " +
+                    shortened(shown, 40));
+            fortran = w == "True";
+        } else if (key == "shape") {
+            h.expect('(', "to open the shape");
+            std::vector<std::uint64_t> d;
+            while (!h.take(')')) {
+                const auto n = h.number();
+                if (!n)
+                    bad("malformed .npy header: the shape must be a tuple of non-negative "
+                        "integers");
+                d.push_back(*n);
+                if (h.take(')')) break;
+                h.expect(',', "between shape dimensions");
+            }
+            dims = std::move(d);
+        } else {
+            bad("malformed .npy header: unexpected key '" + key + "'");
+        }
+        if (!h.take(',')) {
+            h.expect('}', "to close the header");
+            break;
+        }
+    }
+    if (!h.at_end()) bad("malformed .npy header: text after the closing '}'");
+    if (!dtype || !fortran || !dims)
+        bad("malformed .npy header: it needs descr, fortran_order and shape");
+
+    NpyHeader out;
+    out.dtype = *dtype;
+    out.big_endian = big_endian;
+    out.fortran_order = *fortran;
+    out.shape = shape_text(*dims);
+    out.count = 1;
+    for (const std::uint64_t d : *dims) {
+        if (d != 0 && out.count > UINT64_MAX / d)
+            bad("the .npy shape " + out.shape + " is too large");
+        out.count *= d;
+    }
+    out.data_offset = start + header_len;
+    const std::uint64_t item = dtype_size(out.dtype);
+    if (out.count > (UINT64_MAX - out.data_offset) / item)
+        bad("the .npy shape " + out.shape + " is too large");
+    const std::uint64_t needed = out.data_offset + out.count * item;
+    if (file_size < needed)
+        bad("truncated: the header describes " + std::to_string(out.count * item) +
+            " bytes of data, the file holds " + std::to_string(file_size - out.data_offset));
+    if (file_size > needed)
+        bad("the file holds " + std::to_string(file_size - needed) +
+            " bytes more than its header describes");
+    return out;
+}
+
+namespace {
+
+void stamp_of(const struct stat& st, std::int64_t (&stamp)[3]) {
+    stamp[0] = st.st_size;
+    stamp[1] = platform::modified_ns(st);
+    stamp[2] = static_cast<std::int64_t>(st.st_ino);
+}
+
+// Everything `fd` still has to give, read 1 MiB at a time.
+std::vector<unsigned char> read_stream(int fd) {
+    constexpr std::size_t kPiece = std::size_t{1} << 20;
+    const std::uint64_t limit = available_memory();
+    std::vector<unsigned char> data;
+    for (;;) {
+        if (data.size() + kPiece > limit)
+            bad("more data than available memory can hold (" + bytes_text(double(data.size())) +
+                " read so far)");
+        const std::size_t used = data.size();
+        try {
+            data.resize(used + kPiece);
+        } catch (const std::bad_alloc&) {  // a limit below the machine's memory (ulimit -v)
+            bad("more data than this process may hold in memory (" +
+                bytes_text(double(data.size())) + " read so far)");
+        }
+        const ssize_t n = ::read(fd, data.data() + used, kPiece);
+        if (n < 0 && errno == EINTR) {
+            data.resize(used);
+            continue;
+        }
+        if (n < 0) bad(std::string("cannot read: ") + std::strerror(errno));
+        data.resize(used + static_cast<std::size_t>(n));
+        if (n == 0) return data;
+    }
+}
+
+// The array a .npz archive holds under `member` (with or without ".npy"),
+// or its only array when no member is named.
+std::span<const unsigned char> npz_member(std::span<const unsigned char> archive,
+                                          const std::string& member, bool named,
+                                          std::string& description) {
+    const std::vector<ZipMember> members = zip_members(archive);
+    auto short_name = [](const std::string& n) {
+        return n.size() > 4 && n.ends_with(".npy") ? n.substr(0, n.size() - 4) : n;
+    };
+    const ZipMember* chosen = nullptr;
+    if (named) {
+        for (const ZipMember& m : members)
+            if (m.name == member || short_name(m.name) == member) chosen = &m;
+    } else if (members.size() == 1) {
+        chosen = &members.front();
+    }
+    if (chosen == nullptr) {
+        std::string names;
+        for (const ZipMember& m : members)
+            names += (names.empty() ? "" : ", ") + short_name(m.name);
+        const std::string listed = members.empty() ? "no arrays"
+                                                   : std::to_string(members.size()) + " arrays (" +
+                                                         shortened(names, 200) + ")";
+        if (named)
+            bad("the .npz archive has no array '" + shortened(member) + "'; it holds " + listed);
+        if (members.empty()) bad("an empty .npz archive: it holds no arrays");
+        bad("a .npz archive of " + listed +
+            ": name one, e.g. --input FILE.npz:" + short_name(members.front().name));
+    }
+    if (!chosen->stored)
+        bad("array '" + short_name(chosen->name) +
+            "' is compressed (np.savez_compressed), which is not supported; save it with "
+            "np.savez or np.save");
+    description = ".npz member '" + short_name(chosen->name) + "', ";
+    return archive.subspan(chosen->data_offset, chosen->size);
+}
+
+bool is_zip(std::span<const unsigned char> bytes) {
+    return bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' &&
+           ((bytes[2] == 3 && bytes[3] == 4) || (bytes[2] == 5 && bytes[3] == 6));
+}
+
+}  // namespace
+
+MappedInput::MappedInput(const std::string& name, std::optional<DType> raw_dtype) {
+    // "FILE.npz:NAME" names an array in an archive, unless a file has that name.
+    std::string path = name, member;
+    bool member_named = false;
+    if (const auto colon = name.rfind(':');
+        colon != std::string::npos && colon > 0 && ::access(name.c_str(), F_OK) != 0) {
+        path = name.substr(0, colon);
+        member = name.substr(colon + 1);
+        member_named = true;
+    }
+    const bool standard_input = path == "-";
+    if (standard_input && ::isatty(STDIN_FILENO))
+        bad("standard input is a terminal: pipe or redirect the data in");
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+    // rejected below like any other file that is not regular.
+    fd_ = standard_input ? ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)
+                         : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd_ < 0) bad(std::string("cannot open: ") + std::strerror(errno));
+    struct stat st {};
+    const bool regular = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+    const auto* bytes = static_cast<const unsigned char*>(nullptr);
+    try {
+        if (regular && st.st_size > 0) {
+            size_ = static_cast<std::uint64_t>(st.st_size);
+            stamp_of(st, stamp_);
+            map_ = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
+            if (map_ == MAP_FAILED) {
+                map_ = nullptr;
+                // sysfs and some FUSE files are regular, sized 4096, and not mappable.
+                if (errno != ENODEV) bad(std::string("cannot map: ") + std::strerror(errno));
+            } else {
+                ::madvise(map_, size_, MADV_SEQUENTIAL);
+                bytes = static_cast<const unsigned char*>(map_);
+            }
+        }
+        if (map_ == nullptr) {
+            if (!regular && !standard_input) bad("not a regular file");
+            if (!standard_input) ::fcntl(fd_, F_SETFL, 0);  // blocking reads
+            stream_ = read_stream(fd_);
+            size_ = stream_.size();
+            bytes = stream_.data();
+        }
+        std::span<const unsigned char> npy{bytes, size_};
+        std::string where;
+        if (is_zip(npy)) {
+            if (raw_dtype)
+                bad("is a .npz archive: its arrays' headers give the dtype, drop --dtype");
+            npy = npz_member(npy, member, member_named, where);
+        } else if (member_named) {
+            bad("cannot open: " + std::string(std::strerror(ENOENT)) + " (and '" + shortened(path) +
+                "' is no .npz archive with an array '" + shortened(member) + "')");
+        }
+        const bool is_npy =
+            npy.size() >= sizeof kMagic && std::memcmp(npy.data(), kMagic, sizeof kMagic) == 0;
+        if (is_npy) {
+            if (raw_dtype) bad("is a .npy file: its header gives the dtype, drop --dtype");
+            const NpyHeader h = parse_npy_header(npy, npy.size());
+            view_ = {npy.data() + h.data_offset, h.count, h.dtype};
+            description_ = where + std::string(dtype_name(h.dtype)) + " .npy array, shape " +
+                           h.shape + (h.fortran_order ? ", Fortran order" : "");
+            if (h.big_endian && dtype_size(h.dtype) > 1) {
+                // Read in place, each element's bytes reversed as it is summed.
+                swapped_ = {{h.count}, {static_cast<std::int64_t>(dtype_size(h.dtype))}, true};
+                view_.layout = &swapped_;
+                description_ += ", big-endian";
+            }
+        } else if (!where.empty()) {
+            parse_npy_header(npy, npy.size());  // throws: says what it is not
+        } else {
+            if (!raw_dtype) parse_npy_header({bytes, size_}, size_);  // throws: says what it is not
+            const std::uint64_t item = dtype_size(*raw_dtype);
+            if (size_ % item != 0)
+                bad("size " + std::to_string(size_) + " is not a multiple of the " +
+                    std::string(dtype_name(*raw_dtype)) + " element size (" + std::to_string(item) +
+                    ")");
+            view_ = {bytes, size_ / item, *raw_dtype};
+            description_ = "raw " + std::string(dtype_name(*raw_dtype)) + " data";
+        }
+        if (map_ == nullptr) description_ += ", read as a stream";
+    } catch (...) {
+        if (map_ != nullptr) ::munmap(map_, size_);
+        ::close(fd_);
+        throw;
+    }
+}
+
+bool MappedInput::unchanged() const {
+    if (map_ == nullptr) return true;  // a copy in memory cannot change
+    struct stat st {};
+    std::int64_t now[3] = {};
+    if (::fstat(fd_, &st) != 0) return false;
+    stamp_of(st, now);
+    return std::equal(std::begin(now), std::end(now), std::begin(stamp_));
+}
+
+MappedInput::~MappedInput() {
+    if (map_ != nullptr) ::munmap(map_, size_);
+    ::close(fd_);
+}
+
+std::uint64_t available_memory() {
+    return platform::available_memory();  // UINT64_MAX, unknown: the allocation decides
+}
+
+std::string bytes_text(double bytes) {
+    char buf[32];
+    if (bytes >= 1e12)
+        std::snprintf(buf, sizeof buf, "%.1f TB", bytes / 1e12);
+    else if (bytes >= 1e9)
+        std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+    else
+        std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
+    return buf;
+}
+
+HostArray::HostArray(Progression series, unsigned workers, std::uint64_t chunks,
+                     Progress* progress) {
+    const std::uint64_t needed = series.count * sizeof(std::int64_t);
+    const std::uint64_t available = available_memory();
+    if (series.count > UINT64_MAX / 8 || needed > available)
+        bad("needs " + bytes_text(static_cast<double>(series.count) * 8) + " for the array, " +
+            bytes_text(static_cast<double>(available)) + " of memory available");
+    constexpr std::uint64_t kHugePage = 2 << 20;
+    const std::uint64_t rounded = (needed + kHugePage - 1) / kHugePage * kHugePage;
+    size_ = rounded + kHugePage;  // room to start on a huge-page boundary
+    map_ = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map_ == MAP_FAILED) {
+        map_ = nullptr;
+        bad("cannot allocate " + bytes_text(static_cast<double>(needed)) + ": " +
+            std::strerror(errno));
+    }
+    // 4 KiB first touches run at a fraction of memory speed; 2 MiB pages do
+    // not, but only on 2 MiB-aligned addresses (measured here: 0.95 against
+    // 6.9 GB/s for a 4 GiB memset).
+    const std::uintptr_t misalignment = reinterpret_cast<std::uintptr_t>(map_) % kHugePage;
+    unsigned char* out =
+        static_cast<unsigned char*>(map_) + (misalignment == 0 ? 0 : kHugePage - misalignment);
+    platform::advise_huge_pages(out, rounded);
+    view_ = {out, series.count, DType::int64};
+    // Filled in parallel, chunk by chunk, so the first touches (page faults)
+    // are spread over every worker instead of serialised on one.
+    const std::uint64_t used = effective_chunks(series.count, chunks);
+    for_each_index(used, std::max(workers, 1U), [&](std::uint64_t c) {
+        throw_if_stopped();
+        const Progression part = gpusum::chunk_of(series, used, c);
+        const std::uint64_t begin = chunk_begin(series.count, used, c);
+        std::uint64_t x = static_cast<std::uint64_t>(part.first);
+        for (std::uint64_t i = 0; i < part.count; ++i) {
+            std::memcpy(out + (begin + i) * 8, &x, 8);
+            x += static_cast<std::uint64_t>(part.step);
+        }
+        if (progress != nullptr) progress->advance(part.count);
+    });
+}
+
+HostArray::~HostArray() {
+    if (map_ != nullptr) ::munmap(map_, size_);
+}
+
+}  // namespace gpusum

@@ -1,0 +1,162 @@
+// The library's front door (gpusum.hpp): a Job from the arguments, run on the
+// full backend list, its Outcome as a Sum.
+#include <cmath>
+#include <limits>
+
+#include "backends/cpu/cpu_backends.hpp"
+#include "backends/cuda/cuda_backends.hpp"
+#include "gpusum/gpusum.hpp"
+#include "plan/dispatch.hpp"
+#include "run/job.hpp"
+#include "support/stopwatch.hpp"
+#include "support/text.hpp"
+
+namespace gpusum {
+
+namespace {
+
+Job job_from(const Options& options, const BackendList& backends) {
+    if (options.backend != "auto" && find_backend(backends, options.backend) == nullptr)
+        throw InputError("unknown backend '" + options.backend +
+                         "'; choose auto or one of: " + backend_names(backends));
+    if (options.workers > kMaxWorkers)
+        throw InputError("workers must be at most " + std::to_string(kMaxWorkers));
+    if (options.chunks > kMaxChunks)
+        throw InputError("chunks must be at most " + std::to_string(kMaxChunks));
+    if (options.device < 0) throw InputError("device must not be negative");
+    Job job;
+    job.backend = options.backend;
+    job.workers = options.workers == 0 ? usable_cores() : options.workers;
+    if (options.chunks != 0) job.chunks = options.chunks;
+    job.device = options.device;
+    return job;
+}
+
+Sum run(const Job& job, const BackendList& backends) {
+    const Outcome o = run_job(backends, job);
+    if (!o.verified)
+        throw Mismatch(o.backend + " returned " +
+                       (o.real ? std::to_string(rounded(o.result.real)) : to_string(o.result.sum)) +
+                       ", the check (" + o.check + ") says " +
+                       (o.real ? std::to_string(o.expected_real) : to_string(o.expected)));
+    Sum s;
+    s.is_float = o.real;
+    s.sum = o.real ? 0 : o.result.sum;
+    s.value = o.real ? rounded(o.result.real) : static_cast<double>(o.result.sum);
+    s.error_bound = o.real ? rounding_bound(s.value) : 0;
+    s.expected = o.expected;
+    s.expected_value = o.expected_real;
+    s.check = o.check;
+    s.verified = true;
+    s.backend = o.backend;
+    s.reason = o.reason;
+    s.notes = o.notes;
+    s.elements = o.elements;
+    s.seconds = o.result.seconds;
+    s.check_seconds = o.check_seconds;
+    s.elements_per_second = o.elements_per_second();
+    return s;
+}
+
+// A layout's elements must cover the view: walking more than the shape holds
+// would wrap its odometer forever or read past the data.
+void check_layout(const ArrayView& a) {
+    if (a.layout == nullptr) return;
+    const Layout& l = *a.layout;
+    if (l.strides.size() != l.shape.size())
+        throw InputError("the layout has " + std::to_string(l.strides.size()) + " strides for " +
+                         std::to_string(l.shape.size()) + " dimensions");
+    std::uint64_t elements = 1;
+    for (const std::uint64_t extent : l.shape) {
+        if (extent != 0 && elements > UINT64_MAX / extent)
+            throw InputError("the layout's shape holds more than 2^64 elements");
+        elements *= extent;
+    }
+    if (a.first > elements || a.count > elements - a.first)
+        throw InputError("the view asks for elements " + std::to_string(a.first) + " to " +
+                         std::to_string(a.first + a.count) + " of a layout that holds " +
+                         std::to_string(elements));
+}
+
+}  // namespace
+
+double rounding_bound(double value) {
+    if (!std::isfinite(value)) return 0;
+    const double next = std::nextafter(std::fabs(value), std::numeric_limits<double>::infinity());
+    return (next - std::fabs(value)) / 2;
+}
+
+Sum sum(Range range, const Options& options) {
+    if (range.step == 0) throw InputError("step must not be zero");
+    const BackendList backends = all_backends();
+    Job job = job_from(options, backends);
+    job.range = range;
+    return run(job, backends);
+}
+
+Sum sum(ArrayView array, const Options& options) {
+    if (array.data == nullptr && array.count > 0) throw InputError("the array's data is null");
+    check_layout(array);
+    const BackendList backends = all_backends();
+    Job job = job_from(options, backends);
+    job.array = array;
+    return run(job, backends);
+}
+
+Sum sum_device(const void* data, std::uint64_t count, DType dtype, const Options& options) {
+    const BackendList backends = all_backends();
+    const Job job = job_from(options, backends);
+    const std::string gpu = options.backend == "auto" ? "cuda" : options.backend;
+    if (gpu != "cuda" && gpu != "cub")
+        throw InputError("arrays in GPU memory are summed by the cuda or cub backend, not '" + gpu +
+                         "'");
+    if (const Backend* b = find_backend(backends, gpu); !b->availability().usable)
+        throw Unavailable("backend '" + gpu + "' is unavailable: " + b->availability().reason);
+    const bool real = is_float(dtype);
+    const std::string other = gpu == "cuda" ? "cub" : "cuda";
+    Stopwatch check_clock;
+    Result r, check;
+    double expected_value = 0;
+    try {
+        r = sum_device_array(data, dtype, count, job.device, gpu);
+        check_clock.lap();
+        if (real)
+            expected_value = check_device_floats(data, dtype, count, job.device, job.workers);
+        else
+            check = sum_device_array(data, dtype, count, job.device, other);
+    } catch (const BackendError& e) {
+        throw Unavailable("backend '" + gpu + "' failed: " + e.what());
+    }
+    Sum s;
+    s.is_float = real;
+    s.sum = r.sum;
+    s.value = real ? rounded(r.real) : static_cast<double>(r.sum);
+    s.error_bound = real ? rounding_bound(s.value) : 0;
+    s.expected = check.sum;
+    s.expected_value = real ? expected_value : s.value;
+    s.check = real ? "the exact float check on the CPU over a copy of the device memory"
+                   : "the " + other + " kernel over the same device memory";
+    s.verified = real ? same_float(s.value, expected_value) : check.sum == r.sum;
+    if (!s.verified)
+        throw Mismatch(gpu + " returned " + (real ? std::to_string(s.value) : to_string(r.sum)) +
+                       ", the check (" + s.check + ") says " +
+                       (real ? std::to_string(expected_value) : to_string(check.sum)));
+    s.backend = gpu;
+    s.reason = "the array is in the memory of CUDA device " + std::to_string(job.device);
+    s.elements = count;
+    s.seconds = r.seconds;
+    s.check_seconds = check_clock.lap();
+    const double total = r.seconds.total();
+    s.elements_per_second = total > 0 ? static_cast<double>(count) / total : 0;
+    return s;
+}
+
+std::string long_run_warning(Range range, const Options& options) {
+    if (range.step == 0) return {};
+    const BackendList backends = all_backends();
+    Job job = job_from(options, backends);
+    job.range = range;
+    return long_run_warning(backends, job);
+}
+
+}  // namespace gpusum
