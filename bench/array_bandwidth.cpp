@@ -21,9 +21,11 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backends.hpp"
+#include "backends/cpu/simd/targets.hpp"
 #include "input/sources.hpp"
 #include "probes.hpp"
 #include "support/text.hpp"
+#include "verify/array_check.hpp"
 
 namespace {
 
@@ -119,7 +121,7 @@ int main(int argc, char** argv) {
         out << "{\n  \"benchmark\": \"array bandwidth\",\n  \"data\": \"" << data
             << "\",\n  \"elements\": " << elements << ",\n  \"bytes\": " << view.bytes()
             << ",\n  \"workers\": " << workers << ",\n  \"repeat\": " << repeat
-            << ",\n  \"cpu_simd\": \"" << gpusum::simd_level()
+            << ",\n  \"cpu_simd\": \"" << gpusum::simd::level()
             << "\",\n  \"probe_gb_per_s\": " << probe_gbs << ",\n  \"gpusum_gb_per_s\": " << sum_gbs
             << ",\n  \"ratio\": " << sum_gbs / probe_gbs
             << ",\n  \"exact\": " << (exact ? "true" : "false") << "\n}\n";

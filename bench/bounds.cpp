@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backends.hpp"
+#include "backends/cpu/simd/targets.hpp"
 #include "input/sources.hpp"
 #include "platform/platform.hpp"
 #include "probes.hpp"
@@ -59,9 +60,9 @@ GPUSUM_ADD_PROBE(adds_avx512, __attribute__((target("avx512f"))), u64x8, "+x")
 GPUSUM_ADD_PROBE(adds_avx2, __attribute__((target("avx2"))), u64x4, "+x")
 GPUSUM_ADD_PROBE(adds_sse2, , u64x2, "+x")
 AddProbe add_probe() {
-    return gpusum::simd_level() == "avx512f" ? adds_avx512
-           : gpusum::simd_level() == "avx2"  ? adds_avx2
-                                             : adds_sse2;
+    return gpusum::simd::level() == "avx512f" ? adds_avx512
+           : gpusum::simd::level() == "avx2"  ? adds_avx2
+                                              : adds_sse2;
 }
 #elif defined(__aarch64__)
 GPUSUM_ADD_PROBE(adds_neon, , u64x2, "+w")
@@ -129,7 +130,7 @@ int main(int argc, char** argv) {
         "{\"cores\": %u, \"cpu_simd\": \"%s\", \"alu_int64_adds_per_second_per_core\": %.6g, "
         "\"range_bound_elements_per_second\": %.6g, \"read_bytes_per_second\": %.6g, "
         "\"array_bound_elements_per_second\": %.6g, \"probe_elements\": %llu, \"sink\": %llu}\n",
-        cores, std::string(gpusum::simd_level()).c_str(), adds_per_core, adds_per_core * cores / 2,
+        cores, std::string(gpusum::simd::level()).c_str(), adds_per_core, adds_per_core * cores / 2,
         read_bytes_per_s, read_bytes_per_s / 8, static_cast<unsigned long long>(elements),
         static_cast<unsigned long long>(sink % 10));
     return 0;

@@ -5,9 +5,11 @@
 #include <cstring>
 #include <iterator>
 
+#include "backends/cpu/simd/loops.hpp"
 #include "gpusum/array.hpp"
 #include "helpers/reference.hpp"
 #include "support/text.hpp"
+#include "verify/array_check.hpp"
 
 using gpusum::ArrayView;
 using gpusum::DType;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backends.hpp"
+#include "backends/cpu/simd/loops.hpp"
 #include "helpers/process_table.hpp"
 #include "helpers/reference.hpp"
 #include "helpers/request.hpp"

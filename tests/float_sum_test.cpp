@@ -11,7 +11,9 @@
 #include <random>
 #include <vector>
 
+#include "backends/cpu/simd/loops.hpp"
 #include "gpusum/array.hpp"
+#include "verify/array_check.hpp"
 
 using gpusum::ArrayView;
 using gpusum::DType;

@@ -12,6 +12,7 @@
 #include "gpusum/array.hpp"
 #include "input/sources.hpp"
 #include "support/text.hpp"
+#include "verify/array_check.hpp"
 
 TEST_CASE(
     "sum_device_array: every dtype at every alignment in device memory, bad pointers refused") {

@@ -11,6 +11,7 @@
 #include "plan/dispatch.hpp"
 #include "run/job.hpp"
 #include "support/text.hpp"
+#include "verify/array_check.hpp"
 
 using gpusum::i128;
 

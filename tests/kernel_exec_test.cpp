@@ -14,9 +14,11 @@
 #include <random>
 #include <vector>
 
+#include "backends/cpu/simd/loops.hpp"
 #include "gpusum/array.hpp"
 #include "helpers/reference.hpp"
 #include "support/text.hpp"
+#include "verify/array_check.hpp"
 
 using cuda_host::DeviceArray;
 using cuda_host::LaunchShape;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "backends/cpu/cpu_backends.hpp"
+#include "backends/cpu/simd/loops.hpp"
 #include "helpers/reference.hpp"
 #include "support/text.hpp"
 

@@ -3,8 +3,10 @@
 #include <cstring>
 #include <span>
 
+#include "backends/cpu/simd/loops.hpp"
 #include "helpers/npy_writer.hpp"
 #include "input/sources.hpp"
+#include "verify/array_check.hpp"
 
 using gpusum::DType;
 

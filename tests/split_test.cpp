@@ -8,6 +8,7 @@
 #include <set>
 
 #include "backends/cpu/cpu_backends.hpp"
+#include "backends/cpu/simd/loops.hpp"
 #include "backends/parts.hpp"
 #include "helpers/reference.hpp"
 #include "helpers/request.hpp"

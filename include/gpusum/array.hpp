@@ -1,10 +1,10 @@
-// Arrays of numbers in memory: their element types, their exact sums
-// (integers and floats), and the independent checks.
+// Arrays of numbers in memory: their element types and how their elements
+// lie (views with gaps, swapped bytes).
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -13,8 +13,6 @@
 #include "gpusum/series.hpp"
 
 namespace gpusum {
-
-class Progress;
 
 enum class DType : std::uint8_t {
     int8,
@@ -95,7 +93,7 @@ struct ArrayView {
 
     std::uint64_t bytes() const { return count * dtype_size(dtype); }
     // Elements the dense loops read directly; others are gathered a block
-    // at a time (backends/cpu/simd/array_loops.cpp).
+    // at a time.
     bool dense() const { return layout == nullptr && dtype != DType::float16; }
     // Whether each element's bytes are in the other order than this machine's.
     bool swapped() const { return layout != nullptr && layout->swapped; }
@@ -110,45 +108,21 @@ ArrayView chunk_of(ArrayView a, std::uint64_t chunks, std::uint64_t i);
 template <class Run>
 void for_each_run(const ArrayView& a, Run&& run);
 
-// The value of a float16 (IEEE binary16) given by its bits, exactly.
-float half_to_float(std::uint16_t bits);
-
-// The fast paths: vectorised, at memory bandwidth, exact.
-// Integers: 64-bit elements are split into 32-bit halves whose sums cannot
-// overflow their 64-bit lanes, so no element pattern can wrap.
-i128 sum_integers(ArrayView a);
-// Floats (float32 widened to double, exactly): the exact total
-// (exact_float.hpp), normalised; rounded() gives the double to report.
-ExactFloat sum_floats(ArrayView a);
-
-// The independent checks, on up to `workers` threads (fewer if threads
-// cannot be started). Integers: 128-bit adds (contiguous 64-bit elements by
-// their 32-bit halves, summed apart in 64-bit words). Floats: a
-// different exact method (verify/array_check.cpp): each element taken apart by
-// frexp and added with full carries into 64-bit limbs, the total rounded by
-// the hardware's own integer-to-double conversion; NaN and infinities by the
-// same IEEE rules as rounded().
-i128 check_sum_integers(ArrayView a, unsigned workers = 1, Progress* progress = nullptr);
-double check_sum_floats(ArrayView a, unsigned workers = 1, Progress* progress = nullptr);
-
-// The float check over data that arrives in pieces (device memory copied
-// back a piece at a time): the same method, one exact total across pieces.
-class FloatCheck {
-  public:
-    FloatCheck();
-    ~FloatCheck();
-    FloatCheck(const FloatCheck&) = delete;
-    FloatCheck& operator=(const FloatCheck&) = delete;
-    void add(ArrayView piece, unsigned workers = 1);
-    double value() const;
-
-  private:
-    struct Total;
-    std::unique_ptr<Total> total_;
-};
-
-// Whether two reported float sums are the same: identical bits, or both NaN.
-bool same_float(double a, double b);
+// The value of a float16 (IEEE binary16) given by its bits, exactly. Inline:
+// the loops widen every element with it.
+inline float half_to_float(std::uint16_t bits) {
+    const std::uint32_t sign = std::uint32_t{bits & 0x8000U} << 16;
+    const std::uint32_t exponent = (bits >> 10) & 0x1fU;
+    const std::uint32_t fraction = bits & 0x3ffU;
+    std::uint32_t magnitude = 0;
+    if (exponent == 0x1f)  // infinities and NaN (payload kept)
+        magnitude = 0x7f800000U | (fraction << 13);
+    else if (exponent != 0)  // normal: rebias 15 -> 127
+        magnitude = ((exponent + 112) << 23) | (fraction << 13);
+    else  // zero and subnormals: fraction * 2^-24, exact in float
+        magnitude = std::bit_cast<std::uint32_t>(static_cast<float>(fraction) * 0x1p-24F);
+    return std::bit_cast<float>(sign | magnitude);
+}
 
 template <class Run>
 void for_each_run(const ArrayView& a, Run&& run) {

@@ -7,13 +7,29 @@
 
 namespace gpusum {
 
-BackendList all_backends() {
+namespace {
+
+// The backends of one machine.
+BackendList local_backends() {
     BackendList list;
     list.push_back(make_serial_backend());
     list.push_back(make_threads_backend());
     list.push_back(make_process_backend());
     for (auto& gpu : make_cuda_backends()) list.push_back(std::move(gpu));
-    list.push_back(make_mpi_backend());
+    return list;
+}
+
+std::vector<Backend*> auto_candidates(const BackendList& backends, const Request& request) {
+    std::vector<Backend*> best_first;
+    for (const Choice& c : plan_auto(backends, request).candidates) best_first.push_back(c.backend);
+    return best_first;
+}
+
+}  // namespace
+
+BackendList all_backends() {
+    BackendList list = local_backends();
+    list.push_back(make_mpi_backend(local_backends(), auto_candidates));
     return list;
 }
 

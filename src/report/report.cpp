@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "backends/cpu/cpu_backends.hpp"
+#include "backends/cpu/simd/targets.hpp"
 #include "support/text.hpp"
 
 namespace gpusum {
@@ -88,7 +89,7 @@ nlohmann::json job_json(const Job& job, const Outcome& any) {
         {"check", any.check},
         {"check_seconds", any.check_seconds},
         {"fill_seconds", any.fill_seconds},
-        {"cpu_simd", simd_level()},
+        {"cpu_simd", simd::level()},
     };
     if (job.input.empty()) {
         j["start"] = job.range.start;

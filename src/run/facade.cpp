@@ -10,6 +10,7 @@
 #include "run/job.hpp"
 #include "support/stopwatch.hpp"
 #include "support/text.hpp"
+#include "verify/array_check.hpp"
 
 namespace gpusum {
 

@@ -13,6 +13,7 @@
 #include "support/stop_signals.hpp"
 #include "support/stopwatch.hpp"
 #include "support/text.hpp"
+#include "verify/array_check.hpp"
 
 namespace gpusum {
 

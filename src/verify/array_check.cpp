@@ -15,10 +15,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "gpusum/array.hpp"
 #include "support/parallel.hpp"
 #include "support/progress.hpp"
 #include "support/stop_signals.hpp"
+#include "verify/array_check.hpp"
 
 namespace gpusum {
 

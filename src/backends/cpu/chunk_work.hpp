@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backends.hpp"
+#include "backends/cpu/simd/loops.hpp"
 #include "support/progress.hpp"
 #include "support/stop_signals.hpp"
 

@@ -1,4 +1,4 @@
-// The CPU side: the summing loop every CPU backend shares, and the backends.
+// The CPU backends (serial, threads, process pool) and the facts they plan by.
 #pragma once
 
 #include <sys/types.h>
@@ -8,18 +8,6 @@
 #include "gpusum/backend.hpp"
 
 namespace gpusum {
-
-// The exact sum of `p`, computed by adding every element. Blocks whose total
-// provably fits in int64 run on a vectorised wrapping-int64 loop; elements too
-// large for that go through a 128-bit accumulator.
-i128 sum_series(Progression p);
-
-// Its two halves, exposed for tests and benchmarks.
-std::uint64_t sum_wrapping(std::int64_t first, std::uint64_t count, std::int64_t step);
-i128 sum_wide(Progression p);
-
-// Which instruction set sum_wrapping runs with on this CPU, e.g. "avx512f".
-std::string_view simd_level();
 
 // Cores this process may run on: its CPU affinity mask (taskset, cpusets,
 // mpirun's binding), not every core the machine has.

@@ -8,6 +8,7 @@
 
 #include "backends/cpu/chunk_work.hpp"
 #include "backends/cpu/cpu_backends.hpp"
+#include "platform/platform.hpp"
 #include "support/progress.hpp"
 #include "support/stop_signals.hpp"
 #include "support/stopwatch.hpp"
@@ -105,6 +106,10 @@ std::unique_ptr<Backend> make_serial_backend() {
 }
 std::unique_ptr<Backend> make_threads_backend() {
     return std::make_unique<ThreadsBackend>();
+}
+
+unsigned usable_cores() {
+    return platform::usable_cores();
 }
 
 }  // namespace gpusum

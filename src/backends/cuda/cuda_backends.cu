@@ -32,6 +32,7 @@
 #include "support/stopwatch.hpp"
 #include "support/text.hpp"
 #include "tree_reduce.cuh"
+#include "verify/array_check.hpp"
 
 namespace gpusum {
 

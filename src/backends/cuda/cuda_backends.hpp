@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gpusum/backend.hpp"
+#include "verify/array_check.hpp"
 
 namespace gpusum {
 

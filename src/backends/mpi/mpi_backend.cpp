@@ -10,12 +10,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "backends/cpu/cpu_backends.hpp"
 #include "backends/cuda/cuda_backends.hpp"
 #include "backends/mpi/mpi_backend.hpp"
 #include "backends/parts.hpp"
-#include "plan/dispatch.hpp"
 #include "support/progress.hpp"
 #include "support/stopwatch.hpp"
 #include "support/text.hpp"
@@ -112,12 +112,8 @@ void inject_fault(int rank) {
 
 class MpiBackend final : public Backend {
   public:
-    MpiBackend() {
-        local_.push_back(make_serial_backend());
-        local_.push_back(make_threads_backend());
-        local_.push_back(make_process_backend());
-        for (auto& gpu : make_cuda_backends()) local_.push_back(std::move(gpu));
-    }
+    MpiBackend(BackendList local, LocalChoice choose)
+        : local_(std::move(local)), choose_(std::move(choose)) {}
 
     std::string_view name() const override { return "mpi"; }
     std::string_view summary() const override {
@@ -190,14 +186,14 @@ class MpiBackend final : public Backend {
         if (gpus > 0) local.device = s.node_rank % static_cast<int>(gpus);
         local.progress = nullptr;
         std::string why;
-        for (const Choice& c : plan_auto(local_, local).candidates) {
+        for (Backend* b : choose_(local_, local)) {
             try {
-                Result r = c.backend->sum(local);
-                copy_text(report.backend, c.backend->name());
+                Result r = b->sum(local);
+                copy_text(report.backend, b->name());
                 return r;
             } catch (const BackendError& e) {
-                why += std::string(why.empty() ? "" : "; ") + std::string(c.backend->name()) +
-                       ": " + e.what();
+                why +=
+                    std::string(why.empty() ? "" : "; ") + std::string(b->name()) + ": " + e.what();
             }
         }
         throw BackendError("no local backend could run: " + why);
@@ -226,6 +222,7 @@ class MpiBackend final : public Backend {
     }
 
     BackendList local_;
+    LocalChoice choose_;
 };
 
 }  // namespace
@@ -240,8 +237,8 @@ void mpi_abort(int code) {
     if (launched_by_mpirun()) MPI_Abort(MPI_COMM_WORLD, code);
 }
 
-std::unique_ptr<Backend> make_mpi_backend() {
-    return std::make_unique<MpiBackend>();
+std::unique_ptr<Backend> make_mpi_backend(BackendList local, LocalChoice choose) {
+    return std::make_unique<MpiBackend>(std::move(local), std::move(choose));
 }
 
 }  // namespace gpusum

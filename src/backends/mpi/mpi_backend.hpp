@@ -5,7 +5,9 @@
 // otherwise the backend exists by name and says why it cannot run.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "gpusum/backend.hpp"
 
@@ -24,6 +26,10 @@ MpiPlace mpi_place();
 // failed. Does nothing when not running under MPI.
 void mpi_abort(int code);
 
-std::unique_ptr<Backend> make_mpi_backend();
+// The backends a rank may sum its share with, best first: the dispatcher's
+// auto plan over `local`, handed down by plan/ (which sits above backends).
+using LocalChoice = std::function<std::vector<Backend*>(const BackendList& local, const Request&)>;
+
+std::unique_ptr<Backend> make_mpi_backend(BackendList local, LocalChoice choose);
 
 }  // namespace gpusum

@@ -25,7 +25,7 @@ MpiPlace mpi_place() {
 
 void mpi_abort(int) {}
 
-std::unique_ptr<Backend> make_mpi_backend() {
+std::unique_ptr<Backend> make_mpi_backend(BackendList, LocalChoice) {
     return std::make_unique<UnbuiltMpiBackend>();
 }
 

@@ -1,20 +1,17 @@
-// Summing arrays: the vectorised fast paths and the scalar checks.
+// Summing arrays: the vectorised fast paths, exact for every dtype, compiled
+// for each target of simd/targets.hpp.
 #include <bit>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
-#include "backends/cpu/cpu_backends.hpp"
+#include "backends/cpu/simd/loops.hpp"
+#include "backends/cpu/simd/targets.hpp"
 #include "exact_halves.hpp"
-#include "gpusum/array.hpp"
 
 namespace gpusum {
 
 namespace {
-
-constexpr DType kAllTypes[] = {DType::int8,    DType::int16,   DType::int32,   DType::int64,
-                               DType::uint8,   DType::uint16,  DType::uint32,  DType::uint64,
-                               DType::float32, DType::float64, DType::boolean, DType::float16};
 
 // Element i, from memory of any alignment.
 template <class T>
@@ -373,11 +370,6 @@ __attribute__((always_inline)) inline ExactFloat float_body(const unsigned char*
     return sum;
 }
 
-struct BlockSums {
-    i128 (*integers)(ArrayView);
-    ExactFloat (*floats)(ArrayView);
-};
-
 // One body per instruction set; the vectoriser uses each target's width.
 // A plain switch, not visit_dtype: a lambda's body would be compiled outside
 // the target attribute (seen: the int64 loop of the AVX2 version came out as
@@ -412,41 +404,15 @@ struct BlockSums {
         return float_body<double, vector_bytes>(a.data, a.count);                               \
     }
 
-#if defined(__x86_64__)
-GPUSUM_STAMP_ARRAY_LOOPS(avx512, __attribute__((target("avx512f,avx512bw"))), 64)
-GPUSUM_STAMP_ARRAY_LOOPS(avx2, __attribute__((target("avx2"))), 32)
-#endif
-GPUSUM_STAMP_ARRAY_LOOPS(baseline, , 16)
+GPUSUM_SIMD_TARGETS(GPUSUM_STAMP_ARRAY_LOOPS)
+#undef GPUSUM_STAMP_ARRAY_LOOPS
 
-BlockSums select_block_sums() {
-#if defined(__x86_64__)
-    if (simd_level() == "avx512f") return {integers_avx512, floats_avx512};
-    if (simd_level() == "avx2") return {integers_avx2, floats_avx2};
-#endif
-    return {integers_baseline, floats_baseline};
-}
-
-// On first use, after simd_level() can answer (see range_loop.cpp).
-const BlockSums& block_sums() {
-    static const BlockSums choice = select_block_sums();
-    return choice;
-}
-
-// float16 bits as the float of the same value. Inline here: the exported
-// half_to_float would be a call per element in a shared library (-fPIC).
-inline float widen_half(std::uint16_t bits) {
-    const std::uint32_t sign = std::uint32_t{bits & 0x8000U} << 16;
-    const std::uint32_t exponent = (bits >> 10) & 0x1fU;
-    const std::uint32_t fraction = bits & 0x3ffU;
-    std::uint32_t magnitude = 0;
-    if (exponent == 0x1f)  // infinities and NaN (payload kept)
-        magnitude = 0x7f800000U | (fraction << 13);
-    else if (exponent != 0)  // normal: rebias 15 -> 127
-        magnitude = ((exponent + 112) << 23) | (fraction << 13);
-    else  // zero and subnormals: fraction * 2^-24, exact in float
-        magnitude = std::bit_cast<std::uint32_t>(static_cast<float>(fraction) * 0x1p-24F);
-    return std::bit_cast<float>(sign | magnitude);
-}
+#define GPUSUM_INTEGER_LOOP(suffix, target_attr, vector_bytes) integers_##suffix,
+constexpr i128 (*kIntegerLoops[])(ArrayView) = {GPUSUM_SIMD_TARGETS(GPUSUM_INTEGER_LOOP)};
+#undef GPUSUM_INTEGER_LOOP
+#define GPUSUM_FLOAT_LOOP(suffix, target_attr, vector_bytes) floats_##suffix,
+constexpr ExactFloat (*kFloatLoops[])(ArrayView) = {GPUSUM_SIMD_TARGETS(GPUSUM_FLOAT_LOOP)};
+#undef GPUSUM_FLOAT_LOOP
 
 // Views the dense loops cannot read directly (gaps, the other byte order,
 // float16) are summed a block at a time: gathered into a buffer that stays
@@ -477,7 +443,7 @@ void gather(const unsigned char* p, std::uint64_t n, std::int64_t stride, Out* o
         if constexpr (std::is_same_v<Stored, Out>)
             out[i] = v;
         else
-            out[i] = widen_half(v);
+            out[i] = half_to_float(v);
     }
 }
 
@@ -522,69 +488,18 @@ void for_each_gathered_block(const ArrayView& a, SumBlock&& sum_block) {
 
 }  // namespace
 
-float half_to_float(std::uint16_t bits) {
-    return widen_half(bits);
-}
-
-std::string_view dtype_name(DType t) {
-    static constexpr std::string_view names[] = {"int8",    "int16",   "int32",  "int64",
-                                                 "uint8",   "uint16",  "uint32", "uint64",
-                                                 "float32", "float64", "bool",   "float16"};
-    return names[static_cast<int>(t)];
-}
-
-std::optional<DType> parse_dtype(std::string_view name) {
-    for (DType t : kAllTypes)
-        if (dtype_name(t) == name) return t;
-    // A byte order that needs no swapping on a little-endian machine.
-    if (!name.empty() && (name.front() == '<' || name.front() == '=' || name.front() == '|'))
-        name.remove_prefix(1);
-    static constexpr std::pair<std::string_view, DType> spellings[] = {
-        {"i1", DType::int8},        {"i2", DType::int16},         {"i4", DType::int32},
-        {"i8", DType::int64},       {"u1", DType::uint8},         {"u2", DType::uint16},
-        {"u4", DType::uint32},      {"u8", DType::uint64},        {"f2", DType::float16},
-        {"f4", DType::float32},     {"f8", DType::float64},       {"b1", DType::boolean},
-        {"?", DType::boolean},      {"b", DType::int8},           {"B", DType::uint8},
-        {"h", DType::int16},        {"H", DType::uint16},         {"i", DType::int32},
-        {"I", DType::uint32},       {"q", DType::int64},          {"Q", DType::uint64},
-        {"e", DType::float16},      {"f", DType::float32},        {"d", DType::float64},
-        {"byte", DType::int8},      {"ubyte", DType::uint8},      {"short", DType::int16},
-        {"ushort", DType::uint16},  {"intc", DType::int32},       {"uintc", DType::uint32},
-        {"longlong", DType::int64}, {"ulonglong", DType::uint64}, {"int", DType::int64},
-        {"int_", DType::int64},     {"uint", DType::uint64},      {"half", DType::float16},
-        {"single", DType::float32}, {"double", DType::float64},   {"float", DType::float64},
-        {"float_", DType::float64}, {"bool_", DType::boolean}};
-    for (const auto& [spelling, t] : spellings)
-        if (spelling == name) return t;
-    return std::nullopt;
-}
-
-std::size_t dtype_size(DType t) {
-    if (t == DType::float16) return 2;
-    return visit_dtype(t, [](auto v) { return sizeof(v); });
-}
-
-bool is_float(DType t) {
-    return t == DType::float32 || t == DType::float64 || t == DType::float16;
-}
-
-ArrayView chunk_of(ArrayView a, std::uint64_t chunks, std::uint64_t i) {
-    const std::uint64_t begin = chunk_begin(a.count, chunks, i);
-    const std::uint64_t end = chunk_begin(a.count, chunks, i + 1);
-    if (a.layout != nullptr) return {a.data, end - begin, a.dtype, a.layout, a.first + begin};
-    return {a.data + begin * dtype_size(a.dtype), end - begin, a.dtype};
-}
-
 i128 sum_integers(ArrayView a) {
-    if (a.dense()) return block_sums().integers(a);
+    const auto loop = simd::pick(kIntegerLoops);
+    if (a.dense()) return loop(a);
     i128 total = 0;
-    for_each_gathered_block(a, [&](ArrayView block) { total += block_sums().integers(block); });
+    for_each_gathered_block(a, [&](ArrayView block) { total += loop(block); });
     return total;
 }
 ExactFloat sum_floats(ArrayView a) {
-    if (a.dense()) return block_sums().floats(a);
+    const auto loop = simd::pick(kFloatLoops);
+    if (a.dense()) return loop(a);
     ExactFloat total;
-    for_each_gathered_block(a, [&](ArrayView block) { merge(total, block_sums().floats(block)); });
+    for_each_gathered_block(a, [&](ArrayView block) { merge(total, loop(block)); });
     return total;
 }
 

@@ -1,11 +1,11 @@
-// The CPU summing loop. It really adds every element: the closed form is only
+// The CPU range loop. It really adds every element: the closed form is only
 // ever used to check it. Vector recurrences (x += stride per lane) are not
 // something compilers rewrite into a formula, and bench/ measures that the
 // loop runs at the integer-add bound rather than in constant time.
 #include <algorithm>
 
-#include "backends/cpu/cpu_backends.hpp"
-#include "platform/platform.hpp"
+#include "backends/cpu/simd/loops.hpp"
+#include "backends/cpu/simd/targets.hpp"
 
 namespace gpusum {
 
@@ -14,9 +14,23 @@ namespace {
 // Lanes of 64-bit unsigned integers, one type per native vector width.
 // Unsigned so that wrapping is defined: the sum modulo 2^64 is exact whenever
 // the true total fits in int64.
-using u64x2 = std::uint64_t __attribute__((vector_size(16)));
-using u64x4 = std::uint64_t __attribute__((vector_size(32)));
-using u64x8 = std::uint64_t __attribute__((vector_size(64)));
+// Lanes of 64-bit unsigned integers, one type per vector width in bytes.
+// Unsigned so that wrapping is defined: the sum modulo 2^64 is exact whenever
+// the true total fits in int64.
+template <unsigned VectorBytes>
+struct U64Lanes;
+template <>
+struct U64Lanes<16> {
+    using type = std::uint64_t __attribute__((vector_size(16)));
+};
+template <>
+struct U64Lanes<32> {
+    using type = std::uint64_t __attribute__((vector_size(32)));
+};
+template <>
+struct U64Lanes<64> {
+    using type = std::uint64_t __attribute__((vector_size(64)));
+};
 
 constexpr std::uint64_t kAccumulators = 4;  // independent chains hide add latency
 
@@ -62,52 +76,23 @@ __attribute__((always_inline)) inline std::uint64_t wrapping_body(std::uint64_t 
 
 using WrappingLoop = std::uint64_t (*)(std::uint64_t, std::uint64_t, std::uint64_t);
 
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) std::uint64_t wrapping_avx512(std::uint64_t f, std::uint64_t n,
-                                                                 std::uint64_t s) {
-    return wrapping_body<u64x8>(f, n, s);
-}
-__attribute__((target("avx2"))) std::uint64_t wrapping_avx2(std::uint64_t f, std::uint64_t n,
-                                                            std::uint64_t s) {
-    return wrapping_body<u64x4>(f, n, s);
-}
-#endif
-std::uint64_t wrapping_baseline(std::uint64_t f, std::uint64_t n, std::uint64_t s) {
-    return wrapping_body<u64x2>(f, n, s);
-}
+#define GPUSUM_STAMP_WRAPPING(suffix, target_attr, vector_bytes)                  \
+    target_attr std::uint64_t wrapping_##suffix(std::uint64_t f, std::uint64_t n, \
+                                                std::uint64_t s) {                \
+        return wrapping_body<U64Lanes<vector_bytes>::type>(f, n, s);              \
+    }
+GPUSUM_SIMD_TARGETS(GPUSUM_STAMP_WRAPPING)
+#undef GPUSUM_STAMP_WRAPPING
 
-struct Selected {
-    WrappingLoop loop;
-    std::string_view level;
-};
-
-// Picked once, for the widest vectors this CPU has.
-Selected select_loop() {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return {wrapping_avx512, "avx512f"};
-    if (__builtin_cpu_supports("avx2")) return {wrapping_avx2, "avx2"};
-    return {wrapping_baseline, "sse2"};
-#elif defined(__aarch64__)
-    return {wrapping_baseline, "neon"};  // Advanced SIMD is part of every arm64 core
-#else
-    return {wrapping_baseline, "generic"};
-#endif
-}
-
-// On first use, not at static initialisation: other files' initialisers
-// may ask first, in an order the linker decides (the Python module's did,
-// and got an empty level, hence SSE2 loops).
-const Selected& selected() {
-    static const Selected choice = select_loop();
-    return choice;
-}
+#define GPUSUM_WRAPPING_LOOP(suffix, target_attr, vector_bytes) wrapping_##suffix,
+constexpr WrappingLoop kWrappingLoops[] = {GPUSUM_SIMD_TARGETS(GPUSUM_WRAPPING_LOOP)};
+#undef GPUSUM_WRAPPING_LOOP
 
 }  // namespace
 
 std::uint64_t sum_wrapping(std::int64_t first, std::uint64_t count, std::int64_t step) {
-    return selected().loop(static_cast<std::uint64_t>(first), count,
-                           static_cast<std::uint64_t>(step));
+    return simd::pick(kWrappingLoops)(static_cast<std::uint64_t>(first), count,
+                                      static_cast<std::uint64_t>(step));
 }
 
 i128 sum_wide(Progression p) {
@@ -132,14 +117,6 @@ i128 sum_series(Progression p) {
         done += n;
     }
     return total;
-}
-
-std::string_view simd_level() {
-    return selected().level;
-}
-
-unsigned usable_cores() {
-    return platform::usable_cores();
 }
 
 }  // namespace gpusum
