@@ -201,14 +201,14 @@ nb::dict sum_range(std::int64_t start, std::int64_t stop, std::int64_t step,
     return describe(s);
 }
 
-// An array on a CUDA device, summed there and checked (the library's sum_device).
+// An array on a CUDA device, summed there and checked by the library.
 nb::dict sum_on_device(const Array& a, gpusum::DType dtype, const unsigned char* start,
                        const std::string& backend, std::uint64_t workers, std::uint64_t chunks) {
     gpusum::Sum s;
     {
         nb::gil_scoped_release unlocked;
-        s = gpusum::sum_device(start, a.size(), dtype,
-                               options_of(backend, workers, chunks, a.device_id()));
+        s = gpusum::sum(gpusum::DeviceArray{start, a.size(), dtype},
+                        options_of(backend, workers, chunks, a.device_id()));
     }
     return describe(s);
 }
@@ -293,8 +293,9 @@ nb::dict sum_array(nb::handle obj, const std::string& backend, std::uint64_t wor
             }
         }
         const auto* origin = static_cast<const unsigned char*>(b.buf);
-        return describe(sum_in_host_memory(view_of(origin, dtype, shape, strides, swapped, layout),
-                                           backend, workers, chunks, device));
+        return describe(
+            sum_in_host_memory(gpusum::strided_view(origin, dtype, shape, strides, swapped, layout),
+                               backend, workers, chunks, device));
     }
     PyErr_Clear();
     Array a;
@@ -313,7 +314,8 @@ nb::dict sum_array(nb::handle obj, const std::string& backend, std::uint64_t wor
         strides.push_back(a.stride(d) * itemsize);
     }
     const auto* origin = static_cast<const unsigned char*>(a.data_handle());
-    const gpusum::ArrayView view = view_of(origin, dtype, shape, strides, false, layout);
+    const gpusum::ArrayView view =
+        gpusum::strided_view(origin, dtype, shape, strides, false, layout);
     if (a.device_type() == kDLCUDA || a.device_type() == kDLCUDAManaged) {
         if (!view.dense())
             throw TypeProblem(

@@ -7,6 +7,7 @@
 
 #include "backends/cpu/simd/loops.hpp"
 #include "gpusum/array.hpp"
+#include "gpusum/errors.hpp"
 #include "helpers/reference.hpp"
 #include "support/text.hpp"
 #include "verify/array_check.hpp"
@@ -202,6 +203,43 @@ TEST_CASE("views with gaps, negative strides or swapped bytes are summed in plac
     check_layouts<std::uint32_t>(DType::uint32);
     check_layouts<std::int64_t>(DType::int64);
     check_layouts<std::uint64_t>(DType::uint64);
+}
+
+TEST_CASE("strided_view: one dense block in any dimension order, else a merged layout") {
+    std::vector<std::int32_t> m(12);  // a 3 x 4 matrix
+    for (std::size_t i = 0; i < m.size(); ++i) m[i] = static_cast<std::int32_t>(i + 1);
+    const auto* origin = reinterpret_cast<const unsigned char*>(m.data());
+    gpusum::Layout layout;
+    const std::int64_t c_shape[] = {3, 4}, c_strides[] = {16, 4};
+    ArrayView v = gpusum::strided_view(origin, DType::int32, c_shape, c_strides, false, layout);
+    CHECK(v.dense());
+    CHECK(v.count == 12);
+    const std::int64_t t_shape[] = {4, 3}, t_strides[] = {4, 16};  // transposed
+    CHECK(gpusum::strided_view(origin, DType::int32, t_shape, t_strides, false, layout).dense());
+    // Reversed rows: element [0, 0] is the last row's first; the block starts at m[0].
+    const std::int64_t r_strides[] = {-16, 4};
+    v = gpusum::strided_view(origin + 32, DType::int32, c_shape, r_strides, false, layout);
+    CHECK(v.dense());
+    CHECK(v.data == origin);
+    // The first column (gaps): a layout of 3 elements 16 bytes apart.
+    const std::int64_t col_shape[] = {3, 1}, col_strides[] = {16, 4};
+    v = gpusum::strided_view(origin, DType::int32, col_shape, col_strides, false, layout);
+    REQUIRE(!v.dense());
+    CHECK(layout.shape == std::vector<std::uint64_t>{3});
+    CHECK(layout.strides == std::vector<std::int64_t>{16});
+    CHECK(gpusum::to_string(gpusum::check_sum_integers(v)) == "15");
+    // Rows that continue each other merge into one longer run: [:, ::2].
+    const std::int64_t gap_shape[] = {3, 2}, gap_strides[] = {16, 8};
+    v = gpusum::strided_view(origin, DType::int32, gap_shape, gap_strides, false, layout);
+    CHECK(layout.shape == std::vector<std::uint64_t>{6});  // every other element
+    CHECK(layout.strides == std::vector<std::int64_t>{8});
+    CHECK(gpusum::to_string(gpusum::sum_integers(v)) == "36");  // 1+3+5+7+9+11
+    const std::int64_t bad_shape[] = {-1, 4};
+    CHECK_THROWS_AS(gpusum::strided_view(origin, DType::int32, bad_shape, c_strides, false, layout),
+                    gpusum::InputError);
+    const std::int64_t one_stride[] = {4};
+    CHECK_THROWS_AS(gpusum::strided_view(origin, DType::int32, c_shape, one_stride, false, layout),
+                    gpusum::InputError);
 }
 
 TEST_CASE("float16: every value widens exactly, and arrays of them sum exactly") {

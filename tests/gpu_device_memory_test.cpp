@@ -10,6 +10,7 @@
 
 #include "backends/cuda/cuda_backends.hpp"
 #include "gpusum/array.hpp"
+#include "gpusum/gpusum.hpp"
 #include "input/sources.hpp"
 #include "support/text.hpp"
 #include "verify/array_check.hpp"
@@ -59,5 +60,38 @@ TEST_CASE(
         gpusum::InputError);
     CHECK_THROWS_AS(gpusum::sum_device_array(device, gpusum::DType::float64, 10, 0, "cub"),
                     gpusum::BackendError);
+    cudaFree(device);
+}
+
+TEST_CASE("gpusum::sum(DeviceArray): checked sums of device memory through the facade") {
+    std::vector<std::int64_t> values(1 << 20);
+    for (std::size_t i = 0; i < values.size(); ++i)
+        values[i] = static_cast<std::int64_t>(i * 2654435761U) - (std::int64_t{1} << 40);
+    std::vector<double> reals(values.begin(), values.end());
+    reals[7] = 1e300;
+    reals[8] = -1e300;
+    void* device = nullptr;
+    REQUIRE(cudaMalloc(&device, values.size() * 8) == cudaSuccess);
+    REQUIRE(cudaMemcpy(device, values.data(), values.size() * 8, cudaMemcpyHostToDevice) ==
+            cudaSuccess);
+    const gpusum::ArrayView host{reinterpret_cast<const unsigned char*>(values.data()),
+                                 values.size(), gpusum::DType::int64};
+    for (const char* backend : {"auto", "cuda", "cub"}) {
+        const gpusum::Sum s = gpusum::sum(
+            gpusum::DeviceArray{device, values.size(), gpusum::DType::int64}, {.backend = backend});
+        CHECK(s.verified);
+        CHECK(gpusum::to_string(s.sum) == gpusum::to_string(gpusum::check_sum_integers(host)));
+        CHECK(s.check.find(std::string(backend) == "cub" ? "cuda" : "cub") != std::string::npos);
+    }
+    REQUIRE(cudaMemcpy(device, reals.data(), reals.size() * 8, cudaMemcpyHostToDevice) ==
+            cudaSuccess);
+    const gpusum::ArrayView host_reals{reinterpret_cast<const unsigned char*>(reals.data()),
+                                       reals.size(), gpusum::DType::float64};
+    const gpusum::Sum f =
+        gpusum::sum(gpusum::DeviceArray{device, reals.size(), gpusum::DType::float64});
+    CHECK(gpusum::same_float(f.value, gpusum::check_sum_floats(host_reals)));
+    CHECK_THROWS_AS(gpusum::sum(gpusum::DeviceArray{device, reals.size(), gpusum::DType::float64},
+                                {.backend = "threads"}),
+                    gpusum::InputError);
     cudaFree(device);
 }

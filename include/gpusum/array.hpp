@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -98,6 +99,19 @@ struct ArrayView {
     // Whether each element's bytes are in the other order than this machine's.
     bool swapped() const { return layout != nullptr && layout->swapped; }
 };
+
+// The view of the elements at `origin` (element [0, ..., 0]) laid out by
+// `shape` and byte `strides` of either sign, as the buffer protocol and
+// DLPack (its strides times the item size) describe arrays; `layout` is
+// filled when needed and must outlive the view. Elements that fill one block
+// of memory in this machine's byte order, in any order of dimensions and
+// signs of strides, are one plain block (a sum does not care about order),
+// read by the dense loops; others get a layout with dimensions of extent 1
+// dropped and dimensions that continue each other merged (longer runs).
+// InputError for a negative extent or as many strides as dimensions.
+ArrayView strided_view(const unsigned char* origin, DType dtype,
+                       std::span<const std::int64_t> shape, std::span<const std::int64_t> strides,
+                       bool swapped, Layout& layout);
 
 // Chunk i of n, by the same definition as for series.
 ArrayView chunk_of(ArrayView a, std::uint64_t chunks, std::uint64_t i);

@@ -63,18 +63,25 @@ double rounding_bound(double value);
 // The sum of Python's range(start, stop, step).
 Sum sum(Range range, const Options& options = {});
 
-// The sum of elements in memory, read in place (never copied).
+// The sum of elements in host memory, read in place (never copied).
 Sum sum(ArrayView array, const Options& options = {});
 
 // Elements already in the memory of CUDA device `options.device`
 // (cudaMalloc'd or managed, aligned to the element size, within one
-// allocation), summed there by backend "cuda" (also for "auto") or "cub"
+// allocation, one block without gaps), as CuPy and PyTorch hand them over.
+struct DeviceArray {
+    const void* data = nullptr;
+    std::uint64_t count = 0;
+    DType dtype = DType::int64;  // any but float16
+};
+
+// Summed on the device by backend "cuda" (also for "auto") or "cub"
 // (integers), and checked by an independent second pass before returning:
 // integers by the other kernel over the same memory, floats by the CPU's
 // exact check over a copy streamed back in 64 MiB pieces. Work queued on the
 // legacy default stream is waited for first; the caller's current device is
 // left as it was. Unavailable without CUDA or a usable GPU.
-Sum sum_device(const void* data, std::uint64_t count, DType dtype, const Options& options = {});
+Sum sum(DeviceArray array, const Options& options = {});
 
 // What the command warns before a range that would take more than a day at
 // the rate this machine can be expected to reach, or "" for any other.

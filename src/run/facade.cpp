@@ -33,8 +33,8 @@ Job job_from(const Options& options, const BackendList& backends) {
     return job;
 }
 
-Sum run(const Job& job, const BackendList& backends) {
-    const Outcome o = run_job(backends, job);
+// The answer of a checked run; a mismatch is thrown, never returned.
+Sum sum_of(const Outcome& o) {
     if (!o.verified)
         throw Mismatch(o.backend + " returned " +
                        (o.real ? std::to_string(rounded(o.result.real)) : to_string(o.result.sum)) +
@@ -57,6 +57,10 @@ Sum run(const Job& job, const BackendList& backends) {
     s.check_seconds = o.check_seconds;
     s.elements_per_second = o.elements_per_second();
     return s;
+}
+
+Sum run(const Job& job, const BackendList& backends) {
+    return sum_of(run_job(backends, job));
 }
 
 // A layout's elements must cover the view: walking more than the shape holds
@@ -104,7 +108,7 @@ Sum sum(ArrayView array, const Options& options) {
     return run(job, backends);
 }
 
-Sum sum_device(const void* data, std::uint64_t count, DType dtype, const Options& options) {
+Sum sum(DeviceArray array, const Options& options) {
     const BackendList backends = all_backends();
     const Job job = job_from(options, backends);
     const std::string gpu = options.backend == "auto" ? "cuda" : options.backend;
@@ -113,43 +117,32 @@ Sum sum_device(const void* data, std::uint64_t count, DType dtype, const Options
                          "'");
     if (const Backend* b = find_backend(backends, gpu); !b->availability().usable)
         throw Unavailable("backend '" + gpu + "' is unavailable: " + b->availability().reason);
-    const bool real = is_float(dtype);
+    Outcome o;
+    o.backend = gpu;
+    o.reason = "the array is in the memory of CUDA device " + std::to_string(job.device);
+    o.elements = array.count;
+    o.real = is_float(array.dtype);
     const std::string other = gpu == "cuda" ? "cub" : "cuda";
+    o.check = o.real ? "the exact float check on the CPU over a copy of the device memory"
+                     : "the " + other + " kernel over the same device memory";
     Stopwatch check_clock;
-    Result r, check;
-    double expected_value = 0;
     try {
-        r = sum_device_array(data, dtype, count, job.device, gpu);
+        o.result = sum_device_array(array.data, array.dtype, array.count, job.device, gpu);
         check_clock.lap();
-        if (real)
-            expected_value = check_device_floats(data, dtype, count, job.device, job.workers);
+        if (o.real)
+            o.expected_real =
+                check_device_floats(array.data, array.dtype, array.count, job.device, job.workers);
         else
-            check = sum_device_array(data, dtype, count, job.device, other);
+            o.expected =
+                sum_device_array(array.data, array.dtype, array.count, job.device, other).sum;
     } catch (const BackendError& e) {
         throw Unavailable("backend '" + gpu + "' failed: " + e.what());
     }
-    Sum s;
-    s.is_float = real;
-    s.sum = r.sum;
-    s.value = real ? rounded(r.real) : static_cast<double>(r.sum);
-    s.error_bound = real ? rounding_bound(s.value) : 0;
-    s.expected = check.sum;
-    s.expected_value = real ? expected_value : s.value;
-    s.check = real ? "the exact float check on the CPU over a copy of the device memory"
-                   : "the " + other + " kernel over the same device memory";
-    s.verified = real ? same_float(s.value, expected_value) : check.sum == r.sum;
-    if (!s.verified)
-        throw Mismatch(gpu + " returned " + (real ? std::to_string(s.value) : to_string(r.sum)) +
-                       ", the check (" + s.check + ") says " +
-                       (real ? std::to_string(expected_value) : to_string(check.sum)));
-    s.backend = gpu;
-    s.reason = "the array is in the memory of CUDA device " + std::to_string(job.device);
-    s.elements = count;
-    s.seconds = r.seconds;
-    s.check_seconds = check_clock.lap();
-    const double total = r.seconds.total();
-    s.elements_per_second = total > 0 ? static_cast<double>(count) / total : 0;
-    return s;
+    o.check_seconds = check_clock.lap();
+    o.totals = {o.result.seconds.total()};
+    o.verified =
+        o.real ? same_float(rounded(o.result.real), o.expected_real) : o.result.sum == o.expected;
+    return sum_of(o);
 }
 
 std::string long_run_warning(Range range, const Options& options) {
