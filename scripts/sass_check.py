@@ -166,9 +166,9 @@ def main():
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--write-budget", action="store_true", help="record today's figures")
     args = parser.parse_args()
-    objs = list(pathlib.Path(args.build_dir).rglob("cuda_backends.cu.o"))
+    objs = list(pathlib.Path(args.build_dir).rglob("gpu_backends.cu.o"))
     if not objs:
-        sys.exit(f"sass_check: no cuda_backends.cu.o under {args.build_dir} (a CUDA build?)")
+        sys.exit(f"sass_check: no gpu_backends.cu.o under {args.build_dir} (a CUDA build?)")
     facts = measure(str(objs[0]))
     if not facts:
         sys.exit("sass_check: no gpusum kernel found in " + str(objs[0]))

@@ -51,7 +51,7 @@ double check_device_floats(const void* data, DType dtype, std::uint64_t count, i
 // device `device` (cudaMalloc'd or managed; aligned to the element size;
 // within one allocation), where they lie, with the GPU backend `backend`
 // ("cuda": every dtype; "cub": integers). Exact, like every sum: integers in
-// result.sum, floats in result.real; unchecked here (gpusum::sum_device
+// result.sum, floats in result.real; unchecked here (gpusum::sum(DeviceArray)
 // checks). Work queued on the legacy default stream is waited for first (a
 // DLPack producer orders its writes there); the caller's current device is
 // left as it was. Details give the kernel time and GB/s against the

@@ -3,7 +3,7 @@
 // CPU stages piece k + 1 while the device copies piece k and reduces k - 1. Written against a
 // small interface of the device calls it makes (`Api`), so that a fake
 // device tests the schedule, its error paths and its clean-up on the CPU;
-// cuda_backends.cu gives the CUDA one.
+// streaming.cuh gives the CUDA one.
 //
 // Api: Stream and Event handle types, and
 //   void* alloc_pinned(bytes), free_pinned(p); void* alloc_device(bytes), free_device(p);

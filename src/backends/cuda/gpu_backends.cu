@@ -1,9 +1,10 @@
-// The three GPU backends: our tree reduction, and CUB and Thrust as peers.
+// The three GPU backends: our tree reduction, and CUB and Thrust as peers;
+// device arrays summed by one of them. Devices are in devices.cu, the
+// streaming of host arrays in streaming.cu.
 // All verify the same way and report the same phases: setup (device context
 // and buffers), compute (device time of the reduction, from CUDA events; for
 // arrays the whole overlapped copy-and-reduce stream), combine (copying the
 // result back and adding up pieces).
-#include <cuda.h>
 #include <thrust/execution_policy.h>
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/iterator/transform_iterator.h>
@@ -12,21 +13,17 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <memory>
-#include <mutex>
-#include <optional>
 
 #include "backends/cpu/cpu_backends.hpp"
 #include "backends/cuda/cuda_backends.hpp"
 #include "backends/cuda/cuda_support.cuh"
-#include "backends/cuda/device_guard.hpp"
-#include "backends/cuda/stream_schedule.hpp"
+#include "backends/cuda/devices.cuh"
+#include "backends/cuda/streaming.cuh"
 #include "backends/parts.hpp"
 #include "fill_series.cuh"
 #include "float_reduce.cuh"
 #include "input/sources.hpp"
-#include "support/parallel.hpp"
 #include "support/progress.hpp"
 #include "support/stop_signals.hpp"
 #include "support/stopwatch.hpp"
@@ -36,48 +33,13 @@
 
 namespace gpusum {
 
-namespace kernels {
-
-// The CUDA runtime's current device of the calling thread.
-struct CudaCurrentDevice {
-    static bool get(int& device) { return cudaGetDevice(&device) == cudaSuccess; }
-    static void set(int device) { cudaSetDevice(device); }
-};
-using DeviceKept = CurrentDeviceKept<CudaCurrentDevice>;
-
-cudaDeviceProp open_device(int device) {
-    check(cudaSetDevice(device), "cudaSetDevice");
-    check(cudaFree(nullptr), "creating the CUDA context");
-    cudaDeviceProp prop{};
-    check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
-    return prop;
-}
-
-double hbm_peak_bytes_per_s(int device) {
-    int memory_khz = 0, bus_bits = 0;
-    check(cudaDeviceGetAttribute(&memory_khz, cudaDevAttrMemoryClockRate, device),
-          "cudaDeviceGetAttribute");
-    check(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device),
-          "cudaDeviceGetAttribute");
-    return 2.0 * memory_khz * 1e3 * bus_bits / 8;  // double data rate
-}
-
-void describe_device(const cudaDeviceProp& prop, int device, Result& result) {
-    int clock_khz = 0;
-    check(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device),
-          "cudaDeviceGetAttribute");
-    result.details.emplace_back("device", std::to_string(device) + ": " + prop.name);
-    result.details.emplace_back("sms", std::to_string(prop.multiProcessorCount));
-    result.details.emplace_back("clock_mhz", std::to_string(clock_khz / 1000));
-}
-
-}  // namespace kernels
-
 namespace {
 
 using kernels::check;
 using kernels::DeviceBuffer;
 using kernels::EventTimer;
+using kernels::kPieceBytes;
+using kernels::kStreamSlots;
 using kernels::StreamTimes;
 
 // The closed form is not used here: the elements are generated and added.
@@ -121,221 +83,10 @@ void visit_device_dtype(DType dtype, F&& f) {
     visit_dtype(dtype, std::forward<F>(f));
 }
 
-// Arrays reach the device in pieces (stream_schedule.hpp): small
-// enough that the first copy and the last reduction, which nothing
-// overlaps, are short; large enough that each copy runs at full PCIe speed.
-constexpr std::uint64_t kPieceBytes = std::uint64_t{64} << 20;
-constexpr unsigned kStreamSlots = 4;
-static_assert(kPieceBytes <= kernels::kMaxArrayLaunchElements);
-
-// Host threads that stage one piece: one core's memcpy is slower than PCIe.
-constexpr unsigned kStagingThreads = 8;
-constexpr std::size_t kStagingPart = std::size_t{4} << 20;
-
-// Pinned host buffers outlive a run: pinning pages is slow (milliseconds per
-// piece), so it happens once per process, in a run's setup. Portable: any
-// device may copy from them.
-class PinnedCache {
-  public:
-    static PinnedCache& instance() {
-        static PinnedCache* cache = new PinnedCache;  // kept to the end: never freed
-        return *cache;
-    }
-    // `count` free buffers of at least `bytes`, marked in use.
-    std::vector<void*> claim(unsigned count, std::size_t bytes) {
-        const std::lock_guard lock(mutex_);
-        std::vector<void*> claimed;
-        for (Buffer& b : buffers_)
-            if (claimed.size() < count && !b.in_use && b.bytes >= bytes) {
-                b.in_use = true;
-                claimed.push_back(b.ptr);
-            }
-        // Idle buffers too small for this run go first: the cache holds
-        // the sizes in use, not every size ever asked for.
-        std::erase_if(buffers_, [&](const Buffer& b) {
-            if (claimed.size() == count || b.in_use || b.bytes >= bytes) return false;
-            cudaFreeHost(b.ptr);
-            return true;
-        });
-        while (claimed.size() < count) {
-            void* p = nullptr;
-            check(cudaHostAlloc(&p, bytes, cudaHostAllocPortable), "cudaHostAlloc");
-            buffers_.push_back({p, bytes, true});
-            claimed.push_back(p);
-        }
-        return claimed;
-    }
-    void release(void* p) noexcept {
-        const std::lock_guard lock(mutex_);
-        for (Buffer& b : buffers_)
-            if (b.ptr == p) b.in_use = false;
-    }
-
-  private:
-    struct Buffer {
-        void* ptr;
-        std::size_t bytes;
-        bool in_use;
-    };
-    std::mutex mutex_;
-    std::vector<Buffer> buffers_;
-};
-
 // A series is summed in slices of this many elements, one launch each, so
 // the progress bar moves and Ctrl-C is seen between launches: a fraction of
 // a second each at the rates the kernel is built for.
 constexpr std::uint64_t kSliceElements = std::uint64_t{1} << 36;
-
-// The device calls the streaming schedule makes, as CUDA runtime calls.
-// Made in setup: the pinned buffers it will hand out are claimed then.
-struct CudaStreamApi {
-    using Stream = cudaStream_t;
-    using Event = cudaEvent_t;
-    CudaStreamApi(unsigned slots, std::size_t bytes)
-        : claimed(PinnedCache::instance().claim(slots, bytes)) {}
-    ~CudaStreamApi() {
-        for (void* p : claimed) PinnedCache::instance().release(p);
-    }
-    CudaStreamApi(const CudaStreamApi&) = delete;
-    CudaStreamApi& operator=(const CudaStreamApi&) = delete;
-    void* alloc_pinned(std::size_t bytes) {
-        if (claimed.empty()) return PinnedCache::instance().claim(1, bytes).front();
-        void* p = claimed.back();
-        claimed.pop_back();
-        return p;
-    }
-    void free_pinned(void* p) noexcept { PinnedCache::instance().release(p); }
-    void* alloc_device(std::size_t bytes) {
-        void* p = nullptr;
-        check(cudaMalloc(&p, bytes), "cudaMalloc");
-        return p;
-    }
-    void free_device(void* p) noexcept { cudaFree(p); }
-    Stream create_stream() { return kernels::create_stream(); }
-    void destroy_stream(Stream s) noexcept { cudaStreamDestroy(s); }
-    Event create_event() { return kernels::create_blocking_event(); }
-    void destroy_event(Event e) noexcept { cudaEventDestroy(e); }
-    void stage(void* pinned, const void* source, std::size_t bytes) {
-        throw_if_stopped();
-        const std::size_t parts = (bytes + kStagingPart - 1) / kStagingPart;
-        for_each_index(parts, std::min(kStagingThreads, usable_cores()), [&](std::uint64_t i) {
-            const std::size_t offset = i * kStagingPart;
-            std::memcpy(static_cast<char*>(pinned) + offset,
-                        static_cast<const char*>(source) + offset,
-                        std::min(kStagingPart, bytes - offset));
-        });
-    }
-    void copy_to_device(void* device, const void* pinned, std::size_t bytes, Stream s) {
-        check(cudaMemcpyAsync(device, pinned, bytes, cudaMemcpyHostToDevice, s),
-              "copying a piece to the device");
-    }
-    void record(Event e, Stream s) { check(cudaEventRecord(e, s), "cudaEventRecord"); }
-    void wait(Event e) { check(cudaEventSynchronize(e), "waiting for a piece"); }
-    double seconds_between(Event a, Event b) {
-        float ms = 0;
-        check(cudaEventElapsedTime(&ms, a, b), "cudaEventElapsedTime");
-        return ms / 1e3;
-    }
-    void synchronize(Stream s) noexcept {
-        cudaStreamSynchronize(s);
-        cudaGetLastError();  // a failure already reported must not outlive the run
-    }
-    void copy_to_host(void* host, const void* device, std::size_t bytes) {
-        check(cudaMemcpy(host, device, bytes, cudaMemcpyDeviceToHost),
-              "copying the piece sums back");
-    }
-    std::vector<void*> claimed;
-};
-
-// Pieces add exactly, integers and floats alike.
-void combine_pieces(const std::vector<i128>& pieces, Result& result) {
-    for (const i128 p : pieces) result.sum += p;
-}
-void combine_pieces(const std::vector<ExactFloat>& pieces, Result& result) {
-    for (const ExactFloat& p : pieces) merge(result.real, p);
-}
-
-std::string gb_per_s(double bytes, double seconds) {
-    return seconds > 0 ? si(bytes / seconds / 1e9) : "-";
-}
-
-// End to end (bytes over the whole stream, staging included) next to the
-// copies' own DMA rate: the first is what a user gets.
-void describe_stream(const StreamTimes& times, const ArrayView& a, Result& result) {
-    const auto bytes = static_cast<double>(a.bytes());
-    result.details.emplace_back("pieces", std::to_string(times.pieces));
-    result.details.emplace_back("end_to_end_gb_per_s", gb_per_s(bytes, result.seconds.compute));
-    result.details.emplace_back("h2d_gb_per_s", gb_per_s(bytes, times.h2d));
-    result.details.emplace_back("kernel_seconds", std::to_string(times.kernel));
-}
-
-// A sum of device memory, against what the device's memory can deliver.
-void describe_device_sum(const ArrayView& a, int device, Result& result) {
-    const auto bytes = static_cast<double>(a.bytes());
-    const double seconds = result.seconds.compute;
-    result.details.emplace_back("kernel_seconds", std::to_string(seconds));
-    result.details.emplace_back("device_gb_per_s", gb_per_s(bytes, seconds));
-    const double peak = kernels::hbm_peak_bytes_per_s(device);
-    if (seconds > 0 && peak > 0) {
-        char text[64];
-        std::snprintf(text, sizeof text, "%.1f%% of %s GB/s", 100 * bytes / seconds / peak,
-                      si(peak / 1e9).c_str());
-        result.details.emplace_back("of_memory_peak", text);
-    }
-}
-
-// Sums a host array streamed to the device (stream_schedule.hpp):
-// claims the pinned buffers (ends setup), runs the stream (compute), adds
-// the pieces (combine) and describes the stream. launch(data, n, out,
-// stream, slot) enqueues one piece's reduction into `out` (one Acc: i128,
-// or ExactFloat for floats, in device memory).
-template <class T, class Acc, class Launch>
-void sum_streamed(const ArrayView& a, Stopwatch& clock, Result& result, Progress* progress,
-                  Launch&& launch) {
-    const kernels::SlotPlan slots =
-        kernels::plan_slots<T>(a.count, kPieceBytes / sizeof(T), kStreamSlots);
-    CudaStreamApi api(slots.slots, slots.bytes);
-    result.seconds.setup = clock.lap();
-    StreamTimes times;
-    const std::vector<Acc> pieces = kernels::stream_pieces<T, Acc>(
-        api, a.data, a.count, kPieceBytes / sizeof(T), kStreamSlots,
-        [&](const T* data, std::uint64_t n, cudaStream_t stream, Acc* out, unsigned slot) {
-            launch(data, n, out, stream, slot);
-            check(cudaGetLastError(), "launching a piece's reduction");
-            if (progress != nullptr) progress->advance(n);
-        },
-        times);
-    result.seconds.compute = clock.lap();
-    combine_pieces(pieces, result);
-    result.seconds.combine = clock.lap();
-    describe_stream(times, a, result);
-}
-
-// Sums an array in device memory in launches of at most
-// kMaxArrayLaunchElements (so each thread's accumulators stay exact), one
-// stream, timed by events: launch(data, n, out, stream) enqueues one part's
-// reduction into `out` (one Acc of device memory). Ends setup, sets compute
-// and combine, and adds the parts into `result`.
-template <class T, class Acc, class Launch>
-void sum_in_launches(const ArrayView& a, Stopwatch& clock, Result& result, Launch&& launch) {
-    const auto* data = reinterpret_cast<const T*>(a.data);
-    const std::uint64_t most = kernels::kMaxArrayLaunchElements;
-    const std::uint64_t parts = a.count == 0 ? 1 : (a.count - 1) / most + 1;
-    DeviceBuffer<Acc> out(parts);
-    const kernels::Stream stream;
-    EventTimer timer(stream.get());
-    result.seconds.setup += clock.lap();
-    timer.start();
-    for (std::uint64_t k = 0; k < parts; ++k)
-        launch(data + k * most, std::min(most, a.count - k * most), out.get() + k, stream.get());
-    result.seconds.compute = timer.stop();
-    clock.lap();
-    std::vector<Acc> sums(parts);
-    check(cudaMemcpy(sums.data(), out.get(), parts * sizeof(Acc), cudaMemcpyDeviceToHost),
-          "copying the sums back");
-    combine_pieces(sums, result);
-    result.seconds.combine = clock.lap();
-}
 
 class GpuBackend : public Backend {
   public:
@@ -370,7 +121,7 @@ class GpuBackend : public Backend {
             const cudaDeviceProp prop = kernels::open_device(device);
             kernels::describe_device(prop, device, result);
             run_device_array(a, prop, clock, result);
-            describe_device_sum(a, device, result);
+            kernels::describe_device_sum(a, device, result);
             return result;
         });
     }
@@ -448,7 +199,7 @@ class GpuBackend : public Backend {
         const ArrayView a{reinterpret_cast<const unsigned char*>(array.get()), p.count,
                           DType::int64};
         run_device_array(a, prop, clock, result);
-        describe_device_sum(a, device, result);
+        kernels::describe_device_sum(a, device, result);
         if (progress != nullptr) progress->advance(p.count);
     }
 
@@ -599,7 +350,7 @@ class TreeReduceBackend final : public GpuBackend {
             using T = decltype(t);
             using Acc = std::conditional_t<std::is_floating_point_v<T>, ExactFloat, i128>;
             Launcher<T> launcher(prop, kernels::TreeTuning{});
-            sum_streamed<T, Acc>(
+            kernels::sum_streamed<T, Acc>(
                 a, clock, result, progress,
                 [&](const T* data, std::uint64_t n, Acc* out, cudaStream_t stream, unsigned slot) {
                     launch(launcher, data, n, out, stream, slot);
@@ -614,7 +365,7 @@ class TreeReduceBackend final : public GpuBackend {
             using T = decltype(t);
             using Acc = std::conditional_t<std::is_floating_point_v<T>, ExactFloat, i128>;
             Launcher<T> launcher(prop, kernels::TreeTuning{});
-            sum_in_launches<T, Acc>(
+            kernels::sum_in_launches<T, Acc>(
                 a, clock, result,
                 [&](const T* data, std::uint64_t n, Acc* out, cudaStream_t stream) {
                     launch(launcher, data, n, out, stream, 0);
@@ -672,7 +423,7 @@ class CubBackend final : public GpuBackend {
         visit_integer_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             ArrayReducer<T> reducer(std::min(kPieceBytes / sizeof(T), a.count), kStreamSlots);
-            sum_streamed<T, i128>(
+            kernels::sum_streamed<T, i128>(
                 a, clock, result, progress,
                 [&](const T* data, std::uint64_t n, i128* out, cudaStream_t stream, unsigned slot) {
                     reducer.reduce(data, n, out, stream, slot);
@@ -685,7 +436,7 @@ class CubBackend final : public GpuBackend {
         visit_integer_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             ArrayReducer<T> reducer(std::min(a.count, kernels::kMaxArrayLaunchElements), 1);
-            sum_in_launches<T, i128>(
+            kernels::sum_in_launches<T, i128>(
                 a, clock, result,
                 [&](const T* data, std::uint64_t n, i128* out, cudaStream_t stream) {
                     reducer.reduce(data, n, out, stream, 0);
@@ -806,87 +557,6 @@ class ThrustBackend final : public GpuBackend {
 
 }  // namespace
 
-namespace {
-
-// Why device `d` cannot take our work, or "": prohibited by its compute mode,
-// or in exclusive-process mode with another process holding it (only a
-// context of our own tells).
-std::string why_unusable(int d) {
-    int mode = cudaComputeModeDefault;
-    if (cudaDeviceGetAttribute(&mode, cudaDevAttrComputeMode, d) != cudaSuccess) {
-        cudaGetLastError();
-        return "its compute mode cannot be read";
-    }
-    if (mode == cudaComputeModeProhibited) return "its compute mode is Prohibited (nvidia-smi -c)";
-    if (mode != cudaComputeModeExclusiveProcess) return {};
-    if (cudaSetDevice(d) == cudaSuccess && cudaFree(nullptr) == cudaSuccess) return {};
-    cudaGetLastError();
-    return "it is in exclusive-process mode and another process holds it";
-}
-
-}  // namespace
-
-GpuInventory gpu_inventory() {
-    static const GpuInventory inventory = [] {
-        GpuInventory inv;
-        int count = 0;
-        const cudaError_t status = cudaGetDeviceCount(&count);
-        if (status == cudaErrorInsufficientDriver) {
-            inv.problem =
-                "no CUDA driver, or one older than this build needs (cudaErrorInsufficientDriver)";
-        } else if (status == cudaErrorNoDevice || (status == cudaSuccess && count == 0)) {
-            inv.problem = "no CUDA device found";
-        } else if (status != cudaSuccess) {
-            inv.problem = std::string("CUDA unusable: ") + cudaGetErrorName(status);
-        }
-        cudaGetLastError();
-        const kernels::DeviceKept kept;
-        for (int d = 0; d < count && status == cudaSuccess; ++d) {
-            cudaDeviceProp prop{};
-            if (cudaGetDeviceProperties(&prop, d) != cudaSuccess) {
-                inv.devices.emplace_back("unknown");
-                inv.unusable.emplace_back("cudaGetDeviceProperties failed");
-                cudaGetLastError();
-                continue;
-            }
-            inv.devices.push_back(std::string(prop.name) + ", " +
-                                  std::to_string(prop.multiProcessorCount) + " SMs, " +
-                                  std::to_string(prop.totalGlobalMem >> 30) + " GiB");
-            inv.unusable.push_back(why_unusable(d));
-        }
-        return inv;
-    }();
-    return inventory;
-}
-
-namespace {
-
-// The bytes of the allocation that holds `p` from p on (the driver's
-// cuMemGetAddressRange, reached through the runtime so that no libcuda link
-// is needed); nothing when the driver cannot tell.
-std::optional<std::uint64_t> bytes_in_allocation(const void* p) {
-    using Range = CUresult(CUDAAPI*)(CUdeviceptr*, size_t*, CUdeviceptr);
-    static const Range range = [] {
-        void* fn = nullptr;
-        cudaDriverEntryPointQueryResult found{};
-        if (cudaGetDriverEntryPointByVersion("cuMemGetAddressRange", &fn, 12000, cudaEnableDefault,
-                                             &found) != cudaSuccess ||
-            found != cudaDriverEntryPointSuccess) {
-            cudaGetLastError();
-            return static_cast<Range>(nullptr);
-        }
-        return reinterpret_cast<Range>(fn);
-    }();
-    if (range == nullptr) return std::nullopt;
-    CUdeviceptr base = 0;
-    size_t size = 0;
-    const auto address = reinterpret_cast<CUdeviceptr>(p);
-    if (range(&base, &size, address) != CUDA_SUCCESS) return std::nullopt;
-    return base + size - address;
-}
-
-}  // namespace
-
 double check_device_floats(const void* data, DType dtype, std::uint64_t count, int device,
                            unsigned workers) {
     const StopSignals stop_signals;
@@ -936,7 +606,7 @@ Result sum_device_array(const void* data, DType dtype, std::uint64_t count, int 
                              ", not of device " + std::to_string(device));
         // A fault inside the shared context would end every CUDA user in the
         // process (CuPy, torch): the elements must lie within one allocation.
-        if (const auto room = bytes_in_allocation(data); room && count * size > *room)
+        if (const auto room = kernels::bytes_in_allocation(data); room && count * size > *room)
             throw InputError(std::to_string(count * size) +
                              " bytes asked for, but the allocation holds " + std::to_string(*room) +
                              " from this pointer on");
