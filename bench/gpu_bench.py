@@ -15,6 +15,7 @@
 
 Usage: bench/gpu_bench.py --exe build/gpusum --out bench/results/gpu-NAME.json
 """
+
 import argparse
 import json
 import pathlib
@@ -23,7 +24,7 @@ import subprocess
 import time
 
 INT32_LANES_PER_SM = 64  # sm_70 .. sm_90: 4 partitions x 16 INT32 lanes
-OPS_PER_ELEMENT = 2      # one 64-bit three-input add (IADD3 + IADD3.X)
+OPS_PER_ELEMENT = 2  # one 64-bit three-input add (IADD3 + IADD3.X)
 
 
 def run(exe, args):
@@ -31,7 +32,9 @@ def run(exe, args):
     proc = subprocess.run([exe, *args, "--json"], capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise SystemExit(f"{exe} {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
+        raise SystemExit(
+            f"{exe} {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}"
+        )
     return json.loads(proc.stdout), wall
 
 
@@ -49,58 +52,85 @@ def main():
     for exp in range(opts.min_exp, opts.max_exp + 1, 2):
         n = 2**exp
         for backend in ("cuda", "cub", "thrust", "threads"):
-            rep, _ = run(opts.exe, ["--backend", backend, "--stop", str(n), "--repeat", str(opts.repeat)])
+            rep, _ = run(
+                opts.exe, ["--backend", backend, "--stop", str(n), "--repeat", str(opts.repeat)]
+            )
             once, wall = run(opts.exe, ["--backend", backend, "--stop", str(n)])
             assert rep["verified"] and once["verified"], (backend, n)
             device = device or rep["details"].get("device")
             rate = n / rep["seconds"]["compute"]
             bound = None
             if backend != "threads" and "sms" in rep["details"]:
-                bound = (int(rep["details"]["sms"]) * int(rep["details"]["clock_mhz"]) * 1e6
-                         * INT32_LANES_PER_SM / OPS_PER_ELEMENT)
-            rows.append({
-                "backend": backend,
-                "n": n,
-                "repetitions": opts.repeat,
-                "compute_seconds": rep["seconds"]["compute"],
-                "total_seconds": {k: rep["repeat"][k] for k in ("min", "median", "max")},
-                "elements_per_second_compute": rate,
-                "integer_pipe_bound": bound,
-                "of_integer_pipe_bound": rate / bound if bound else None,
-                "end_to_end_seconds": wall,
-                "workers": rep["workers"],
-                "details": rep["details"],
-            })
-            print(f"{backend:8s} 2^{exp:<3d} compute {rep['seconds']['compute']*1e3:10.4f} ms"
-                  f"  {rate:10.3e} el/s"
-                  + (f" ({100 * rate / bound:5.1f}% of int bound)" if bound else "")
-                  + 
-                  f"  total(median) {rep['repeat']['median']*1e3:9.3f} ms"
-                  f"  end-to-end {wall*1e3:8.1f} ms", flush=True)
+                bound = (
+                    int(rep["details"]["sms"])
+                    * int(rep["details"]["clock_mhz"])
+                    * 1e6
+                    * INT32_LANES_PER_SM
+                    / OPS_PER_ELEMENT
+                )
+            rows.append(
+                {
+                    "backend": backend,
+                    "n": n,
+                    "repetitions": opts.repeat,
+                    "compute_seconds": rep["seconds"]["compute"],
+                    "total_seconds": {k: rep["repeat"][k] for k in ("min", "median", "max")},
+                    "elements_per_second_compute": rate,
+                    "integer_pipe_bound": bound,
+                    "of_integer_pipe_bound": rate / bound if bound else None,
+                    "end_to_end_seconds": wall,
+                    "workers": rep["workers"],
+                    "details": rep["details"],
+                }
+            )
+            print(
+                f"{backend:8s} 2^{exp:<3d} compute {rep['seconds']['compute'] * 1e3:10.4f} ms"
+                f"  {rate:10.3e} el/s"
+                + (f" ({100 * rate / bound:5.1f}% of int bound)" if bound else "")
+                + f"  total(median) {rep['repeat']['median'] * 1e3:9.3f} ms"
+                f"  end-to-end {wall * 1e3:8.1f} ms",
+                flush=True,
+            )
     device_arrays = None
     probe = pathlib.Path(opts.exe).with_name("gpusum_device_bandwidth")
     if probe.exists():
-        proc = subprocess.run([str(probe), "--repeat", str(opts.repeat)], capture_output=True,
-                              text=True)
+        proc = subprocess.run(
+            [str(probe), "--repeat", str(opts.repeat)], capture_output=True, text=True
+        )
         if proc.returncode != 0:
             raise SystemExit(f"{probe} failed ({proc.returncode}): {proc.stderr.strip()}")
         device_arrays = json.loads(proc.stdout)
         for r in device_arrays["rows"]:
-            print(f"device array {r['backend']:5s} {r['dtype']:8s} {r['gb_per_s']:8.1f} GB/s"
-                  f"  {100 * r['of_memory_peak']:5.1f}% of {device_arrays['memory_peak_gb_per_s']}"
-                  " GB/s", flush=True)
+            print(
+                f"device array {r['backend']:5s} {r['dtype']:8s} {r['gb_per_s']:8.1f} GB/s"
+                f"  {100 * r['of_memory_peak']:5.1f}% of {device_arrays['memory_peak_gb_per_s']}"
+                " GB/s",
+                flush=True,
+            )
     streamed = []
     compare, _ = run(opts.exe, ["--compare", "--mode", "array", "--stop", "2e9", "--repeat", "3"])
     for r in compare["runs"]:
         if r["backend"] in ("cuda", "cub"):
             assert r["verified"], r["backend"]
-            streamed.append({"backend": r["backend"], "details": r["details"],
-                             "of_pinned_h2d": (r["bytes_per_second"] / 1e9
-                                               / device_arrays["pinned_h2d_gb_per_s"])
-                             if device_arrays else None})
-            print(f"streamed     {r['backend']:5s} {r['bytes_per_second'] / 1e9:8.1f} GB/s end to end"
-                  f" (h2d {r['details'].get('h2d_gb_per_s')} GB/s)", flush=True)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+            streamed.append(
+                {
+                    "backend": r["backend"],
+                    "details": r["details"],
+                    "of_pinned_h2d": (
+                        r["bytes_per_second"] / 1e9 / device_arrays["pinned_h2d_gb_per_s"]
+                    )
+                    if device_arrays
+                    else None,
+                }
+            )
+            print(
+                f"streamed     {r['backend']:5s} {r['bytes_per_second'] / 1e9:8.1f} GB/s end to end"
+                f" (h2d {r['details'].get('h2d_gb_per_s')} GB/s)",
+                flush=True,
+            )
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     result = {
         "benchmark": "gpu range sum",
         "device": device,

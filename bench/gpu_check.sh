@@ -8,9 +8,8 @@
 # OUT_DIR. Under 6 minutes on an H100/H200.
 #
 # Build where the headers are (x86-64, one architecture, static CUDA runtime):
-#   cmake -S . -B build-sm90 -G Ninja -DGPUSUM_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90
-#   cmake --build build-sm90
-# then on the GPU machine: bench/gpu_check.sh build-sm90 OUT_DIR
+#   cmake --preset cuda && cmake --build --preset cuda
+# then on the GPU machine: bench/gpu_check.sh build-cuda OUT_DIR
 set -uo pipefail
 bin=${1:-build}
 out=${2:-bench/results/gpu-check}

@@ -10,6 +10,7 @@ pinned H2D in gpu-bench.json.
 
 Usage: bench/gpu_summary.py OUT_DIR   (exit 1 if any suite failed)
 """
+
 import json
 import pathlib
 import sys
@@ -41,10 +42,15 @@ def main():
 
     info = (out / "gpu-info.txt").read_text() if (out / "gpu-info.txt").exists() else ""
     print("\n" + info.strip())
-    print(f"\n{'job':14s} {'backend':8s} {'elements/s':>11s} {'GB/s':>7s} {'total ms':>9s} "
-          f"{'verified':>8s}  vs bound (model)")
-    for path in (sorted(out.glob("range-*.json")) + sorted(out.glob("array-*.json"))
-                 + sorted(out.glob("device-array-*.json"))):
+    print(
+        f"\n{'job':14s} {'backend':8s} {'elements/s':>11s} {'GB/s':>7s} {'total ms':>9s} "
+        f"{'verified':>8s}  vs bound (model)"
+    )
+    for path in (
+        sorted(out.glob("range-*.json"))
+        + sorted(out.glob("array-*.json"))
+        + sorted(out.glob("device-array-*.json"))
+    ):
         report = load(path)
         if report is None:
             print(f"{path.stem:14s} (no result)")
@@ -64,17 +70,23 @@ def main():
             elif run.get("bytes_per_second") and detail(run, "h2d_gb_per_s"):
                 bound = f"end to end vs DMA {detail(run, 'h2d_gb_per_s')} GB/s"
             gbs = run.get("bytes_per_second")
-            print(f"{path.stem:14s} {run['backend']:8s} {rate:11.3e} "
-                  f"{(gbs or 0) / 1e9:7.1f} {run['seconds']['total'] * 1e3:9.2f} "
-                  f"{str(run['verified']):>8s}  {bound}")
+            print(
+                f"{path.stem:14s} {run['backend']:8s} {rate:11.3e} "
+                f"{(gbs or 0) / 1e9:7.1f} {run['seconds']['total'] * 1e3:9.2f} "
+                f"{str(run['verified']):>8s}  {bound}"
+            )
             failed |= not run["verified"]
     bench = load(out / "gpu-bench.json") or {}
     if arrays := bench.get("device_arrays"):
-        print(f"\narrays in device memory (peak {arrays['memory_peak_gb_per_s']} GB/s, "
-              f"pinned H2D {arrays['pinned_h2d_gb_per_s']} GB/s)")
+        print(
+            f"\narrays in device memory (peak {arrays['memory_peak_gb_per_s']} GB/s, "
+            f"pinned H2D {arrays['pinned_h2d_gb_per_s']} GB/s)"
+        )
         for r in arrays["rows"]:
-            print(f"  {r['backend']:5s} {r['dtype']:8s} {r['gb_per_s']:8.1f} GB/s "
-                  f"{r['of_memory_peak']:6.1%}")
+            print(
+                f"  {r['backend']:5s} {r['dtype']:8s} {r['gb_per_s']:8.1f} GB/s "
+                f"{r['of_memory_peak']:6.1%}"
+            )
     for r in bench.get("streamed_host_arrays") or []:
         if r.get("of_pinned_h2d"):
             print(f"streamed host array, {r['backend']}: {r['of_pinned_h2d']:.1%} of pinned H2D")

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Plots a bench.py results file: elements/s against N, log-log, one line per
 backend or peer, the machine's bounds dashed. Usage: plot.py RESULTS.json OUT.png"""
+
 import json
 import sys
 
@@ -22,12 +23,20 @@ def main():
     ):
         names = sorted({r["name"] for r in rows if r["mode"] == mode})
         for name in names:
-            pts = sorted((r["n"], r["elements_per_second"], r.get("scaled", False))
-                         for r in rows if r["mode"] == mode and r["name"] == name)
+            pts = sorted(
+                (r["n"], r["elements_per_second"], r.get("scaled", False))
+                for r in rows
+                if r["mode"] == mode and r["name"] == name
+            )
             style = "-o" if name.startswith("gpusum") else "--s" if "python" in name else "-^"
             scaled = any(p[2] for p in pts)
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, markersize=4,
-                    label=name + (" (scaled)" if scaled else ""))
+            ax.plot(
+                [p[0] for p in pts],
+                [p[1] for p in pts],
+                style,
+                markersize=4,
+                label=name + (" (scaled)" if scaled else ""),
+            )
         ax.axhline(bound, color="black", linestyle=":", linewidth=1.5, label=label)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -36,8 +45,11 @@ def main():
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
     axes[0].set_ylabel("elements per second (median)")
-    fig.suptitle(f"gpusum vs peers on {m.get('cpu', '?')}, {m['cores']} cores"
-                 + (f", {m['gpu']}" if m.get("gpu") else ", no GPU"), fontsize=11)
+    fig.suptitle(
+        f"gpusum vs peers on {m.get('cpu', '?')}, {m['cores']} cores"
+        + (f", {m['gpu']}" if m.get("gpu") else ", no GPU"),
+        fontsize=11,
+    )
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
 

@@ -6,6 +6,7 @@ against the gpusum command on the same job. Median of --repeat runs each.
 Usage (after pip install . in a venv with numpy):
     python bench/python_bench.py [--elements N] [--repeat R] [--json FILE]
 """
+
 import argparse
 import json
 import math
@@ -17,9 +18,8 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-
 import gpusum
+import numpy as np
 
 
 def median_seconds(f, repeat):
@@ -46,47 +46,99 @@ def main():
     rows = []
 
     def row(data, tool, seconds, elements):
-        rows.append({"data": data, "tool": tool, "seconds": seconds, "elements": elements,
-                     "elements_per_second": elements / seconds})
+        rows.append(
+            {
+                "data": data,
+                "tool": tool,
+                "seconds": seconds,
+                "elements": elements,
+                "elements_per_second": elements / seconds,
+            }
+        )
 
     row("int64 array", "gpusum.sum", median_seconds(lambda: gpusum.sum(ints), repeat), n)
     passes = [gpusum.run(ints).seconds for _ in range(repeat)]
-    row("int64 array", "gpusum: its sum pass alone (no check)",
-        statistics.median(p["total"] for p in passes), n)
-    row("int64 array", "numpy.sum (wraps past int64)", median_seconds(lambda: ints.sum(), repeat), n)
+    row(
+        "int64 array",
+        "gpusum: its sum pass alone (no check)",
+        statistics.median(p["total"] for p in passes),
+        n,
+    )
+    row(
+        "int64 array", "numpy.sum (wraps past int64)", median_seconds(lambda: ints.sum(), repeat), n
+    )
     ints_list = ints[:small].tolist()
-    row("int64 array", "built-in sum (of a list)", median_seconds(lambda: sum(ints_list), repeat), small)
+    row(
+        "int64 array",
+        "built-in sum (of a list)",
+        median_seconds(lambda: sum(ints_list), repeat),
+        small,
+    )
     gaps = ints[::2]
     row("int64 a[::2]", "gpusum.sum", median_seconds(lambda: gpusum.sum(gaps), repeat), gaps.size)
     row("int64 a[::2]", "numpy.sum", median_seconds(lambda: gaps.sum(), repeat), gaps.size)
     swapped = ints.astype(">i8")
     row("int64 big-endian", "gpusum.sum", median_seconds(lambda: gpusum.sum(swapped), repeat), n)
     row("int64 big-endian", "numpy.sum", median_seconds(lambda: swapped.sum(), repeat), n)
-    del swapped
+    swapped = None  # the copy freed before the next one
     halves = floats.astype(np.float16)
     row("float16 array", "gpusum.sum", median_seconds(lambda: gpusum.sum(halves), repeat), n)
-    row("float16 array", "numpy.sum (float16 answer, rounded)", median_seconds(lambda: halves.sum(), repeat), n)
-    del halves
+    row(
+        "float16 array",
+        "numpy.sum (float16 answer, rounded)",
+        median_seconds(lambda: halves.sum(), repeat),
+        n,
+    )
+    halves = None
     row("float64 array", "gpusum.sum", median_seconds(lambda: gpusum.sum(floats), repeat), n)
-    row("float64 array", "numpy.sum (pairwise, rounded)", median_seconds(lambda: floats.sum(), repeat), n)
+    row(
+        "float64 array",
+        "numpy.sum (pairwise, rounded)",
+        median_seconds(lambda: floats.sum(), repeat),
+        n,
+    )
     floats_list = floats[:small].tolist()
-    row("float64 array", "math.fsum (of a list)", median_seconds(lambda: math.fsum(floats_list), repeat), small)
-    row("range(10**9)", "gpusum.sum", median_seconds(lambda: gpusum.sum(range(10**9)), repeat), 10**9)
+    row(
+        "float64 array",
+        "math.fsum (of a list)",
+        median_seconds(lambda: math.fsum(floats_list), repeat),
+        small,
+    )
+    row(
+        "range(10**9)",
+        "gpusum.sum",
+        median_seconds(lambda: gpusum.sum(range(10**9)), repeat),
+        10**9,
+    )
     command = shutil.which("gpusum", path=os.path.dirname(sys.executable))
-    cli = median_seconds(lambda: subprocess.run([command, "--sum-only"], check=True, capture_output=True),
-                         repeat)
+    cli = median_seconds(
+        lambda: subprocess.run([command, "--sum-only"], check=True, capture_output=True), repeat
+    )
     row("range(10**9)", "gpusum command (whole process)", cli, 10**9)
     checked = gpusum.run(ints)
     result = {
-        "machine": platform.node(), "cpu": platform.processor() or platform.machine(),
-        "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-        "gpusum": gpusum.__version__, "elements": n, "repeat": repeat, "rows": rows,
-        "gpusum_int64_phases": checked.seconds, "gpusum_int64_backend": checked.backend,
+        "machine": platform.node(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "gpusum": gpusum.__version__,
+        "elements": n,
+        "repeat": repeat,
+        "rows": rows,
+        "gpusum_int64_phases": checked.seconds,
+        "gpusum_int64_backend": checked.backend,
     }
     for r in rows:
-        print(f"{r['data']:14} {r['tool']:34} {r['seconds'] * 1e3:10.2f} ms "
-              f"{r['elements_per_second'] / 1e9:8.3f} G el/s")
-    print("gpusum.sum on the int64 array, phases:", {k: round(v * 1e3, 2) for k, v in checked.seconds.items()}, "ms")
+        print(
+            f"{r['data']:14} {r['tool']:34} {r['seconds'] * 1e3:10.2f} ms "
+            f"{r['elements_per_second'] / 1e9:8.3f} G el/s"
+        )
+    print(
+        "gpusum.sum on the int64 array, phases:",
+        {k: round(v * 1e3, 2) for k, v in checked.seconds.items()},
+        "ms",
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

@@ -10,6 +10,7 @@ quad-precision routine (long double is 128-bit in software on arm64 Linux,
 
 Usage: scripts/neon_check.py BUILD_DIR [OBJDUMP]
 """
+
 import re
 import subprocess
 import sys
@@ -22,8 +23,12 @@ ACCUMULATING = ("add", "usra", "ssra", "sadalp", "uadalp", "saddw", "uaddw", "sa
 
 
 def functions(objdump, path):
-    text = subprocess.run([objdump, "-d", "--no-show-raw-insn", "-C", path],
-                          check=True, capture_output=True, text=True).stdout
+    text = subprocess.run(
+        [objdump, "-d", "--no-show-raw-insn", "-C", path],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     found, name = {}, None
     for line in text.splitlines():
         m = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
@@ -52,8 +57,7 @@ def innermost_loops(code):
             target = int(m.group(1), 16)
             if target < a and target in where:
                 loops.append((where[target], i))
-    return [(s, e) for s, e in loops
-            if not any(BRANCH.match(op) for _, op, _ in code[s:e])]
+    return [(s, e) for s, e in loops if not any(BRANCH.match(op) for _, op, _ in code[s:e])]
 
 
 def describe(body):
@@ -80,31 +84,42 @@ def main():
     build = sys.argv[1]
     objdump = sys.argv[2] if len(sys.argv) > 2 else "aarch64-linux-gnu-objdump"
     failures = []
-    checks = [("src/backends/cpu/simd/range_loop.cpp.o", "wrapping_baseline", "range loop"),
-              ("src/backends/cpu/simd/array_loops.cpp.o", "integers_baseline", "integer arrays"),
-              ("src/backends/cpu/simd/array_loops.cpp.o", "floats_baseline", "float arrays")]
+    checks = [
+        ("src/backends/cpu/simd/range_loop.cpp.o", "wrapping_baseline", "range loop"),
+        ("src/backends/cpu/simd/array_loops.cpp.o", "integers_baseline", "integer arrays"),
+        ("src/backends/cpu/simd/array_loops.cpp.o", "floats_baseline", "float arrays"),
+    ]
     print(f"{'loop':16} {'instr':>5} {'bytes':>5} {'q-loads':>7} {'vector':>6} {'accum':>5}")
     for obj, function, label in checks:
-        code = next(c for n, c in functions(objdump, f"{build}/CMakeFiles/gpusum.dir/{obj}").items()
-                    if function in n)
+        code = next(
+            c
+            for n, c in functions(objdump, f"{build}/CMakeFiles/gpusum.dir/{obj}").items()
+            if function in n
+        )
         vector_loops = 0
         for s, e in innermost_loops(code):
-            body = code[s:e + 1]
+            body = code[s : e + 1]
             loaded, wide, accumulators, vector_ops = describe(body)
             if vector_ops == 0:
                 continue  # a scalar head or tail loop
             vector_loops += 1
-            print(f"{label:16} {len(body):5} {loaded:5} {wide:7} {vector_ops:6} "
-                  f"{len(accumulators):5}")
-            if label != "float arrays" \
-                    and len(accumulators) < MIN_ACCUMULATORS:
+            print(
+                f"{label:16} {len(body):5} {loaded:5} {wide:7} {vector_ops:6} {len(accumulators):5}"
+            )
+            if label != "float arrays" and len(accumulators) < MIN_ACCUMULATORS:
                 failures.append(f"{label}: a loop keeps {len(accumulators)} accumulators")
         if vector_loops == 0:
             failures.append(f"{label}: no NEON loop in {function}")
     nm = objdump.replace("objdump", "nm")
-    objects = subprocess.run(["find", f"{build}/CMakeFiles/gpusum.dir", "-name", "*.o"],
-                             check=True, capture_output=True, text=True).stdout.split()
-    symbols = subprocess.run([nm, "-u", *objects], check=True, capture_output=True, text=True).stdout
+    objects = subprocess.run(
+        ["find", f"{build}/CMakeFiles/gpusum.dir", "-name", "*.o"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    symbols = subprocess.run(
+        [nm, "-u", *objects], check=True, capture_output=True, text=True
+    ).stdout
     quad = sorted(set(re.findall(r"\b__\w+tf[23]\b", symbols)))
     print("software quad precision called:", ", ".join(quad) or "none")
     if quad:

@@ -13,6 +13,7 @@ scripts/sass_budget.json, which records today's code.
 Usage: scripts/sass_check.py BUILD_DIR [--markdown] [--write-budget]
 cuobjdump and nvdisasm must be on PATH (PyPI: nvidia-cuda-cuobjdump, nvidia-cuda-nvdisasm).
 """
+
 import argparse
 import json
 import pathlib
@@ -24,8 +25,18 @@ BUDGET = pathlib.Path(__file__).with_name("sass_budget.json")
 # kernels/tree_plan.hpp: thread_sum adds kSeriesLanes = 16 elements per
 # iteration, unrolled 4 times.
 SERIES_ELEMENTS_PER_ITERATION = 64
-DTYPES = {"a": "int8", "h": "uint8", "s": "int16", "t": "uint16", "i": "int32",
-          "j": "uint32", "l": "int64", "m": "uint64", "f": "float32", "d": "float64"}
+DTYPES = {
+    "a": "int8",
+    "h": "uint8",
+    "s": "int16",
+    "t": "uint16",
+    "i": "int32",
+    "j": "uint32",
+    "l": "int64",
+    "m": "uint64",
+    "f": "float32",
+    "d": "float64",
+}
 BYTES = {name: int(re.search(r"\d+", name).group()) // 8 for name in DTYPES.values()}
 BYTES["bool"] = 1  # kernels::BoolByte: NumPy's bool, True when nonzero
 LOAD_BITS = {"U8": 8, "S8": 8, "U16": 16, "S16": 16, "64": 64, "128": 128}
@@ -49,13 +60,16 @@ def kernel_name(mangled):
 
 def cuobjdump(*args):
     try:
-        return subprocess.run(["cuobjdump", *args], check=True, capture_output=True,
-                              text=True).stdout
+        return subprocess.run(
+            ["cuobjdump", *args], check=True, capture_output=True, text=True
+        ).stdout
     except FileNotFoundError:
         sys.exit("sass_check: cuobjdump not on PATH (PyPI: nvidia-cuda-cuobjdump)")
     except subprocess.CalledProcessError as e:
-        sys.exit(f"sass_check: cuobjdump {' '.join(args)} failed: {e.stderr.strip()}"
-                 " (it needs nvdisasm too: PyPI nvidia-cuda-nvdisasm)")
+        sys.exit(
+            f"sass_check: cuobjdump {' '.join(args)} failed: {e.stderr.strip()}"
+            " (it needs nvdisasm too: PyPI nvidia-cuda-nvdisasm)"
+        )
 
 
 def resources(obj):
@@ -91,25 +105,29 @@ def hot_loop(code, series):
         m = re.search(r"\bBRA(?:\.U)? (?:!?U?P\d, )?0x([0-9a-f]+)", text)
         if m and "BRA.DIV" not in text and int(m.group(1), 16) < address:
             loops.append((int(m.group(1), 16), address))
-    innermost = [l for l in loops
-                 if not any(o != l and l[0] <= o[0] and o[1] <= l[1] for o in loops)]
+    innermost = [
+        s for s in loops if not any(o != s and s[0] <= o[0] and o[1] <= s[1] for o in loops)
+    ]
     bodies = [[(a, t) for a, t in code if lo <= a <= hi] for lo, hi in innermost]
     if series:
         # The adds run on the vector integer pipe; the chunk-bound divisions
         # around them on the uniform datapath.
         def adds(body):
             return sum(1 for a, t in body if re.match(r"(@!?P\d+ )?IADD3", t))
+
         body = max(bodies, key=lambda b: adds(b) / len(b))
     else:
         # The loop with the most 16-byte loads (the tiles, not the head, the
         # tail or the last vectors), the smallest such (exact_float_reduce's
         # holds the compare-and-swap loops of its rare flushes, so it is not
         # innermost). Without any, the smallest loop that loads at all.
-        loading = [(lo, hi) for lo, hi in loops
-                   if any(load_bits(t) for a, t in code if lo <= a <= hi)]
+        loading = [
+            (lo, hi) for lo, hi in loops if any(load_bits(t) for a, t in code if lo <= a <= hi)
+        ]
         # Innermost among the loading loops: an outer loop holds the inner's loads too.
-        loading = [l for l in loading
-                   if not any(o != l and l[0] <= o[0] and o[1] <= l[1] for o in loading)]
+        loading = [
+            s for s in loading if not any(o != s and s[0] <= o[0] and o[1] <= s[1] for o in loading)
+        ]
         bodies = [[(a, t) for a, t in code if lo <= a <= hi] for lo, hi in loading]
         body = min(bodies, key=lambda b: (-sum(load_bits(t) == 128 for a, t in b), len(b)))
     return body
@@ -146,8 +164,12 @@ def loop_facts(body, name):
         elements = sum(widths) // (8 * BYTES[name.split()[-1]])
     # Per element on the path every element takes (without the rare flushes).
     common = len(body) - len(rare_paths(body))
-    return {"loop_instructions": len(body), "elements_per_iteration": elements,
-            "instructions_per_element": round(common / elements, 2), "load_bits": width}
+    return {
+        "loop_instructions": len(body),
+        "elements_per_iteration": elements,
+        "instructions_per_element": round(common / elements, 2),
+        "load_bits": width,
+    }
 
 
 def measure(obj):
@@ -173,11 +195,31 @@ def main():
     if not facts:
         sys.exit("sass_check: no gpusum kernel found in " + str(objs[0]))
 
-    header = ["kernel", "arch", "registers", "stack+local", "shared", "hot loop",
-              "elements/iter", "instr/element", "load bits"]
-    rows = [[k, a, f["registers"], f["stack"] + f["local"], f["shared"], f["loop_instructions"],
-             f["elements_per_iteration"], f["instructions_per_element"], f["load_bits"] or "-"]
-            for (k, a), f in sorted(facts.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
+    header = [
+        "kernel",
+        "arch",
+        "registers",
+        "stack+local",
+        "shared",
+        "hot loop",
+        "elements/iter",
+        "instr/element",
+        "load bits",
+    ]
+    rows = [
+        [
+            k,
+            a,
+            f["registers"],
+            f["stack"] + f["local"],
+            f["shared"],
+            f["loop_instructions"],
+            f["elements_per_iteration"],
+            f["instructions_per_element"],
+            f["load_bits"] or "-",
+        ]
+        for (k, a), f in sorted(facts.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    ]
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + " --- |" * len(header))
@@ -189,9 +231,20 @@ def main():
             print("  ".join(f"{str(c):>13}" for c in r))
 
     if args.write_budget:
-        BUDGET.write_text(json.dumps({f"{k}/{a}": {
-            "registers": f["registers"], "instructions_per_element": f["instructions_per_element"],
-            "load_bits": f["load_bits"]} for (k, a), f in sorted(facts.items())}, indent=1) + "\n")
+        BUDGET.write_text(
+            json.dumps(
+                {
+                    f"{k}/{a}": {
+                        "registers": f["registers"],
+                        "instructions_per_element": f["instructions_per_element"],
+                        "load_bits": f["load_bits"],
+                    }
+                    for (k, a), f in sorted(facts.items())
+                },
+                indent=1,
+            )
+            + "\n"
+        )
         print(f"wrote {BUDGET}")
         return
     budget = json.loads(BUDGET.read_text())
@@ -207,8 +260,10 @@ def main():
         if f["registers"] > b["registers"]:
             problems.append(f"{where}: {f['registers']} registers, budget {b['registers']}")
         if f["instructions_per_element"] > b["instructions_per_element"]:
-            problems.append(f"{where}: {f['instructions_per_element']} instructions per element, "
-                            f"budget {b['instructions_per_element']}")
+            problems.append(
+                f"{where}: {f['instructions_per_element']} instructions per element, "
+                f"budget {b['instructions_per_element']}"
+            )
         if f["load_bits"] < b["load_bits"]:
             problems.append(f"{where}: {f['load_bits']}-bit loads, budget {b['load_bits']}")
     for p in problems:

@@ -4,6 +4,7 @@
 The range is split into 100 equal steps; each worker sums range(a, b) with
 Python's built-in sum and the parent adds the partial results.
 """
+
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """The seed's first program: Python's built-in sum over range(0, N), timed."""
+
 import sys
 import time
 

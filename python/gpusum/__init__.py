@@ -71,7 +71,11 @@ def _options(backend, workers, chunks, device):
     if not isinstance(backend, str):
         raise TypeError(f"backend must be a str, not {type(backend).__name__}")
     values = []
-    for name, value, default in (("workers", workers, 0), ("chunks", chunks, 0), ("device", device, 0)):
+    for name, value, default in (
+        ("workers", workers, 0),
+        ("chunks", chunks, 0),
+        ("device", device, 0),
+    ):
         if value is None:
             values.append(default)
             continue
@@ -80,7 +84,8 @@ def _options(backend, workers, chunks, device):
         except TypeError:
             raise TypeError(f"{name} must be an int, not {type(value).__name__}") from None
         if value < (0 if name == "device" else 1):
-            raise ValueError(f"{name} must be {'non-negative' if name == 'device' else 'at least 1'}, not {value}")
+            least = "non-negative" if name == "device" else "at least 1"
+            raise ValueError(f"{name} must be {least}, not {value}")
         values.append(min(value, _UINT64_MAX if name != "device" else _INT64_MAX))
     return (backend, *values)  # upper limits are the library's to check (and name)
 
@@ -102,8 +107,14 @@ def _result(d: dict) -> Result:
     )
 
 
-def run(obj, *, backend: str = "auto", workers: int | None = None, chunks: int | None = None,
-        device: int | None = None) -> Result:
+def run(
+    obj,
+    *,
+    backend: str = "auto",
+    workers: int | None = None,
+    chunks: int | None = None,
+    device: int | None = None,
+) -> Result:
     """Sums `obj` and returns the checked Result (see sum for what obj may be)."""
     options = _options(backend, workers, chunks, device)
     if isinstance(obj, range):
@@ -119,13 +130,31 @@ def run(obj, *, backend: str = "auto", workers: int | None = None, chunks: int |
 
 
 @overload
-def sum(obj: range, *, backend: str = ..., workers: int | None = ..., chunks: int | None = ...,
-        device: int | None = ...) -> int: ...
+def sum(
+    obj: range,
+    *,
+    backend: str = ...,
+    workers: int | None = ...,
+    chunks: int | None = ...,
+    device: int | None = ...,
+) -> int: ...
 @overload
-def sum(obj: object, *, backend: str = ..., workers: int | None = ..., chunks: int | None = ...,
-        device: int | None = ...) -> int | float: ...
-def sum(obj, *, backend: str = "auto", workers: int | None = None, chunks: int | None = None,
-        device: int | None = None) -> int | float:
+def sum(
+    obj: object,
+    *,
+    backend: str = ...,
+    workers: int | None = ...,
+    chunks: int | None = ...,
+    device: int | None = ...,
+) -> int | float: ...
+def sum(
+    obj,
+    *,
+    backend: str = "auto",
+    workers: int | None = None,
+    chunks: int | None = None,
+    device: int | None = None,
+) -> int | float:
     """The exact sum of `obj`: a range (of ints that fit int64), or an array
     exposing the buffer protocol or DLPack (bool, int8 to int64, uint8 to
     uint64, float16, float32, float64; any shape, strides and byte order;

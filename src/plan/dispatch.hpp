@@ -28,21 +28,21 @@ struct AutoPlan {
 };
 
 // Below this many elements of a range one core finishes before extra
-// threads would even start (measured: see README, "How auto picks").
+// threads would even start (measured: docs/backends.md, "How auto picks").
 inline constexpr std::uint64_t kParallelThreshold = std::uint64_t{1} << 24;
 
 // Arrays are read at memory speed: below this many bytes one core's share
 // of the bandwidth finishes before extra threads pay for starting
-// (measured: see README, "How auto picks").
+// (measured: docs/backends.md, "How auto picks").
 inline constexpr std::uint64_t kParallelArrayBytes = std::uint64_t{24} << 20;  // 24 MiB
 
 // Views gathered a block at a time (gaps, swapped bytes, float16) cost
 // 0.5-2 ns per element of work on one core: below this many elements
-// threads do not pay (measured: see README, "How auto picks").
+// threads do not pay (measured: docs/backends.md, "How auto picks").
 inline constexpr std::uint64_t kParallelGatheredElements = std::uint64_t{1} << 19;
 
 // From this many elements the GPU wins end to end, device start-up included
-// (measured: see README, "How auto picks").
+// (measured: docs/backends.md, "How auto picks").
 inline constexpr std::uint64_t kGpuThreshold = std::uint64_t{1} << 32;
 
 AutoPlan plan_auto(const BackendList& backends, const Request& request);

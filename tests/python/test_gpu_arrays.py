@@ -4,10 +4,9 @@ array library or a usable GPU."""
 
 import math
 
+import gpusum
 import numpy as np
 import pytest
-
-import gpusum
 
 
 def device_or_skip():

@@ -11,10 +11,9 @@ import textwrap
 import threading
 import time
 
+import gpusum
 import numpy as np
 import pytest
-
-import gpusum
 
 INTEGER_TYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
 CPU_BACKENDS = ["auto", "serial", "threads", "process"]
@@ -27,8 +26,17 @@ def exact(a):
 builtins_sum = __builtins__["sum"] if isinstance(__builtins__, dict) else __builtins__.sum
 
 
-@pytest.mark.parametrize("r", [range(10**6), range(-5, 10**6, 7), range(10, -10, -3), range(5, 5),
-                               range(2**63 - 1000, 2**63 - 1), range(-(2**63), -(2**63) + 1000)])
+@pytest.mark.parametrize(
+    "r",
+    [
+        range(10**6),
+        range(-5, 10**6, 7),
+        range(10, -10, -3),
+        range(5, 5),
+        range(2**63 - 1000, 2**63 - 1),
+        range(-(2**63), -(2**63) + 1000),
+    ],
+)
 def test_ranges_are_exact(r):
     assert gpusum.sum(r) == builtins_sum(r)
 
@@ -63,7 +71,9 @@ def test_floats_match_fsum(dtype):
         a = (rng.standard_normal(50_001) * scale).astype(dtype)
         result = gpusum.run(a)
         assert result.sum == math.fsum(a.astype(np.float64))
-        assert result.error_bound == (math.nextafter(abs(result.sum), math.inf) - abs(result.sum)) / 2
+        assert (
+            result.error_bound == (math.nextafter(abs(result.sum), math.inf) - abs(result.sum)) / 2
+        )
     assert gpusum.sum(np.array([1e16, 1.0, -1e16])) == 1.0
 
 
@@ -85,10 +95,17 @@ LAYOUT_TYPES = INTEGER_TYPES + [np.bool_, np.float16, np.float32, np.float64]
 
 def views_of(a):
     """Views of a 3-d array with gaps, negative strides, columns and transposes."""
-    return {"a": a, "a[::2, :, ::3]": a[::2, :, ::3], "a[::-1, ::-2, 1::7]": a[::-1, ::-2, 1::7],
-            "a[:, 2, ::-1]": a[:, 2, ::-1], "a[1:, :, 5]": a[1:, :, 5], "a.T[::3]": a.T[::3],
-            "a[2, 3, 4]": a[2, 3, 4:5].reshape(()), "a[:, :0]": a[:, :0],
-            "a.ravel()[::5]": a.ravel()[::5]}
+    return {
+        "a": a,
+        "a[::2, :, ::3]": a[::2, :, ::3],
+        "a[::-1, ::-2, 1::7]": a[::-1, ::-2, 1::7],
+        "a[:, 2, ::-1]": a[:, 2, ::-1],
+        "a[1:, :, 5]": a[1:, :, 5],
+        "a.T[::3]": a.T[::3],
+        "a[2, 3, 4]": a[2, 3, 4:5].reshape(()),
+        "a[:, :0]": a[:, :0],
+        "a.ravel()[::5]": a.ravel()[::5],
+    }
 
 
 @pytest.mark.parametrize("dtype", LAYOUT_TYPES, ids=lambda t: np.dtype(t).name)
@@ -98,8 +115,9 @@ def test_any_strides_and_byte_order_summed_in_place(dtype, order):
     dtype = np.dtype(dtype).newbyteorder(order)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        a = rng.integers(info.min, info.max, size=(6, 5, 40), dtype=dtype.newbyteorder("="),
-                         endpoint=True).astype(dtype)
+        a = rng.integers(
+            info.min, info.max, size=(6, 5, 40), dtype=dtype.newbyteorder("="), endpoint=True
+        ).astype(dtype)
     elif dtype.kind == "b":
         a = rng.integers(0, 2, size=(6, 5, 40)).astype(dtype)
     else:
@@ -200,8 +218,13 @@ def test_the_gil_is_released_while_summing():
 
 
 def run_python(code, **kwargs):
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 @pytest.mark.parametrize("backend", ["serial", "threads", "process"])
@@ -222,7 +245,9 @@ def test_ctrl_c_raises_keyboard_interrupt_and_leaves_no_worker(backend):
     out, err = p.communicate(timeout=10)
     assert time.perf_counter() - sent < 1.5
     assert "interrupted" in out, err
-    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
+    )
     assert children.stdout.strip() == ""
 
 
@@ -248,8 +273,11 @@ def test_memory_stays_flat_on_a_large_array():
 
 def test_the_gpusum_command_is_installed():
     scripts = os.path.dirname(sys.executable)
-    done = subprocess.run([os.path.join(scripts, "gpusum"), "--stop", "1e6", "--sum-only"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [os.path.join(scripts, "gpusum"), "--stop", "1e6", "--sum-only"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0 and done.stdout.strip() == "499999500000"
 
 
@@ -266,6 +294,7 @@ def test_bool_is_any_nonzero_byte(backend):
 
 def test_ctypes_arrays_without_strides():
     import ctypes
+
     assert gpusum.sum((ctypes.c_int64 * 3)(1, 2, 3)) == 6
     assert gpusum.sum((ctypes.c_double * 3)(1, 2, 3.5)) == 6.5
     assert gpusum.sum(((ctypes.c_int16 * 3) * 2)((1, 2, 3), (4, 5, 6))) == 21
@@ -288,6 +317,7 @@ def test_bad_arguments_are_clean_type_and_value_errors():
 
 def test_a_range_that_would_take_days_warns():
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the warning, raised, ends the call before the run
         with pytest.raises(RuntimeWarning, match="this run adds 1 E elements"):
