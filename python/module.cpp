@@ -111,51 +111,6 @@ BufferElements elements_of(const Py_buffer& b) {
     throw TypeProblem("cannot sum elements of buffer format '" + shown + "': " + kSupported);
 }
 
-// The view of the elements at `origin` (element [0, ..., 0]) laid out by
-// `shape` and byte `strides`. Elements that fill one block of memory in this
-// machine's byte order, in any order of dimensions and signs of strides, are
-// one plain block (a sum does not care about order), read by the dense
-// loops; others get `layout`, filled here, with dimensions of extent 1
-// dropped and dimensions that continue each other merged (longer runs).
-gpusum::ArrayView view_of(const unsigned char* origin, gpusum::DType dtype,
-                          const std::vector<std::int64_t>& shape,
-                          const std::vector<std::int64_t>& strides, bool swapped,
-                          gpusum::Layout& layout) {
-    const auto itemsize = static_cast<std::int64_t>(gpusum::dtype_size(dtype));
-    std::uint64_t count = 1;
-    for (const auto n : shape) count *= static_cast<std::uint64_t>(n);
-    if (count == 0) return {origin, 0, dtype};
-    layout = {{}, {}, swapped};
-    for (std::size_t d = 0; d < shape.size(); ++d) {
-        if (shape[d] == 1) continue;
-        if (!layout.shape.empty() && layout.strides.back() == strides[d] * shape[d]) {
-            layout.shape.back() *= static_cast<std::uint64_t>(shape[d]);
-            layout.strides.back() = strides[d];
-            continue;
-        }
-        layout.shape.push_back(static_cast<std::uint64_t>(shape[d]));
-        layout.strides.push_back(strides[d]);
-    }
-    // One block if the |strides|, sorted, step by the extents below them.
-    std::vector<std::pair<std::int64_t, std::int64_t>> dims;  // |stride|, extent
-    std::int64_t lowest = 0;                                  // bytes from origin
-    for (std::size_t d = 0; d < layout.shape.size(); ++d) {
-        const std::int64_t stride = layout.strides[d];
-        const auto extent = static_cast<std::int64_t>(layout.shape[d]);
-        if (stride < 0) lowest += stride * (extent - 1);
-        dims.emplace_back(stride < 0 ? -stride : stride, extent);
-    }
-    std::sort(dims.begin(), dims.end());
-    std::int64_t expected = itemsize;
-    bool dense = !swapped;
-    for (const auto& [stride, extent] : dims) {
-        dense = dense && stride == expected;
-        expected *= extent;
-    }
-    if (dense) return {origin + lowest, count, dtype};
-    return {origin, count, dtype, &layout};
-}
-
 nb::dict describe(const gpusum::Sum& s) {
     nb::dict d;
     d["is_float"] = s.is_float;
