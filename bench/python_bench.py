@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """The Python view: gpusum.sum against numpy.sum, the built-in sum and
 math.fsum on the same data, in one run, and gpusum.sum(range(10**9))
-against the gpusum command on the same job. Median of --repeat runs each.
+against the gpusum command on the same job; then a sweep over sizes (10 to
+1e8 elements) of int64 and float64 against numpy.sum, math.fsum and xsum
+(Neal's exact superaccumulator, PyPI xsum, when installed). Median of
+--repeat runs each; small calls are timed in loops.
 
-Usage (after pip install . in a venv with numpy):
+Usage (after pip install . in a venv with numpy, and xsum for its rows):
     python bench/python_bench.py [--elements N] [--repeat R] [--json FILE]
 """
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -30,6 +34,56 @@ def median_seconds(f, repeat):
         f()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+def per_call_seconds(f, elements, repeat):
+    """Median seconds of one call, timed in loops of about 1e6 elements."""
+    loops = max(1, 10**6 // max(elements, 1))
+    f()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(loops):
+            f()
+        times.append((time.perf_counter() - t) / loops)
+    return statistics.median(times)
+
+
+def xsum_of(xsum, values):
+    """The exact sum by xsum's large superaccumulator."""
+    acc = xsum.xsum_large_accumulator()
+    xsum.xsum_add(acc, values)
+    return xsum.xsum_round(acc)
+
+
+def sweep(sizes, repeat):
+    """gpusum.sum per size against its peers: one row per (data, size, tool)."""
+    try:
+        import xsum
+    except ImportError:
+        xsum = None
+    rng = np.random.default_rng(2)
+    rows = []
+    for n in sizes:
+        ints = rng.integers(-(2**40), 2**40, n, dtype=np.int64)
+        reals = rng.standard_normal(n)
+        tools = [
+            ("int64", "gpusum.sum", functools.partial(gpusum.sum, ints)),
+            ("int64", "numpy.sum", ints.sum),
+            ("float64", "gpusum.sum", functools.partial(gpusum.sum, reals)),
+            ("float64", "numpy.sum", reals.sum),
+        ]
+        if n <= 10**7:
+            tools.append(("float64", "math.fsum", functools.partial(math.fsum, reals)))
+        if xsum is not None:
+            assert xsum_of(xsum, reals) == gpusum.sum(reals)
+            tools.append(
+                ("float64", "xsum (large accumulator)", functools.partial(xsum_of, xsum, reals))
+            )
+        for data, tool, f in tools:
+            seconds = per_call_seconds(f, n, repeat)
+            rows.append({"data": data, "elements": n, "tool": tool, "seconds": seconds})
+    return rows
 
 
 def main():
@@ -116,6 +170,9 @@ def main():
     )
     row("range(10**9)", "gpusum command (whole process)", cli, 10**9)
     checked = gpusum.run(ints)
+    ints = floats = ints_list = floats_list = gaps = None  # memory for the sweep
+    sizes = [10, 10**3, 10**5, 10**7, 10**8]
+    sweep_rows = sweep([s for s in sizes if s <= n], repeat)
     result = {
         "machine": platform.node(),
         "cpu": platform.processor() or platform.machine(),
@@ -126,6 +183,7 @@ def main():
         "elements": n,
         "repeat": repeat,
         "rows": rows,
+        "sweep": sweep_rows,
         "gpusum_int64_phases": checked.seconds,
         "gpusum_int64_backend": checked.backend,
     }
@@ -133,6 +191,19 @@ def main():
         print(
             f"{r['data']:14} {r['tool']:34} {r['seconds'] * 1e3:10.2f} ms "
             f"{r['elements_per_second'] / 1e9:8.3f} G el/s"
+        )
+    print(f"{'data':8} {'elements':>10} {'tool':26} {'per call':>12} {'vs gpusum.sum':>14}")
+    for r in sweep_rows:
+        base = next(
+            s["seconds"]
+            for s in sweep_rows
+            if s["data"] == r["data"]
+            and s["elements"] == r["elements"]
+            and s["tool"] == "gpusum.sum"
+        )
+        print(
+            f"{r['data']:8} {r['elements']:>10} {r['tool']:26} {r['seconds'] * 1e6:9.2f} us "
+            f"{r['seconds'] / base:13.2f}x"
         )
     print(
         "gpusum.sum on the int64 array, phases:",

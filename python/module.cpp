@@ -111,6 +111,14 @@ BufferElements elements_of(const Py_buffer& b) {
     throw TypeProblem("cannot sum elements of buffer format '" + shown + "': " + kSupported);
 }
 
+// The answer alone, as Python's int (any size) or float.
+nb::object value_of(const gpusum::Sum& s) {
+    if (s.is_float) return nb::float_(s.value);
+    if (s.sum >= INT64_MIN && s.sum <= INT64_MAX)
+        return nb::steal(PyLong_FromLongLong(static_cast<long long>(s.sum)));
+    return nb::steal(PyLong_FromString(gpusum::to_string(s.sum).c_str(), nullptr, 10));
+}
+
 nb::dict describe(const gpusum::Sum& s) {
     nb::dict d;
     d["is_float"] = s.is_float;
@@ -157,15 +165,15 @@ nb::dict sum_range(std::int64_t start, std::int64_t stop, std::int64_t step,
 }
 
 // An array on a CUDA device, summed there and checked by the library.
-nb::dict sum_on_device(const Array& a, gpusum::DType dtype, const unsigned char* start,
-                       const std::string& backend, std::uint64_t workers, std::uint64_t chunks) {
+gpusum::Sum sum_on_device(const Array& a, gpusum::DType dtype, const unsigned char* start,
+                          const std::string& backend, std::uint64_t workers, std::uint64_t chunks) {
     gpusum::Sum s;
     {
         nb::gil_scoped_release unlocked;
         s = gpusum::sum(gpusum::DeviceArray{start, a.size(), dtype},
                         options_of(backend, workers, chunks, a.device_id()));
     }
-    return describe(s);
+    return s;
 }
 
 std::string range_warning(std::int64_t start, std::int64_t stop, std::int64_t step,
@@ -225,8 +233,8 @@ nb::object dlpack_of(nb::handle obj) {
 // Host memory through the buffer protocol, which says everything: element
 // format and byte order, shape and strides in bytes. Anything else (a torch
 // tensor, a CuPy array) through DLPack.
-nb::dict sum_array(nb::handle obj, const std::string& backend, std::uint64_t workers,
-                   std::uint64_t chunks, std::int64_t device) {
+gpusum::Sum sum_of_array(nb::handle obj, const std::string& backend, std::uint64_t workers,
+                         std::uint64_t chunks, std::int64_t device) {
     gpusum::Layout layout;
     if (const HeldBuffer held(obj); held.held) {
         const Py_buffer& b = held.buffer;
@@ -248,9 +256,9 @@ nb::dict sum_array(nb::handle obj, const std::string& backend, std::uint64_t wor
             }
         }
         const auto* origin = static_cast<const unsigned char*>(b.buf);
-        return describe(
-            sum_in_host_memory(gpusum::strided_view(origin, dtype, shape, strides, swapped, layout),
-                               backend, workers, chunks, device));
+        return sum_in_host_memory(
+            gpusum::strided_view(origin, dtype, shape, strides, swapped, layout), backend, workers,
+            chunks, device);
     }
     PyErr_Clear();
     Array a;
@@ -282,7 +290,17 @@ nb::dict sum_array(nb::handle obj, const std::string& backend, std::uint64_t wor
     if (a.device_type() != kDLCPU && a.device_type() != kDLCUDAHost)
         throw TypeProblem("arrays on DLPack device type " + std::to_string(a.device_type()) +
                           " are not summed: only host memory and CUDA devices");
-    return describe(sum_in_host_memory(view, backend, workers, chunks, device));
+    return sum_in_host_memory(view, backend, workers, chunks, device);
+}
+
+nb::dict sum_array(nb::handle obj, const std::string& backend, std::uint64_t workers,
+                   std::uint64_t chunks, std::int64_t device) {
+    return describe(sum_of_array(obj, backend, workers, chunks, device));
+}
+
+nb::object sum_array_value(nb::handle obj, const std::string& backend, std::uint64_t workers,
+                           std::uint64_t chunks, std::int64_t device) {
+    return value_of(sum_of_array(obj, backend, workers, chunks, device));
 }
 
 }  // namespace
@@ -319,6 +337,8 @@ NB_MODULE(_gpusum, m) {
           nb::arg("backend"), nb::arg("workers"), nb::arg("chunks"), nb::arg("device"));
     m.def("sum_array", &sum_array, nb::arg("array").none(), nb::arg("backend"), nb::arg("workers"),
           nb::arg("chunks"), nb::arg("device"));
+    m.def("sum_array_value", &sum_array_value, nb::arg("array").none(), nb::arg("backend"),
+          nb::arg("workers"), nb::arg("chunks"), nb::arg("device"));
     m.def("range_warning", &range_warning, nb::arg("start"), nb::arg("stop"), nb::arg("step"),
           nb::arg("backend"), nb::arg("workers"), nb::arg("chunks"), nb::arg("device"));
     m.attr("version") = GPUSUM_VERSION;

@@ -68,6 +68,26 @@ TEST_CASE("integer arrays of every type sum exactly, totals beyond 64 bits inclu
     check_integer_type<std::uint64_t>(DType::uint64);
 }
 
+TEST_CASE("8- and 16-bit extremes: lanes and counters are emptied before they could wrap") {
+    // Over twice the 2^16 values a lane takes on the widest target (64 lanes
+    // in flight), and a ragged tail.
+    const std::size_t n = (std::size_t{1} << 16) * 64 * 2 + 13;
+    const auto check_all = [&]<class T>(T value, DType t) {
+        const std::vector<T> v(n, value);
+        const ArrayView view{reinterpret_cast<const unsigned char*>(v.data()), v.size(), t};
+        CAPTURE(static_cast<long>(value));
+        CHECK(gpusum::sum_integers(view) == i128{value} * static_cast<i128>(n));
+        CHECK(gpusum::check_sum_integers(view) == i128{value} * static_cast<i128>(n));
+        CHECK(gpusum::check_block_integers(view) == i128{value} * static_cast<i128>(n));
+    };
+    check_all(std::int16_t{INT16_MIN}, DType::int16);
+    check_all(std::int16_t{INT16_MAX}, DType::int16);
+    check_all(std::uint16_t{UINT16_MAX}, DType::uint16);
+    check_all(std::int8_t{INT8_MIN}, DType::int8);
+    check_all(std::int8_t{INT8_MAX}, DType::int8);
+    check_all(std::uint8_t{UINT8_MAX}, DType::uint8);
+}
+
 TEST_CASE("int64 extremes: every element INT64_MIN or INT64_MAX") {
     for (std::int64_t value : {INT64_MIN, INT64_MAX}) {
         const std::vector<std::int64_t> v(1000, value);

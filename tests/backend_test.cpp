@@ -16,6 +16,7 @@
 #include "support/progress.hpp"
 #include "support/stop_signals.hpp"
 #include "support/text.hpp"
+#include "verify/array_check.hpp"
 
 using gpusum::i128;
 using gpusum::testing::child_processes;
@@ -313,4 +314,74 @@ TEST_CASE("runs on many threads at once leave the caller's handlers installed af
         CHECK(handler_of(signo) == reinterpret_cast<void*>(sentinel_handler));
     }
     for (int i = 0; i < 3; ++i) ::sigaction(signals[i], &before[i], nullptr);
+}
+
+namespace {
+// A CPU backend whose in-cache check is tampered with after the run: a chunk
+// lost, one read twice, one misplaced, or a fast loop that added wrongly.
+enum class Fault { none, lost_chunk, doubled_chunk, misplaced_chunk, wrong_sum };
+
+class Tampered final : public gpusum::Backend {
+  public:
+    explicit Tampered(Fault fault) : fault_(fault) {}
+    std::string_view name() const override { return "threads"; }
+    std::string_view summary() const override { return "test double"; }
+    gpusum::Availability availability() const override { return {true, "test"}; }
+    gpusum::Result sum(const gpusum::Request& r) override {
+        gpusum::Result result = real_->sum(r);
+        REQUIRE(result.in_cache_check);
+        auto& walked = result.in_cache_check->walked;
+        const auto half = r.array->count / 2;
+        switch (fault_) {
+            case Fault::none:
+                break;
+            case Fault::lost_chunk:  // the check never saw the second half
+                walked = {{0, half}};
+                break;
+            case Fault::doubled_chunk:  // the first half walked twice
+                walked = {{0, half}, {0, half}, {half, r.array->count - half}};
+                break;
+            case Fault::misplaced_chunk:  // the second half read from one element on
+                walked = {{0, half}, {half + 1, r.array->count - half}};
+                break;
+            case Fault::wrong_sum:
+                result.sum += 1;
+                break;
+        }
+        return result;
+    }
+
+  private:
+    Fault fault_;
+    std::unique_ptr<gpusum::Backend> real_ = gpusum::make_threads_backend();
+};
+}  // namespace
+
+TEST_CASE("integer arrays are checked in cache, and a lost, doubled or misplaced chunk is caught") {
+    std::vector<std::int32_t> values(3'000'017);
+    for (std::size_t i = 0; i < values.size(); ++i)
+        values[i] = static_cast<std::int32_t>(i * 2654435761U);
+    gpusum::Job job;
+    job.array = gpusum::ArrayView{reinterpret_cast<const unsigned char*>(values.data()),
+                                  values.size(), gpusum::DType::int32};
+    job.workers = 2;
+    job.chunks = 7;  // several blocks of the check to a chunk
+    job.backend = "threads";
+    for (const Fault fault : {Fault::none, Fault::lost_chunk, Fault::doubled_chunk,
+                              Fault::misplaced_chunk, Fault::wrong_sum}) {
+        CAPTURE(static_cast<int>(fault));
+        gpusum::BackendList backends;
+        backends.push_back(std::make_unique<Tampered>(fault));
+        const gpusum::Outcome out = gpusum::run_job(backends, job);
+        CHECK(out.check.find("in cache") != std::string::npos);
+        CHECK(out.verified == (fault == Fault::none));
+        CHECK(out.check_seconds == 0);
+    }
+    // The cover proof itself.
+    CHECK(gpusum::tiles({{5, 5}, {0, 5}}, 10));
+    CHECK_FALSE(gpusum::tiles({{0, 5}, {6, 4}}, 10));
+    CHECK_FALSE(gpusum::tiles({{0, 6}, {5, 5}}, 10));
+    CHECK_FALSE(gpusum::tiles({{0, 5}}, 10));
+    CHECK_FALSE(gpusum::tiles({{0, 10}, {10, 1}}, 10));
+    CHECK(gpusum::tiles({}, 0));
 }

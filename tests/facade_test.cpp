@@ -116,6 +116,32 @@ TEST_CASE("facade: a column of big-endian int64 and float16 elements, on every C
     }
 }
 
+TEST_CASE(
+    "facade: small arrays are summed inline, checked; larger ones or a named backend run a job") {
+    std::vector<std::int16_t> small(1000, INT16_MIN);
+    small[7] = 12;
+    const gpusum::Sum s = gpusum::sum(std::span<const std::int16_t>(small));
+    CHECK(s.backend == "serial");
+    CHECK(s.reason.rfind("inline:", 0) == 0);
+    CHECK(s.verified);
+    CHECK(s.check.find("second CPU path") != std::string::npos);
+    CHECK(gpusum::to_string(s.sum) == gpusum::to_string(plain_sum(small)));
+    const std::vector<double> reals{1e16, 1.0, -1e16, 0.5};
+    const gpusum::Sum f = gpusum::sum(std::span<const double>(reals));
+    CHECK(f.reason.rfind("inline:", 0) == 0);
+    CHECK(f.value == 1.5);
+    CHECK(f.expected_value == 1.5);
+    // Limits are still the library's to enforce.
+    CHECK_THROWS_AS(gpusum::sum(std::span<const std::int16_t>(small), {.workers = 1U << 20}),
+                    gpusum::InputError);
+    // A backend asked for by name runs as asked.
+    CHECK(gpusum::sum(std::span<const std::int16_t>(small), {.backend = "threads"}).backend ==
+          "threads");
+    const std::vector<std::int64_t> large((std::size_t{1} << 20) / 8 + 1, 3);
+    CHECK(gpusum::sum(std::span<const std::int64_t>(large)).reason.rfind("inline:", 0) ==
+          std::string::npos);
+}
+
 TEST_CASE("facade: bad arguments are InputError, an unusable backend Unavailable") {
     CHECK_THROWS_AS(gpusum::sum(gpusum::Range{0, 10, 0}), gpusum::InputError);
     CHECK_THROWS_WITH_AS(gpusum::sum(gpusum::Range{0, 10, 1}, {.backend = "gpu"}),

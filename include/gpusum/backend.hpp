@@ -43,6 +43,10 @@ struct Request {
     // GPU backends, --mode array: the array is `series` as int64, to be
     // written into device memory and summed there (`array` is then unset).
     bool fill_on_device = false;
+    // Integer arrays without a layout: a backend that can also runs the
+    // independent check, block by block while each block is in cache, and
+    // returns it in Result::in_cache_check (others ignore this).
+    bool check_in_cache = false;
 
     std::uint64_t elements() const { return array ? array->count : series.count; }
     bool real() const { return array && is_float(array->dtype); }
@@ -53,6 +57,24 @@ struct Request {
 struct Partial {
     i128 integer = 0;
     ExactFloat real;
+};
+
+// Elements [first, first + count) of an array.
+struct ElementRange {
+    std::uint64_t first = 0;
+    std::uint64_t count = 0;
+    bool operator<(const ElementRange& other) const {
+        return first != other.first ? first < other.first : count < other.count;
+    }
+};
+
+// The independent check of an integer array made by a backend, block by
+// block while each was in cache: the blocks' total by the check's own
+// arithmetic, and the element ranges it walked, which the job proves tile
+// the array exactly once before it trusts the total.
+struct CacheCheck {
+    i128 total = 0;
+    std::vector<ElementRange> walked;
 };
 
 // Wall-clock seconds of the phases of one run.
@@ -69,7 +91,8 @@ struct Result {
     Timings seconds;
     unsigned workers = 1;
     std::uint64_t chunks = 1;
-    std::uint64_t retried_chunks = 0;  // chunks sent again after their worker died or hung
+    std::uint64_t retried_chunks = 0;          // chunks sent again after their worker died or hung
+    std::optional<CacheCheck> in_cache_check;  // when the request asked and the backend can
     // Backend-specific facts worth reporting (device name, kernel time...).
     std::vector<std::pair<std::string, std::string>> details;
 };

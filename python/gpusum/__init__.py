@@ -67,7 +67,12 @@ class Result:
 _UINT64_MAX = 2**64 - 1
 
 
+_DEFAULT_OPTIONS = ("auto", 0, 0, 0)
+
+
 def _options(backend, workers, chunks, device):
+    if backend.__class__ is str and backend == "auto" and workers is chunks is device is None:
+        return _DEFAULT_OPTIONS  # the common call, without the checks below
     if not isinstance(backend, str):
         raise TypeError(f"backend must be a str, not {type(backend).__name__}")
     values = []
@@ -175,4 +180,6 @@ def sum(
     KeyboardInterrupt on Ctrl-C (every worker stopped); SIGTERM goes to the
     handler that was there before (by default, the process ends).
     """
-    return run(obj, backend=backend, workers=workers, chunks=chunks, device=device).sum
+    if isinstance(obj, range):
+        return run(obj, backend=backend, workers=workers, chunks=chunks, device=device).sum
+    return _gpusum.sum_array_value(obj, *_options(backend, workers, chunks, device))

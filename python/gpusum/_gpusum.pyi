@@ -13,6 +13,9 @@ def sum_range(
 def sum_array(
     array: Any, backend: str, workers: int, chunks: int, device: int
 ) -> dict[str, Any]: ...
+def sum_array_value(
+    array: Any, backend: str, workers: int, chunks: int, device: int
+) -> int | float: ...
 def range_warning(
     start: int, stop: int, step: int, backend: str, workers: int, chunks: int, device: int
 ) -> str: ...

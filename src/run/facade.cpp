@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "backends/cpu/cpu_backends.hpp"
+#include "backends/cpu/simd/loops.hpp"
 #include "backends/cuda/cuda_backends.hpp"
 #include "gpusum/gpusum.hpp"
 #include "plan/dispatch.hpp"
@@ -16,15 +17,31 @@ namespace gpusum {
 
 namespace {
 
-Job job_from(const Options& options, const BackendList& backends) {
-    if (options.backend != "auto" && find_backend(backends, options.backend) == nullptr)
-        throw InputError("unknown backend '" + options.backend +
-                         "'; choose auto or one of: " + backend_names(backends));
+// Arrays up to this size are summed and checked on the calling thread when
+// the dispatcher is asked: a job (the backend list, chunks, signal
+// handlers) would cost more than the additions (docs/backends.md, "Small
+// calls"). Floats less: their check takes 4-7 ns per element, and from
+// 256 KiB on it pays to share it among threads.
+constexpr std::uint64_t kInlineBytes = std::uint64_t{1} << 20;
+constexpr std::uint64_t kInlineFloatBytes = std::uint64_t{1} << 17;
+
+std::uint64_t inline_bytes(DType t) {
+    return is_float(t) ? kInlineFloatBytes : kInlineBytes;
+}
+
+void check_limits(const Options& options) {
     if (options.workers > kMaxWorkers)
         throw InputError("workers must be at most " + std::to_string(kMaxWorkers));
     if (options.chunks > kMaxChunks)
         throw InputError("chunks must be at most " + std::to_string(kMaxChunks));
     if (options.device < 0) throw InputError("device must not be negative");
+}
+
+Job job_from(const Options& options, const BackendList& backends) {
+    if (options.backend != "auto" && find_backend(backends, options.backend) == nullptr)
+        throw InputError("unknown backend '" + options.backend +
+                         "'; choose auto or one of: " + backend_names(backends));
+    check_limits(options);
     Job job;
     job.backend = options.backend;
     job.workers = options.workers == 0 ? usable_cores() : options.workers;
@@ -61,6 +78,32 @@ Sum sum_of(const Outcome& o) {
 
 Sum run(const Job& job, const BackendList& backends) {
     return sum_of(run_job(backends, job));
+}
+
+// A small array summed by the serial loops and checked, on this thread.
+Sum sum_inline(const ArrayView& a) {
+    Stopwatch clock;
+    Outcome o;
+    o.backend = "serial";
+    o.reason = "inline: " + grouped(a.bytes()) + " bytes, summed on the calling thread (below " +
+               grouped(inline_bytes(a.dtype)) + " bytes a job costs more than the additions)";
+    o.elements = a.count;
+    o.real = is_float(a.dtype);
+    if (o.real)
+        o.result.real = sum_floats(a);
+    else
+        o.result.sum = sum_integers(a);
+    o.result.seconds.compute = clock.lap();
+    o.totals = {o.result.seconds.total()};
+    if (o.real)
+        o.expected_real = check_sum_floats(a);
+    else
+        o.expected = check_sum_integers(a);
+    o.check = o.real ? kFloatCheckMethod : kIntegerCheckMethod;
+    o.check_seconds = clock.lap();
+    o.verified =
+        o.real ? same_float(rounded(o.result.real), o.expected_real) : o.result.sum == o.expected;
+    return sum_of(o);
 }
 
 // A layout's elements must cover the view: walking more than the shape holds
@@ -102,6 +145,10 @@ Sum sum(Range range, const Options& options) {
 Sum sum(ArrayView array, const Options& options) {
     if (array.data == nullptr && array.count > 0) throw InputError("the array's data is null");
     check_layout(array);
+    if (options.backend == "auto" && array.bytes() <= inline_bytes(array.dtype)) {
+        check_limits(options);
+        return sum_inline(array);
+    }
     const BackendList backends = all_backends();
     Job job = job_from(options, backends);
     job.array = array;

@@ -1,6 +1,7 @@
 // The independent checks of array sums. They share nothing with the fast
 // paths but the chunking and the walk over a layout's rows: integers by
-// 128-bit adds (64-bit elements by their 32-bit halves); floats by
+// plain adds into 64-bit words per block (64-bit elements by their 32-bit
+// halves), 128-bit totals; floats by
 // a long accumulator of 64-bit limbs with every carry propagated at once (a
 // Kulisch accumulator), elements decomposed with frexp rather than by their
 // bits, and the total rounded by the hardware's integer-to-double conversion
@@ -81,17 +82,54 @@ i128 sum_by_halves(const unsigned char* p, std::uint64_t n) {
     return total;
 }
 
+// Contiguous elements of up to 32 bits in this machine's byte order, added
+// in plain loops the compiler vectorises by itself (unlike the fast path's
+// hand-written lanes and byte fields): 8- and 16-bit elements into 32 bits
+// per 2^16 of them (unsigned ones unsigned), 32-bit ones into an int64 per
+// 2^31, then into 128 bits.
+template <class T>
+i128 sum_narrow(const unsigned char* p, std::uint64_t n) {
+    using Narrow = std::conditional_t<std::is_signed_v<T>, std::int32_t, std::uint32_t>;
+    using Block = std::conditional_t<sizeof(T) < 4, Narrow, std::int64_t>;
+    constexpr std::uint64_t kBlock = std::uint64_t{1} << (sizeof(T) < 4 ? 16 : 31);
+    i128 total = 0;
+    for (std::uint64_t b = 0; b < n; b += kBlock) {
+        const std::uint64_t m = std::min(kBlock, n - b);
+        Block block = 0;
+        for (std::uint64_t i = 0; i < m; ++i) {
+            T x;
+            std::memcpy(&x, p + (b + i) * sizeof(T), sizeof x);
+            block += static_cast<Block>(x);
+        }
+        total += block;
+    }
+    return total;
+}
+
 // The exact sum of one run of integer elements (bools: the nonzero bytes).
 template <class T>
 i128 integer_run(const unsigned char* p, std::uint64_t n, std::int64_t stride, bool swapped,
                  bool trues) {
     if (trues) {
         std::uint64_t count = 0;
-        for (std::uint64_t i = 0; i < n; ++i, p += stride) count += *p == 0 ? 0 : 1;
+        if (stride == 1) {
+            constexpr std::uint64_t kBlock = std::uint64_t{1} << 16;  // 32-bit counts
+            for (std::uint64_t b = 0; b < n; b += kBlock) {
+                std::uint32_t block = 0;
+                for (std::uint64_t i = b; i < std::min(n, b + kBlock); ++i)
+                    block += p[i] != 0 ? 1 : 0;
+                count += block;
+            }
+        } else
+            for (std::uint64_t i = 0; i < n; ++i, p += stride) count += *p == 0 ? 0 : 1;
         return count;
     }
-    if constexpr (sizeof(T) == 8)
-        if (stride == 8 && !swapped) return sum_by_halves<T>(p, n);
+    if (stride == static_cast<std::int64_t>(sizeof(T)) && !swapped) {
+        if constexpr (sizeof(T) == 8)
+            return sum_by_halves<T>(p, n);
+        else
+            return sum_narrow<T>(p, n);
+    }
     i128 total = 0;
     for (std::uint64_t i = 0; i < n; ++i, p += stride) total += element<T>(p, swapped);
     return total;
@@ -233,6 +271,27 @@ constexpr std::uint64_t kIntegerBytesPerWorker = std::uint64_t{1} << 22;
 constexpr std::uint64_t kFloatBytesPerWorker = std::uint64_t{1} << 18;
 
 }  // namespace
+
+i128 check_block_integers(ArrayView block) {
+    i128 total = 0;
+    visit_dtype(block.dtype, [&](auto t) {
+        using T = decltype(t);
+        if constexpr (std::is_integral_v<T>)
+            total = integer_run<T>(block.data, block.count, sizeof(T), false,
+                                   block.dtype == DType::boolean);
+    });
+    return total;
+}
+
+bool tiles(std::vector<ElementRange> walked, std::uint64_t count) {
+    std::sort(walked.begin(), walked.end());
+    std::uint64_t next = 0;
+    for (const ElementRange& r : walked) {
+        if (r.first != next || r.count > count - next) return false;
+        next += r.count;
+    }
+    return next == count;
+}
 
 i128 check_sum_integers(ArrayView a, unsigned workers, Progress* progress) {
     const CheckPlan plan = check_plan(a, workers, kIntegerBytesPerWorker);

@@ -4,20 +4,33 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "gpusum/array.hpp"
+#include "gpusum/backend.hpp"
 
 namespace gpusum {
 
 class Progress;
 
-// Integers: 128-bit adds (contiguous 64-bit elements by their 32-bit
-// halves, summed apart in 64-bit words). Floats: each element taken apart by
+// Integers: contiguous elements of up to 32 bits added into one 64-bit word
+// per block, 64-bit elements by their 32-bit halves summed apart; others
+// element by element into 128 bits. Floats: each element taken apart by
 // frexp and added with full carries into 64-bit limbs, the total rounded by
 // the hardware's own integer-to-double conversion; NaN and infinities by the
 // same IEEE rules as rounded().
 i128 check_sum_integers(ArrayView a, unsigned workers = 1, Progress* progress = nullptr);
 double check_sum_floats(ArrayView a, unsigned workers = 1, Progress* progress = nullptr);
+
+// The integer check of one block of elements in this machine's byte order,
+// on this thread, by the same method: run by a backend right after its fast
+// loop summed the block, while the block is still in cache, so the data is
+// read from memory once for both.
+i128 check_block_integers(ArrayView block);
+
+// Whether the ranges cover [0, count) exactly once: the proof that checks
+// made block by block walked the whole array, no element twice.
+bool tiles(std::vector<ElementRange> walked, std::uint64_t count);
 
 // The float check over data that arrives in pieces (device memory copied
 // back a piece at a time): the same method, one exact total across pieces.
@@ -34,6 +47,13 @@ class FloatCheck {
     struct Total;
     std::unique_ptr<Total> total_;
 };
+
+// How the checks work, in one line each for reports.
+inline constexpr const char* kIntegerCheckMethod =
+    "second CPU path, exact: plain adds into 64 bits per block (64-bit elements by their 32-bit "
+    "halves), 128-bit totals";
+inline constexpr const char* kFloatCheckMethod =
+    "second exact method (long accumulator), rounded independently; bits must match";
 
 // Whether two reported float sums are the same: identical bits, or both NaN.
 bool same_float(double a, double b);

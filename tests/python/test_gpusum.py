@@ -173,6 +173,16 @@ def test_result_fields():
     assert isinstance(r.notes, list)
 
 
+def test_small_arrays_run_inline_and_are_checked():
+    a = np.full(1000, 2**63 - 1, dtype=np.int64)
+    r = gpusum.run(a)
+    assert r.reason.startswith("inline:") and r.verified and r.backend == "serial"
+    assert r.sum == r.expected == 1000 * (2**63 - 1)
+    assert gpusum.sum(a) == 1000 * (2**63 - 1)  # beyond int64: still a Python int
+    assert gpusum.sum(a[:3].astype(np.float64)) == math.fsum(a[:3].astype(np.float64))
+    assert gpusum.run(a, backend="threads").backend == "threads"
+
+
 def test_errors_name_what_is_wrong():
     with pytest.raises(TypeError, match="cannot sum a list"):
         gpusum.sum([1, 2, 3])

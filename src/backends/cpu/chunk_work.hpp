@@ -9,6 +9,7 @@
 #include "backends/cpu/simd/loops.hpp"
 #include "support/progress.hpp"
 #include "support/stop_signals.hpp"
+#include "verify/array_check.hpp"
 
 namespace gpusum {
 
@@ -16,7 +17,42 @@ namespace gpusum {
 // a second each), so progress moves and Ctrl-C is seen within a chunk too.
 inline constexpr std::uint64_t kSliceElements = std::uint64_t{1} << 28;
 
-inline Partial sum_chunk(const Request& request, std::uint64_t chunks, std::uint64_t index) {
+// Integer arrays checked in cache are summed in blocks of this many bytes:
+// small enough that the check re-reads each from L2, large enough that the
+// per-block costs vanish.
+inline constexpr std::uint64_t kCheckBlockBytes = std::uint64_t{1} << 18;
+
+// Whether a CPU backend checks `request` in cache (Request::check_in_cache).
+inline bool checks_in_cache(const Request& request) {
+    return request.check_in_cache && request.array && request.array->dense() &&
+           !is_float(request.array->dtype);
+}
+
+// Sums `part` of `whole` block by block; each block is then checked while it
+// is in cache, into `check`, with the elements it walked.
+inline i128 sum_checked(const ArrayView& whole, const ArrayView& part, CacheCheck& check) {
+    const std::uint64_t size = dtype_size(part.dtype);
+    const std::uint64_t per_block = kCheckBlockBytes / size;
+    i128 total = 0;
+    for (std::uint64_t done = 0; done < part.count; done += per_block) {
+        const ArrayView block{part.data + done * size, std::min(per_block, part.count - done),
+                              part.dtype};
+        total += sum_integers(block);
+        check.total += check_block_integers(block);
+        const ElementRange walked{static_cast<std::uint64_t>(block.data - whole.data) / size,
+                                  block.count};
+        if (!check.walked.empty() &&
+            check.walked.back().first + check.walked.back().count == walked.first)
+            check.walked.back().count += walked.count;
+        else
+            check.walked.push_back(walked);
+    }
+    return total;
+}
+
+// `check`, when given, receives the chunk's check made in cache.
+inline Partial sum_chunk(const Request& request, std::uint64_t chunks, std::uint64_t index,
+                         CacheCheck* check = nullptr) {
     Partial partial;
     const std::uint64_t count = chunk_begin(request.elements(), chunks, index + 1) -
                                 chunk_begin(request.elements(), chunks, index);
@@ -28,6 +64,8 @@ inline Partial sum_chunk(const Request& request, std::uint64_t chunks, std::uint
             const ArrayView part = chunk_of(chunk_of(*request.array, chunks, index), slices, s);
             if (is_float(part.dtype))
                 merge(partial.real, sum_floats(part));
+            else if (check != nullptr)
+                partial.integer += sum_checked(*request.array, part, *check);
             else
                 partial.integer += sum_integers(part);
             elements = part.count;
@@ -57,12 +95,25 @@ inline Result parallel_shape(const Request& request) {
     return result;
 }
 
-// Exact in any order, integers and floats alike.
-inline void combine_partials(const std::vector<Partial>& partials, Result& result) {
+// Exact in any order, integers and floats alike (only float partials carry
+// digits worth merging).
+inline void combine_partials(const std::vector<Partial>& partials, Result& result,
+                             const Request& request) {
+    const bool real = request.real();
     for (const Partial& p : partials) {
         result.sum += p.integer;
-        merge(result.real, p.real);
+        if (real) merge(result.real, p.real);
     }
+}
+
+// The chunks' checks made in cache as one.
+inline CacheCheck combine_checks(const std::vector<CacheCheck>& checks) {
+    CacheCheck all;
+    for (const CacheCheck& c : checks) {
+        all.total += c.total;
+        all.walked.insert(all.walked.end(), c.walked.begin(), c.walked.end());
+    }
+    return all;
 }
 
 }  // namespace gpusum

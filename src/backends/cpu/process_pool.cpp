@@ -341,7 +341,7 @@ class ProcessBackend final : public Backend {
                                 std::chrono::duration<double>(deadline(w.queued.front())).count()));
         }
         result.seconds.compute = clock.lap();
-        combine_partials(partials, result);
+        combine_partials(partials, result, request);
         result.seconds.combine = clock.lap();
         if (!request.keep_workers) pool_.reset();
         return result;

@@ -29,11 +29,14 @@ class SerialBackend final : public Backend {
         Result result = parallel_shape(request);
         result.workers = 1;
         std::vector<Partial> partials(result.chunks);
+        std::vector<CacheCheck> checks(checks_in_cache(request) ? result.chunks : 0);
         result.seconds.setup = clock.lap();
-        for (std::uint64_t i = 0; i < result.chunks; ++i)
-            partials[i] = sum_chunk(request, result.chunks, i);  // sees Ctrl-C
+        for (std::uint64_t i = 0; i < result.chunks; ++i)  // sees Ctrl-C
+            partials[i] =
+                sum_chunk(request, result.chunks, i, checks.empty() ? nullptr : &checks[i]);
         result.seconds.compute = clock.lap();
-        combine_partials(partials, result);
+        combine_partials(partials, result, request);
+        if (!checks.empty()) result.in_cache_check = combine_checks(checks);
         result.seconds.combine = clock.lap();
         return result;
     }
@@ -54,6 +57,7 @@ class ThreadsBackend final : public Backend {
         const StopSignals stop_signals;
         Result result = parallel_shape(request);
         std::vector<Partial> partials(result.chunks);
+        std::vector<CacheCheck> checks(checks_in_cache(request) ? result.chunks : 0);
         std::atomic<std::uint64_t> next{0};
         // The calling thread is one of the workers; the others are helpers.
         const unsigned helpers = result.workers - 1;
@@ -65,7 +69,8 @@ class ThreadsBackend final : public Backend {
             // calling thread raises Interrupted once they all have.
             try {
                 for (std::uint64_t i; (i = next.fetch_add(1)) < result.chunks;)
-                    partials[i] = sum_chunk(request, result.chunks, i);
+                    partials[i] =
+                        sum_chunk(request, result.chunks, i, checks.empty() ? nullptr : &checks[i]);
             } catch (const Interrupted&) {
             }
         };
@@ -93,7 +98,8 @@ class ThreadsBackend final : public Backend {
         throw_if_stopped();
         if (!limited.empty()) result.details.emplace_back("limited", limited);
         result.seconds.compute = clock.lap();
-        combine_partials(partials, result);
+        combine_partials(partials, result, request);
+        if (!checks.empty()) result.in_cache_check = combine_checks(checks);
         result.seconds.combine = clock.lap();
         return result;
     }

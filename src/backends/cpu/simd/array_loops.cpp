@@ -25,18 +25,22 @@ __attribute__((always_inline)) inline T load(const unsigned char* p, std::uint64
 // types, hence one specialisation per element type.
 template <class T, unsigned N>
 struct VecOf;
-#define GPUSUM_VECTORS_OF(T)                                        \
-    template <>                                                     \
-    struct VecOf<T, 2> {                                            \
-        typedef T type __attribute__((vector_size(2 * sizeof(T)))); \
-    };                                                              \
-    template <>                                                     \
-    struct VecOf<T, 4> {                                            \
-        typedef T type __attribute__((vector_size(4 * sizeof(T)))); \
-    };                                                              \
-    template <>                                                     \
-    struct VecOf<T, 8> {                                            \
-        typedef T type __attribute__((vector_size(8 * sizeof(T)))); \
+#define GPUSUM_VECTORS_OF(T)                                         \
+    template <>                                                      \
+    struct VecOf<T, 2> {                                             \
+        typedef T type __attribute__((vector_size(2 * sizeof(T))));  \
+    };                                                               \
+    template <>                                                      \
+    struct VecOf<T, 4> {                                             \
+        typedef T type __attribute__((vector_size(4 * sizeof(T))));  \
+    };                                                               \
+    template <>                                                      \
+    struct VecOf<T, 8> {                                             \
+        typedef T type __attribute__((vector_size(8 * sizeof(T))));  \
+    };                                                               \
+    template <>                                                      \
+    struct VecOf<T, 16> {                                            \
+        typedef T type __attribute__((vector_size(16 * sizeof(T)))); \
     };
 GPUSUM_VECTORS_OF(std::int8_t)
 GPUSUM_VECTORS_OF(std::int16_t)
@@ -54,7 +58,7 @@ GPUSUM_VECTORS_OF(double)
 constexpr std::uint64_t kIntegerBlock = kExactHalvesBlock;
 constexpr std::uint64_t kUnroll = 4;  // independent accumulators per loop
 
-// Elements narrower than 64 bits, widened into int64 lanes (exact per block).
+// 32-bit elements, widened into int64 lanes (exact per block).
 template <class T, unsigned Lanes>
 __attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, std::uint64_t m) {
     using narrow = typename VecOf<T, Lanes>::type;
@@ -71,6 +75,69 @@ __attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, 
     std::int64_t total = 0;
     for (const auto& lanes : acc)
         for (unsigned l = 0; l < Lanes; ++l) total += lanes[l];
+    for (; i < m; ++i) total += static_cast<std::int64_t>(load<T>(q, i));
+    return total;
+}
+
+// 8-bit elements, 8 to a 64-bit word with no widening (compilers lower a
+// byte-to-int32 conversion to per-byte moves): the bytes, signed ones biased
+// by 128 to unsigned, are added pairwise into the word's four 16-bit fields.
+// A field takes two bytes (at most 510) a round, so 128 rounds stay below
+// 2^16 before the fields are emptied into 64 bits.
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline i128 byte_block(const unsigned char* q, std::uint64_t m) {
+    using lanes = typename VecOf<std::uint64_t, Lanes>::type;
+    constexpr std::uint64_t kBias = std::is_signed_v<T> ? 0x8080808080808080U : 0;
+    constexpr std::uint64_t kEven = 0x00ff00ff00ff00ffU;
+    constexpr std::uint64_t kVector = std::uint64_t{Lanes} * 8, kStep = kVector * kUnroll;  // bytes
+    std::uint64_t total = 0, i = 0;
+    while (i + kStep <= m) {
+        lanes fields[kUnroll] = {};
+        const std::uint64_t rounds = std::min<std::uint64_t>(128, (m - i) / kStep);
+        for (std::uint64_t r = 0; r < rounds; ++r, i += kStep) {
+            for (std::uint64_t u = 0; u < kUnroll; ++u) {
+                lanes w;
+                __builtin_memcpy(&w, q + i + u * kVector, sizeof w);
+                w ^= kBias;
+                fields[u] += (w & kEven) + ((w >> 8) & kEven);
+            }
+        }
+        for (const auto& f : fields)
+            for (unsigned l = 0; l < Lanes; ++l)
+                total += (f[l] & 0xffffU) + ((f[l] >> 16) & 0xffffU) + ((f[l] >> 32) & 0xffffU) +
+                         (f[l] >> 48);
+    }
+    for (; i < m; ++i) total += static_cast<std::uint8_t>(q[i] ^ static_cast<unsigned char>(kBias));
+    const i128 bias = std::is_signed_v<T> ? i128{128} * static_cast<i128>(m) : 0;
+    return static_cast<i128>(total) - bias;
+}
+
+// 16-bit elements, widened into 32-bit lanes (16 to an AVX-512 vector,
+// twice as many as 64-bit lanes would hold). A lane takes at most 2^16
+// values before it is emptied into 64 bits: their sum stays within
+// [-2^31, 2^31) (unsigned: [0, 2^32)), so no lane wraps.
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline i128 short_block(const unsigned char* q, std::uint64_t m) {
+    using Lane = std::conditional_t<std::is_signed_v<T>, std::int32_t, std::uint32_t>;
+    using narrow = typename VecOf<T, Lanes>::type;
+    using wide = typename VecOf<Lane, Lanes>::type;
+    constexpr std::uint64_t kPerLane = std::uint64_t{1} << 16;
+    constexpr std::uint64_t kStep = std::uint64_t{Lanes} * kUnroll;
+    std::int64_t total = 0;
+    std::uint64_t i = 0;
+    while (i + kStep <= m) {
+        wide acc[kUnroll] = {};
+        const std::uint64_t rounds = std::min(kPerLane, (m - i) / kStep);
+        for (std::uint64_t r = 0; r < rounds; ++r, i += kStep) {
+            for (std::uint64_t u = 0; u < kUnroll; ++u) {
+                narrow x;
+                __builtin_memcpy(&x, q + (i + u * Lanes) * sizeof(T), sizeof x);
+                acc[u] += __builtin_convertvector(x, wide);
+            }
+        }
+        for (const auto& lanes : acc)
+            for (unsigned l = 0; l < Lanes; ++l) total += static_cast<std::int64_t>(lanes[l]);
+    }
     for (; i < m; ++i) total += static_cast<std::int64_t>(load<T>(q, i));
     return total;
 }
@@ -214,7 +281,11 @@ __attribute__((always_inline)) inline i128 integer_body(const unsigned char* p, 
     for (std::uint64_t b = 0; b < n; b += kIntegerBlock) {
         const std::uint64_t m = std::min(kIntegerBlock, n - b);
         const unsigned char* q = p + b * sizeof(T);
-        if constexpr (sizeof(T) < 8)
+        if constexpr (sizeof(T) == 1)
+            total += byte_block<T, VectorBytes / 8>(q, m);
+        else if constexpr (sizeof(T) == 2)
+            total += short_block<T, VectorBytes / 4>(q, m);
+        else if constexpr (sizeof(T) < 8)
             total += narrow_block<T, lanes>(q, m);
         else
             total += wide_block<T, lanes>(q, m);
