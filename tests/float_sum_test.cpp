@@ -76,6 +76,11 @@ TEST_CASE("float sums are exactly rounded: answers known by construction") {
     const double two53 = 9007199254740992.0;
     check_sum(std::vector<double>{two53, 1.0}, two53);
     check_sum(std::vector<double>{two53, 1.0, 0x1p-1000}, two53 + 2);
+    // The bit beyond the tie in the lowest word, or in the word of the
+    // rounding window's last bit.
+    check_sum(std::vector<double>{two53, 1.0, 0x1p-1074}, two53 + 2);
+    check_sum(std::vector<double>{1.0, 0x1p-53, 0x1p-64}, 1.0 + 0x1p-52);
+    check_sum(std::vector<double>{1.0, 0x1p-53}, 1.0);
     check_sum(std::vector<double>{two53, 3.0}, two53 + 4);
     check_sum(std::vector<double>{two53 + 2, 1.0}, two53 + 4);
     check_sum(std::vector<double>{two53 + 2, 1.0, -0x1p-1074}, two53 + 2);

@@ -83,11 +83,18 @@ double rounded(const ExactFloat& sum) {
     const int low = length - 64;  // bit position of the window's last bit
     std::uint64_t window = 0;
     bool sticky = false;
-    for (int b = 0; b < 64; ++b) {
-        const int at = low + b;
-        if (at >= 0 && ((m.word[at / 32] >> (at % 32)) & 1) != 0) window |= std::uint64_t{1} << b;
+    if (low < 0) {  // fewer than 64 bits: all of them, moved up (top is word 0 or 1)
+        for (int w = top; w >= 0; --w) window = (window << 32) | m.word[w];
+        window <<= -low;
+    } else {  // three words hold the window; any bit below it is sticky
+        const int first = low / 32, shift = low % 32;
+        u128 bits = 0;
+        for (int w = first + 2; w >= first; --w)
+            bits = (bits << 32) | (w < Magnitude::kWords ? m.word[w] : 0);
+        window = static_cast<std::uint64_t>(bits >> shift);
+        for (int w = 0; w < first && !sticky; ++w) sticky = m.word[w] != 0;
+        sticky = sticky || (m.word[first] & ((std::uint64_t{1} << shift) - 1)) != 0;
     }
-    for (int at = 0; at < low && !sticky; ++at) sticky = ((m.word[at / 32] >> (at % 32)) & 1) != 0;
 
     // Round the 64-bit window to 53 bits, to nearest, ties to even.
     std::uint64_t mantissa = window >> 11;
