@@ -86,6 +86,12 @@ TEST_CASE("8- and 16-bit extremes: lanes and counters are emptied before they co
     check_all(std::int8_t{INT8_MIN}, DType::int8);
     check_all(std::int8_t{INT8_MAX}, DType::int8);
     check_all(std::uint8_t{UINT8_MAX}, DType::uint8);
+    // Bools: every byte true (0xff), counted once each.
+    const std::vector<std::uint8_t> trues(n, 0xff);
+    const ArrayView bools{trues.data(), n, DType::boolean};
+    CHECK(gpusum::sum_integers(bools) == static_cast<i128>(n));
+    CHECK(gpusum::check_sum_integers(bools) == static_cast<i128>(n));
+    CHECK(gpusum::check_block_integers(bools) == static_cast<i128>(n));
 }
 
 TEST_CASE("int64 extremes: every element INT64_MIN or INT64_MAX") {

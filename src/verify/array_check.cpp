@@ -84,14 +84,19 @@ i128 sum_by_halves(const unsigned char* p, std::uint64_t n) {
 
 // Contiguous elements of up to 32 bits in this machine's byte order, added
 // in plain loops the compiler vectorises by itself (unlike the fast path's
-// hand-written lanes and byte fields): 8- and 16-bit elements into 32 bits
-// per 2^16 of them (unsigned ones unsigned), 32-bit ones into an int64 per
-// 2^31, then into 128 bits.
+// hand-written lanes and byte fields), each block's counter as narrow as
+// its total allows (unsigned for unsigned elements): 8-bit elements 256 to a
+// 16-bit counter, 16-bit ones 2^16 to a 32-bit one, 32-bit ones 2^31 to an
+// int64; the blocks then into 128 bits.
 template <class T>
 i128 sum_narrow(const unsigned char* p, std::uint64_t n) {
     using Narrow = std::conditional_t<std::is_signed_v<T>, std::int32_t, std::uint32_t>;
-    using Block = std::conditional_t<sizeof(T) < 4, Narrow, std::int64_t>;
-    constexpr std::uint64_t kBlock = std::uint64_t{1} << (sizeof(T) < 4 ? 16 : 31);
+    using Byte = std::conditional_t<std::is_signed_v<T>, std::int16_t, std::uint16_t>;
+    using Block = std::conditional_t<sizeof(T) == 1, Byte,
+                                     std::conditional_t<sizeof(T) == 2, Narrow, std::int64_t>>;
+    constexpr std::uint64_t kBlock = std::uint64_t{1} << (sizeof(T) == 1   ? 8
+                                                          : sizeof(T) == 2 ? 16
+                                                                           : 31);
     i128 total = 0;
     for (std::uint64_t b = 0; b < n; b += kBlock) {
         const std::uint64_t m = std::min(kBlock, n - b);
@@ -99,7 +104,7 @@ i128 sum_narrow(const unsigned char* p, std::uint64_t n) {
         for (std::uint64_t i = 0; i < m; ++i) {
             T x;
             std::memcpy(&x, p + (b + i) * sizeof(T), sizeof x);
-            block += static_cast<Block>(x);
+            block = static_cast<Block>(block + x);
         }
         total += block;
     }
@@ -113,11 +118,11 @@ i128 integer_run(const unsigned char* p, std::uint64_t n, std::int64_t stride, b
     if (trues) {
         std::uint64_t count = 0;
         if (stride == 1) {
-            constexpr std::uint64_t kBlock = std::uint64_t{1} << 16;  // 32-bit counts
+            constexpr std::uint64_t kBlock = 255;  // byte counts
             for (std::uint64_t b = 0; b < n; b += kBlock) {
-                std::uint32_t block = 0;
+                std::uint8_t block = 0;
                 for (std::uint64_t i = b; i < std::min(n, b + kBlock); ++i)
-                    block += p[i] != 0 ? 1 : 0;
+                    block = static_cast<std::uint8_t>(block + (p[i] != 0 ? 1 : 0));
                 count += block;
             }
         } else

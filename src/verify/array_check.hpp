@@ -13,9 +13,9 @@ namespace gpusum {
 
 class Progress;
 
-// Integers: contiguous elements of up to 32 bits added into one 64-bit word
-// per block, 64-bit elements by their 32-bit halves summed apart; others
-// element by element into 128 bits. Floats: each element taken apart by
+// Integers: contiguous elements added into per-block counters as narrow as
+// the block's total allows, 64-bit elements by their 32-bit halves summed
+// apart; others element by element into 128 bits. Floats: each element taken apart by
 // frexp and added with full carries into 64-bit limbs, the total rounded by
 // the hardware's own integer-to-double conversion; NaN and infinities by the
 // same IEEE rules as rounded().
@@ -50,8 +50,8 @@ class FloatCheck {
 
 // How the checks work, in one line each for reports.
 inline constexpr const char* kIntegerCheckMethod =
-    "second CPU path, exact: plain adds into 64 bits per block (64-bit elements by their 32-bit "
-    "halves), 128-bit totals";
+    "second CPU path, exact: plain adds into per-block counters (64-bit elements by their "
+    "32-bit halves), 128-bit totals";
 inline constexpr const char* kFloatCheckMethod =
     "second exact method (long accumulator), rounded independently; bits must match";
 
