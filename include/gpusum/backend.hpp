@@ -43,9 +43,10 @@ struct Request {
     // GPU backends, --mode array: the array is `series` as int64, to be
     // written into device memory and summed there (`array` is then unset).
     bool fill_on_device = false;
-    // Integer arrays without a layout: a backend that can also runs the
-    // independent check, block by block while each block is in cache, and
-    // returns it in Result::in_cache_check (others ignore this).
+    // Arrays the job would otherwise check by a second pass: a backend that
+    // can (the CPU backends, for integer arrays without a layout) runs the
+    // independent check itself, block by block while each block is in
+    // cache, and returns it in Result::in_cache_check; others ignore this.
     bool check_in_cache = false;
 
     std::uint64_t elements() const { return array ? array->count : series.count; }

@@ -29,7 +29,7 @@ std::vector<Backend*> auto_candidates(const BackendList& backends, const Request
 
 BackendList all_backends() {
     BackendList list = local_backends();
-    list.push_back(make_mpi_backend(local_backends(), auto_candidates));
+    list.push_back(make_mpi_backend(local_backends, auto_candidates));
     return list;
 }
 

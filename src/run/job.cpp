@@ -109,7 +109,7 @@ class Workload {
 
     Request request() const {
         Request r = template_;
-        r.check_in_cache = checks_by_second_pass() && !base_.real && r.array->dense();
+        r.check_in_cache = checks_by_second_pass();
         return r;
     }
 
@@ -143,33 +143,34 @@ class Workload {
         if (file_ && !file_->unchanged()) throw InputError(file_changed_message());
     }
 
+    // Whether run `r` agrees with its check: the one it made in cache, if it
+    // did (its blocks must tile the array exactly once: a chunk lost,
+    // doubled or misplaced fails that), else the outcome's.
     bool agrees(const Outcome& o, const Result& r) const {
+        if (r.in_cache_check) return r.sum == r.in_cache_check->total && covered(*r.in_cache_check);
         return o.real ? same_float(rounded(r.real), o.expected_real) : r.sum == o.expected;
     }
 
-    // The outcome of runs that each checked themselves in cache, if every
-    // one did: each run's total must equal its check's, and the blocks the
-    // check walked must tile the array exactly once (a chunk lost, doubled or
-    // misplaced fails that). Without such runs, empty: the second pass checks.
-    std::optional<Outcome> checked_in_cache(const std::vector<Result>& runs) {
+    // The outcome's facts for runs that all checked themselves in cache, or
+    // empty: the second pass checks them.
+    std::optional<Outcome> checked_in_cache(const std::vector<Result>& runs) const {
         for (const Result& r : runs)
             if (!r.in_cache_check) return std::nullopt;
         Outcome out = base_;
         out.check =
             "in cache, block by block as each was summed: " + std::string(kIntegerCheckMethod) +
             "; the blocks checked tile the array exactly once";
-        out.verified = true;
-        for (const Result& r : runs) {
-            const CacheCheck& c = *r.in_cache_check;
-            const bool covered = tiles(c.walked, template_.elements());
-            out.verified = out.verified && covered && c.total == r.sum;
-            if (!covered) out.check += " (they do not: elements missed or read twice)";
-        }
-        out.expected = runs.front().in_cache_check->total;
+        for (const Result& r : runs)
+            if (!covered(*r.in_cache_check)) {
+                out.check += " (they do not: elements missed or read twice)";
+                break;
+            }
         return out;
     }
 
   private:
+    bool covered(const CacheCheck& c) const { return tiles(c.walked, template_.elements()); }
+
     // Data that is no series (a file, the caller's array) is checked by a
     // second pass over it; a series, materialised or not, by its closed form.
     bool checks_by_second_pass() const { return template_.array && !array_; }
@@ -209,10 +210,10 @@ Outcome measure(Backend& backend, const Job& job, Workload& work, std::string re
     if (job.chunk_timeout > 0 && out.backend != "process")
         out.ignored.push_back("--chunk-timeout: the " + out.backend +
                               " backend has no per-chunk deadline (only the process pool does)");
-    if (!in_cache) out.verified = true;
+    out.verified = true;
     for (const Result& r : runs) {
         out.totals.push_back(r.seconds.total());
-        if (!in_cache) out.verified = out.verified && work.agrees(out, r);
+        out.verified = out.verified && work.agrees(out, r);
     }
     // Report the median run; a wrong repetition, if any, wins so it is seen.
     std::vector<std::size_t> order(runs.size());
@@ -221,7 +222,7 @@ Outcome measure(Backend& backend, const Job& job, Workload& work, std::string re
               [&](std::size_t a, std::size_t b) { return out.totals[a] < out.totals[b]; });
     out.result = runs[order[order.size() / 2]];
     for (const Result& r : runs)
-        if (in_cache ? r.sum != r.in_cache_check->total : !work.agrees(out, r)) out.result = r;
+        if (!work.agrees(out, r)) out.result = r;
     if (in_cache) out.expected = out.result.in_cache_check->total;
     return out;
 }

@@ -112,8 +112,8 @@ void inject_fault(int rank) {
 
 class MpiBackend final : public Backend {
   public:
-    MpiBackend(BackendList local, LocalChoice choose)
-        : local_(std::move(local)), choose_(std::move(choose)) {}
+    MpiBackend(LocalBackends make_local, LocalChoice choose)
+        : local_(make_local()), choose_(choose) {}
 
     std::string_view name() const override { return "mpi"; }
     std::string_view summary() const override {
@@ -237,8 +237,8 @@ void mpi_abort(int code) {
     if (launched_by_mpirun()) MPI_Abort(MPI_COMM_WORLD, code);
 }
 
-std::unique_ptr<Backend> make_mpi_backend(BackendList local, LocalChoice choose) {
-    return std::make_unique<MpiBackend>(std::move(local), std::move(choose));
+std::unique_ptr<Backend> make_mpi_backend(LocalBackends make_local, LocalChoice choose) {
+    return std::make_unique<MpiBackend>(make_local, choose);
 }
 
 }  // namespace gpusum

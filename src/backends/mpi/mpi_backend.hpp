@@ -5,7 +5,6 @@
 // otherwise the backend exists by name and says why it cannot run.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,10 +25,12 @@ MpiPlace mpi_place();
 // failed. Does nothing when not running under MPI.
 void mpi_abort(int code);
 
-// The backends a rank may sum its share with, best first: the dispatcher's
-// auto plan over `local`, handed down by plan/ (which sits above backends).
-using LocalChoice = std::function<std::vector<Backend*>(const BackendList& local, const Request&)>;
+// What plan/ (which sits above backends) hands down: the backends of one
+// machine, made when the mpi backend is, and which of them a rank may sum
+// its share with, best first (the dispatcher's auto plan).
+using LocalBackends = BackendList (*)();
+using LocalChoice = std::vector<Backend*> (*)(const BackendList& local, const Request&);
 
-std::unique_ptr<Backend> make_mpi_backend(BackendList local, LocalChoice choose);
+std::unique_ptr<Backend> make_mpi_backend(LocalBackends make_local, LocalChoice choose);
 
 }  // namespace gpusum

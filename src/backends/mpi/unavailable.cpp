@@ -25,9 +25,7 @@ MpiPlace mpi_place() {
 
 void mpi_abort(int) {}
 
-// By value as in the MPI build, whose backend keeps both; here they go unused.
-// NOLINTNEXTLINE(performance-unnecessary-value-param)
-std::unique_ptr<Backend> make_mpi_backend(BackendList, LocalChoice) {
+std::unique_ptr<Backend> make_mpi_backend(LocalBackends, LocalChoice) {
     return std::make_unique<UnbuiltMpiBackend>();
 }
 
