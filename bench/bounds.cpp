@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backends.hpp"
-#include "backends/cpu/simd/targets.hpp"
 #include "input/sources.hpp"
 #include "platform/platform.hpp"
 #include "probes.hpp"
+#include "support/simd_targets.hpp"
 #include "support/text.hpp"
 
 namespace {

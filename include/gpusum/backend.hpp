@@ -18,6 +18,7 @@
 namespace gpusum {
 
 class Progress;
+class FloatCheck;
 
 struct Request {
     Progression series;
@@ -44,9 +45,9 @@ struct Request {
     // written into device memory and summed there (`array` is then unset).
     bool fill_on_device = false;
     // Arrays the job would otherwise check by a second pass: a backend that
-    // can (the CPU backends, for integer arrays without a layout) runs the
-    // independent check itself, block by block while each block is in
-    // cache, and returns it in Result::in_cache_check; others ignore this.
+    // can (serial and threads, for dense arrays) runs the independent check
+    // itself, block by block while each block is in cache, and returns it
+    // in Result::in_cache_check; others ignore this.
     bool check_in_cache = false;
 
     std::uint64_t elements() const { return array ? array->count : series.count; }
@@ -69,12 +70,14 @@ struct ElementRange {
     }
 };
 
-// The independent check of an integer array made by a backend, block by
-// block while each was in cache: the blocks' total by the check's own
-// arithmetic, and the element ranges it walked, which the job proves tile
-// the array exactly once before it trusts the total.
+// The independent check of an array made by a backend, block by block
+// while each was in cache: the blocks' total by the check's own arithmetic
+// (`real` for float arrays: the check's exact total, a type of the
+// library's own), and the element ranges it walked, which the job proves
+// tile the array exactly once before it trusts the total.
 struct CacheCheck {
     i128 total = 0;
+    std::shared_ptr<FloatCheck> real;
     std::vector<ElementRange> walked;
 };
 

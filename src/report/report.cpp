@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "backends/cpu/cpu_backends.hpp"
-#include "backends/cpu/simd/targets.hpp"
+#include "support/simd_targets.hpp"
 #include "support/text.hpp"
 
 namespace gpusum {

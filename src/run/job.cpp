@@ -147,7 +147,11 @@ class Workload {
     // did (its blocks must tile the array exactly once: a chunk lost,
     // doubled or misplaced fails that), else the outcome's.
     bool agrees(const Outcome& o, const Result& r) const {
-        if (r.in_cache_check) return r.sum == r.in_cache_check->total && covered(*r.in_cache_check);
+        if (const auto& c = r.in_cache_check) {
+            const bool same = o.real ? c->real && same_float(rounded(r.real), c->real->value())
+                                     : r.sum == c->total;
+            return same && covered(*c);
+        }
         return o.real ? same_float(rounded(r.real), o.expected_real) : r.sum == o.expected;
     }
 
@@ -157,9 +161,9 @@ class Workload {
         for (const Result& r : runs)
             if (!r.in_cache_check) return std::nullopt;
         Outcome out = base_;
-        out.check =
-            "in cache, block by block as each was summed: " + std::string(kIntegerCheckMethod) +
-            "; the blocks checked tile the array exactly once";
+        out.check = "in cache, block by block as each was summed: " +
+                    std::string(base_.real ? kFloatCheckMethod : kIntegerCheckMethod) +
+                    "; the blocks checked tile the array exactly once";
         for (const Result& r : runs)
             if (!covered(*r.in_cache_check)) {
                 out.check += " (they do not: elements missed or read twice)";
@@ -223,7 +227,10 @@ Outcome measure(Backend& backend, const Job& job, Workload& work, std::string re
     out.result = runs[order[order.size() / 2]];
     for (const Result& r : runs)
         if (!work.agrees(out, r)) out.result = r;
-    if (in_cache) out.expected = out.result.in_cache_check->total;
+    if (in_cache && out.real && out.result.in_cache_check->real)
+        out.expected_real = out.result.in_cache_check->real->value();
+    else if (in_cache)
+        out.expected = out.result.in_cache_check->total;
     return out;
 }
 

@@ -1,11 +1,9 @@
 // The independent checks of array sums. They share nothing with the fast
 // paths but the chunking and the walk over a layout's rows: integers by
-// plain adds into 64-bit words per block (64-bit elements by their 32-bit
-// halves), 128-bit totals; floats by
-// a long accumulator of 64-bit limbs with every carry propagated at once (a
-// Kulisch accumulator), elements decomposed with frexp rather than by their
-// bits, and the total rounded by the hardware's integer-to-double conversion
-// rather than by hand.
+// plain adds into counters per block (64-bit elements by their 32-bit
+// halves), 128-bit totals; floats by fixed-point windows into a long
+// accumulator (float_check.cpp), rounded by the hardware's integer-to-double
+// conversion rather than by hand.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -20,6 +18,7 @@
 #include "support/progress.hpp"
 #include "support/stop_signals.hpp"
 #include "verify/array_check.hpp"
+#include "verify/float_check.hpp"
 
 namespace gpusum {
 
@@ -35,28 +34,6 @@ T element(const unsigned char* p, bool swapped) {
     T v;
     std::memcpy(&v, bytes, sizeof v);
     return v;
-}
-
-// A float16's value from its fields, by arithmetic (the fast path moves
-// bits): (1024 + fraction) * 2^(exponent - 25), or fraction * 2^-24.
-double half_value(std::uint16_t bits) {
-    // 2^(e - 25) for the exponent fields e = 1..30; e = 0 (subnormal) is 2^-24 too.
-    static constexpr auto kScales = [] {
-        std::array<double, 31> scales{};
-        double scale = 0x1p-24;
-        scales[0] = scale;
-        for (std::size_t e = 1; e < scales.size(); ++e, scale *= 2) scales[e] = scale;
-        return scales;
-    }();
-    const unsigned exponent = (bits >> 10) & 0x1fU;
-    const unsigned fraction = bits & 0x3ffU;
-    double magnitude = 0;
-    if (exponent == 0x1f)
-        magnitude = fraction == 0 ? std::numeric_limits<double>::infinity()
-                                  : std::numeric_limits<double>::quiet_NaN();
-    else
-        magnitude = (exponent == 0 ? fraction : 1024 + fraction) * kScales[exponent];
-    return (bits & 0x8000) != 0 ? -magnitude : magnitude;
 }
 
 // Sums of contiguous 64-bit elements: the low and high 32-bit halves summed
@@ -140,120 +117,6 @@ i128 integer_run(const unsigned char* p, std::uint64_t n, std::int64_t stride, b
     return total;
 }
 
-// Two magnitudes, positive and negative elements apart, least significant
-// limb first, in units of 2^-1074: 2240 bits hold 2^64 elements of the
-// largest double. Kept apart so that a carry stops at the first limb that
-// does not overflow: one two's complement total would carry through every
-// limb each time mixed-sign data crosses zero. They meet once, in value().
-class LongAccumulator {
-  public:
-    static constexpr int kLimbs = 35;
-    using Limbs = std::uint64_t[kLimbs];
-
-    void add(double x) {
-        if (std::isnan(x)) {
-            nan_ = true;
-            return;
-        }
-        if (std::isinf(x)) {
-            (x > 0 ? positive_inf_ : negative_inf_) = true;
-            return;
-        }
-        if (x == 0) return;
-        int exponent = 0;
-        const double fraction = std::frexp(std::fabs(x), &exponent);    // [0.5, 1)
-        auto mantissa = static_cast<std::uint64_t>(fraction * 0x1p53);  // exact: a power of 2
-        int position = exponent - 53 + 1074;  // of the mantissa's lowest bit
-        if (position < 0) {                   // subnormal: the bits shifted out are zeros
-            mantissa >>= -position;
-            position = 0;
-        }
-        const u128 placed = static_cast<u128>(mantissa) << (position % 64);
-        add_at(x < 0 ? negative_ : positive_, position / 64, placed);
-    }
-
-    void add(const LongAccumulator& other) {
-        add_limbs(positive_, other.positive_);
-        add_limbs(negative_, other.negative_);
-        nan_ = nan_ || other.nan_;
-        positive_inf_ = positive_inf_ || other.positive_inf_;
-        negative_inf_ = negative_inf_ || other.negative_inf_;
-    }
-
-    double value() const {
-        if (nan_ || (positive_inf_ && negative_inf_))
-            return std::numeric_limits<double>::quiet_NaN();
-        if (positive_inf_) return std::numeric_limits<double>::infinity();
-        if (negative_inf_) return -std::numeric_limits<double>::infinity();
-        // |positive - negative|, the larger minus the smaller.
-        const bool negative =
-            std::lexicographical_compare(std::rbegin(positive_), std::rend(positive_),
-                                         std::rbegin(negative_), std::rend(negative_));
-        const Limbs& larger = negative ? negative_ : positive_;
-        const Limbs& smaller = negative ? positive_ : negative_;
-        std::uint64_t magnitude[kLimbs];
-        unsigned borrow = 0;
-        for (int k = 0; k < kLimbs; ++k) {
-            const u128 v = static_cast<u128>(larger[k]) - smaller[k] - borrow;
-            magnitude[k] = static_cast<std::uint64_t>(v);
-            borrow = static_cast<unsigned>(v >> 127);
-        }
-        int top = kLimbs - 1;
-        while (top > 0 && magnitude[top] == 0) --top;
-        double v = 0;
-        if (top == 0) {
-            // Below 2^64 units: one conversion rounds it, and the scaling is
-            // exact (a subnormal result has no bits below 2^-1074 to lose).
-            v = std::ldexp(static_cast<double>(magnitude[0]), -1074);
-        } else {
-            // The leading 64 bits, with the lowest set if anything below them
-            // is nonzero: the conversion then rounds exactly as the whole would.
-            const int zeros = __builtin_clzll(magnitude[top]);
-            std::uint64_t lead = magnitude[top] << zeros;
-            std::uint64_t below = 0;
-            if (zeros > 0) {
-                lead |= magnitude[top - 1] >> (64 - zeros);
-                below = magnitude[top - 1] << zeros;
-            } else {
-                below = magnitude[top - 1];
-            }
-            for (int k = 0; k < top - 1; ++k) below |= magnitude[k];
-            if (below != 0) lead |= 1;
-            const int lowest = 64 * (top - 1) + (64 - zeros);  // bit position of lead's lsb
-            v = std::ldexp(static_cast<double>(lead), lowest - 1074);
-        }
-        return negative ? -v : v;
-    }
-
-  private:
-    // A placed mantissa spans limbs k and k + 1 (k <= 31: the largest double's
-    // lowest bit is at 2^2045 units); a carry out of k + 1 is rare and
-    // usually stops at the next limb.
-    static void add_at(Limbs& limbs, int k, u128 value) {
-        const u128 low = static_cast<u128>(limbs[k]) + static_cast<std::uint64_t>(value);
-        limbs[k] = static_cast<std::uint64_t>(low);
-        const u128 high = static_cast<u128>(limbs[k + 1]) +
-                          static_cast<std::uint64_t>(value >> 64) +
-                          static_cast<std::uint64_t>(low >> 64);
-        limbs[k + 1] = static_cast<std::uint64_t>(high);
-        for (int j = k + 2; (high >> 64) != 0 && j < kLimbs && ++limbs[j] == 0; ++j) {
-        }
-    }
-
-    static void add_limbs(Limbs& limbs, const Limbs& other) {
-        unsigned carry = 0;
-        for (int k = 0; k < kLimbs; ++k) {
-            const u128 v = static_cast<u128>(limbs[k]) + other[k] + carry;
-            limbs[k] = static_cast<std::uint64_t>(v);
-            carry = static_cast<unsigned>(v >> 64);
-        }
-    }
-
-    Limbs positive_ = {};
-    Limbs negative_ = {};
-    bool nan_ = false, positive_inf_ = false, negative_inf_ = false;
-};
-
 // How the check divides its work: up to 256 pieces (enough to keep every
 // worker busy), each of at least 64 KiB (a small array is one piece); and
 // helper threads only where they pay for starting (tens of microseconds):
@@ -270,10 +133,8 @@ CheckPlan check_plan(const ArrayView& a, unsigned workers, std::uint64_t bytes_p
                 std::clamp<std::uint64_t>(a.bytes() / bytes_per_worker, 1, std::max(workers, 1U)))};
 }
 
-// Integers are checked at memory speed (4 MiB: about 0.2 ms), floats at
-// 4-7 ns per element (256 KiB of float64: 0.13-0.23 ms).
-constexpr std::uint64_t kIntegerBytesPerWorker = std::uint64_t{1} << 22;
-constexpr std::uint64_t kFloatBytesPerWorker = std::uint64_t{1} << 18;
+// Both checks run at about memory speed (4 MiB: about 0.2 ms).
+constexpr std::uint64_t kBytesPerWorker = std::uint64_t{1} << 22;
 
 }  // namespace
 
@@ -299,7 +160,7 @@ bool tiles(std::vector<ElementRange> walked, std::uint64_t count) {
 }
 
 i128 check_sum_integers(ArrayView a, unsigned workers, Progress* progress) {
-    const CheckPlan plan = check_plan(a, workers, kIntegerBytesPerWorker);
+    const CheckPlan plan = check_plan(a, workers, kBytesPerWorker);
     std::vector<i128> parts(plan.pieces);
     for_each_index(plan.pieces, plan.workers, [&](std::uint64_t piece) {
         throw_if_stopped();
@@ -323,23 +184,38 @@ i128 check_sum_integers(ArrayView a, unsigned workers, Progress* progress) {
 
 namespace {
 
+// The float elements of one run into `sum`: dense runs in this machine's
+// byte order as they are, others first gathered a block at a time into that
+// form (bytes reversed one by one here; the fast path swaps whole words).
+void add_float_run(DType dtype, const unsigned char* p, std::uint64_t n, std::int64_t stride,
+                   bool swapped, LongAccumulator& sum) {
+    const auto size = static_cast<std::int64_t>(dtype_size(dtype));
+    if (stride == size && !swapped) {
+        check_float_block(ArrayView{p, n, dtype}, sum);
+        return;
+    }
+    constexpr std::uint64_t kGather = 1024;
+    std::uint64_t buffer[kGather];
+    auto* bytes = reinterpret_cast<unsigned char*>(buffer);
+    for (std::uint64_t done = 0; done < n; done += kGather) {
+        const std::uint64_t take = std::min(kGather, n - done);
+        for (std::uint64_t i = 0; i < take; ++i, p += stride) {
+            std::memcpy(bytes + i * size, p, size);
+            if (swapped) std::reverse(bytes + i * size, bytes + (i + 1) * size);
+        }
+        check_float_block(ArrayView{bytes, take, dtype}, sum);
+    }
+}
+
 LongAccumulator checked_total(ArrayView a, unsigned workers, Progress* progress) {
-    const CheckPlan plan = check_plan(a, workers, kFloatBytesPerWorker);
+    const CheckPlan plan = check_plan(a, workers, kBytesPerWorker);
     std::vector<LongAccumulator> parts(plan.pieces);
     for_each_index(plan.pieces, plan.workers, [&](std::uint64_t piece) {
         throw_if_stopped();
         const ArrayView part = chunk_of(a, plan.pieces, piece);
         const bool swapped = part.swapped();
-        LongAccumulator& sum = parts[piece];
         for_each_run(part, [&](const unsigned char* p, std::uint64_t n, std::int64_t stride) {
-            for (std::uint64_t i = 0; i < n; ++i, p += stride) {
-                if (a.dtype == DType::float16)
-                    sum.add(half_value(element<std::uint16_t>(p, swapped)));
-                else if (a.dtype == DType::float32)
-                    sum.add(element<float>(p, swapped));
-                else
-                    sum.add(element<double>(p, swapped));
-            }
+            add_float_run(a.dtype, p, n, stride, swapped, parts[piece]);
         });
         if (progress != nullptr) progress->advance(part.count);
     });
@@ -362,6 +238,14 @@ FloatCheck::~FloatCheck() = default;
 
 void FloatCheck::add(ArrayView piece, unsigned workers) {
     total_->sum.add(checked_total(piece, workers, nullptr));
+}
+
+void FloatCheck::add_block(ArrayView block) {
+    check_float_block(block, total_->sum);
+}
+
+void FloatCheck::merge(const FloatCheck& other) {
+    total_->sum.add(other.total_->sum);
 }
 
 double FloatCheck::value() const {

@@ -17,28 +17,34 @@ namespace gpusum {
 // a second each), so progress moves and Ctrl-C is seen within a chunk too.
 inline constexpr std::uint64_t kSliceElements = std::uint64_t{1} << 28;
 
-// Integer arrays checked in cache are summed in blocks of this many bytes:
-// small enough that the check re-reads each from L2, large enough that the
+// Arrays checked in cache are summed in blocks of this many bytes: small
+// enough that the check re-reads each from L2, large enough that the
 // per-block costs vanish.
 inline constexpr std::uint64_t kCheckBlockBytes = std::uint64_t{1} << 18;
 
 // Whether a CPU backend checks `request` in cache (Request::check_in_cache).
 inline bool checks_in_cache(const Request& request) {
-    return request.check_in_cache && request.array && request.array->dense() &&
-           !is_float(request.array->dtype);
+    return request.check_in_cache && request.array && request.array->layout == nullptr;
 }
 
-// Sums `part` of `whole` block by block; each block is then checked while it
-// is in cache, into `check`, with the elements it walked.
-inline i128 sum_checked(const ArrayView& whole, const ArrayView& part, CacheCheck& check) {
+// Sums `part` of `whole` block by block into `partial`; each block is then
+// checked while it is in cache, into `check`, with the elements it walked.
+inline void sum_checked(const ArrayView& whole, const ArrayView& part, Partial& partial,
+                        CacheCheck& check) {
     const std::uint64_t size = dtype_size(part.dtype);
     const std::uint64_t per_block = kCheckBlockBytes / size;
-    i128 total = 0;
+    const bool real = is_float(part.dtype);
+    if (real && !check.real) check.real = std::make_shared<FloatCheck>();
     for (std::uint64_t done = 0; done < part.count; done += per_block) {
         const ArrayView block{part.data + done * size, std::min(per_block, part.count - done),
                               part.dtype};
-        total += sum_integers(block);
-        check.total += check_block_integers(block);
+        if (real) {
+            merge(partial.real, sum_floats(block));
+            check.real->add_block(block);
+        } else {
+            partial.integer += sum_integers(block);
+            check.total += check_block_integers(block);
+        }
         const ElementRange walked{static_cast<std::uint64_t>(block.data - whole.data) / size,
                                   block.count};
         if (!check.walked.empty() &&
@@ -47,7 +53,6 @@ inline i128 sum_checked(const ArrayView& whole, const ArrayView& part, CacheChec
         else
             check.walked.push_back(walked);
     }
-    return total;
 }
 
 // `check`, when given, receives the chunk's check made in cache.
@@ -62,10 +67,10 @@ inline Partial sum_chunk(const Request& request, std::uint64_t chunks, std::uint
         std::uint64_t elements;
         if (request.array) {
             const ArrayView part = chunk_of(chunk_of(*request.array, chunks, index), slices, s);
-            if (is_float(part.dtype))
+            if (check != nullptr)
+                sum_checked(*request.array, part, partial, *check);
+            else if (is_float(part.dtype))
                 merge(partial.real, sum_floats(part));
-            else if (check != nullptr)
-                partial.integer += sum_checked(*request.array, part, *check);
             else
                 partial.integer += sum_integers(part);
             elements = part.count;
@@ -111,6 +116,8 @@ inline CacheCheck combine_checks(const std::vector<CacheCheck>& checks) {
     CacheCheck all;
     for (const CacheCheck& c : checks) {
         all.total += c.total;
+        if (c.real && !all.real) all.real = std::make_shared<FloatCheck>();
+        if (c.real) all.real->merge(*c.real);
         all.walked.insert(all.walked.end(), c.walked.begin(), c.walked.end());
     }
     return all;

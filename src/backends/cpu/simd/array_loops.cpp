@@ -1,58 +1,21 @@
 // Summing arrays: the vectorised fast paths, exact for every dtype, compiled
-// for each target of simd/targets.hpp.
+// for each target of support/simd_targets.hpp.
 #include <bit>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
 #include "backends/cpu/simd/loops.hpp"
-#include "backends/cpu/simd/targets.hpp"
 #include "exact_halves.hpp"
+#include "support/simd_targets.hpp"
+#include "support/simd_vectors.hpp"
 
 namespace gpusum {
 
 namespace {
 
-// Element i, from memory of any alignment.
-template <class T>
-__attribute__((always_inline)) inline T load(const unsigned char* p, std::uint64_t i) {
-    T v;
-    __builtin_memcpy(&v, p + i * sizeof(T), sizeof(T));
-    return v;
-}
-
-// VecOf<T, N>::type: N lanes of T. GCC applies vector_size only to concrete
-// types, hence one specialisation per element type.
-template <class T, unsigned N>
-struct VecOf;
-#define GPUSUM_VECTORS_OF(T)                                         \
-    template <>                                                      \
-    struct VecOf<T, 2> {                                             \
-        typedef T type __attribute__((vector_size(2 * sizeof(T))));  \
-    };                                                               \
-    template <>                                                      \
-    struct VecOf<T, 4> {                                             \
-        typedef T type __attribute__((vector_size(4 * sizeof(T))));  \
-    };                                                               \
-    template <>                                                      \
-    struct VecOf<T, 8> {                                             \
-        typedef T type __attribute__((vector_size(8 * sizeof(T))));  \
-    };                                                               \
-    template <>                                                      \
-    struct VecOf<T, 16> {                                            \
-        typedef T type __attribute__((vector_size(16 * sizeof(T)))); \
-    };
-GPUSUM_VECTORS_OF(std::int8_t)
-GPUSUM_VECTORS_OF(std::int16_t)
-GPUSUM_VECTORS_OF(std::int32_t)
-GPUSUM_VECTORS_OF(std::int64_t)
-GPUSUM_VECTORS_OF(std::uint8_t)
-GPUSUM_VECTORS_OF(std::uint16_t)
-GPUSUM_VECTORS_OF(std::uint32_t)
-GPUSUM_VECTORS_OF(std::uint64_t)
-GPUSUM_VECTORS_OF(float)
-GPUSUM_VECTORS_OF(double)
-#undef GPUSUM_VECTORS_OF
+using simd::load;
+using simd::VecOf;
 
 // 2^30 values below 2^32 in magnitude sum to below 2^62: 64-bit lanes are exact.
 constexpr std::uint64_t kIntegerBlock = kExactHalvesBlock;

@@ -1,4 +1,4 @@
-// The CPU's summing loops, vectorised for each target of targets.hpp. They
+// The CPU's summing loops, vectorised for each target of support/simd_targets.hpp. They
 // add every element (the closed form and the checks are elsewhere).
 #pragma once
 

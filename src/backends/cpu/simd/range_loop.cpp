@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "backends/cpu/simd/loops.hpp"
-#include "backends/cpu/simd/targets.hpp"
+#include "support/simd_targets.hpp"
 
 namespace gpusum {
 

@@ -1,4 +1,4 @@
-#include "backends/cpu/simd/targets.hpp"
+#include "support/simd_targets.hpp"
 
 namespace gpusum::simd {
 
