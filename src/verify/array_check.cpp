@@ -16,6 +16,7 @@
 
 #include "support/parallel.hpp"
 #include "support/progress.hpp"
+#include "support/simd_targets.hpp"
 #include "support/stop_signals.hpp"
 #include "verify/array_check.hpp"
 #include "verify/float_check.hpp"
@@ -40,7 +41,7 @@ T element(const unsigned char* p, bool swapped) {
 // apart in 64-bit words (2^31 halves cannot overflow one), joined per block.
 // A loop the compiler vectorises, and arithmetic unlike the fast path's.
 template <class T>
-i128 sum_by_halves(const unsigned char* p, std::uint64_t n) {
+__attribute__((always_inline)) inline i128 sum_by_halves(const unsigned char* p, std::uint64_t n) {
     constexpr std::uint64_t kBlock = std::uint64_t{1} << 31;
     using High = std::conditional_t<std::is_signed_v<T>, std::int32_t, std::uint32_t>;
     i128 total = 0;
@@ -66,7 +67,7 @@ i128 sum_by_halves(const unsigned char* p, std::uint64_t n) {
 // 16-bit counter, 16-bit ones 2^16 to a 32-bit one, 32-bit ones 2^31 to an
 // int64; the blocks then into 128 bits.
 template <class T>
-i128 sum_narrow(const unsigned char* p, std::uint64_t n) {
+__attribute__((always_inline)) inline i128 sum_narrow(const unsigned char* p, std::uint64_t n) {
     using Narrow = std::conditional_t<std::is_signed_v<T>, std::int32_t, std::uint32_t>;
     using Byte = std::conditional_t<std::is_signed_v<T>, std::int16_t, std::uint16_t>;
     using Block = std::conditional_t<sizeof(T) == 1, Byte,
@@ -88,32 +89,70 @@ i128 sum_narrow(const unsigned char* p, std::uint64_t n) {
     return total;
 }
 
+// NumPy bools: the nonzero bytes, counted by a byte counter per 192 (fewer
+// than 256, and whole vectors on every target, so no block ends in a
+// partial one).
+__attribute__((always_inline)) inline i128 count_trues(const unsigned char* p, std::uint64_t n) {
+    constexpr std::uint64_t kBlock = 192;
+    std::uint64_t count = 0;
+    for (std::uint64_t b = 0; b < n; b += kBlock) {
+        const std::uint64_t m = std::min(kBlock, n - b);
+        std::uint8_t block = 0;
+        for (std::uint64_t i = 0; i < m; ++i)
+            block = static_cast<std::uint8_t>(block + (p[b + i] != 0 ? 1 : 0));
+        count += block;
+    }
+    return count;
+}
+
+// Contiguous elements in this machine's byte order, compiled for each SIMD
+// target (support/simd_targets.hpp) so that the plain loops above use the
+// widest vectors this CPU has. A switch, not visit_dtype: a lambda's body
+// would be compiled outside the target attribute.
+#define GPUSUM_STAMP_INTEGER_CHECK(suffix, target_attr, vector_bytes)                      \
+    target_attr i128 integers_##suffix(const unsigned char* p, std::uint64_t n, DType t) { \
+        switch (t) {                                                                       \
+            case DType::boolean:                                                           \
+                return count_trues(p, n);                                                  \
+            case DType::int8:                                                              \
+                return sum_narrow<std::int8_t>(p, n);                                      \
+            case DType::uint8:                                                             \
+                return sum_narrow<std::uint8_t>(p, n);                                     \
+            case DType::int16:                                                             \
+                return sum_narrow<std::int16_t>(p, n);                                     \
+            case DType::uint16:                                                            \
+                return sum_narrow<std::uint16_t>(p, n);                                    \
+            case DType::int32:                                                             \
+                return sum_narrow<std::int32_t>(p, n);                                     \
+            case DType::uint32:                                                            \
+                return sum_narrow<std::uint32_t>(p, n);                                    \
+            case DType::int64:                                                             \
+                return sum_by_halves<std::int64_t>(p, n);                                  \
+            case DType::uint64:                                                            \
+                return sum_by_halves<std::uint64_t>(p, n);                                 \
+            default:                                                                       \
+                return 0;                                                                  \
+        }                                                                                  \
+    }
+GPUSUM_SIMD_TARGETS(GPUSUM_STAMP_INTEGER_CHECK)
+#undef GPUSUM_STAMP_INTEGER_CHECK
+
+#define GPUSUM_INTEGER_CHECK(suffix, target_attr, vector_bytes) integers_##suffix,
+constexpr i128 (*kIntegerChecks[])(const unsigned char*, std::uint64_t,
+                                   DType) = {GPUSUM_SIMD_TARGETS(GPUSUM_INTEGER_CHECK)};
+#undef GPUSUM_INTEGER_CHECK
+
 // The exact sum of one run of integer elements (bools: the nonzero bytes).
 template <class T>
-i128 integer_run(const unsigned char* p, std::uint64_t n, std::int64_t stride, bool swapped,
-                 bool trues) {
-    if (trues) {
-        std::uint64_t count = 0;
-        if (stride == 1) {
-            constexpr std::uint64_t kBlock = 255;  // byte counts
-            for (std::uint64_t b = 0; b < n; b += kBlock) {
-                std::uint8_t block = 0;
-                for (std::uint64_t i = b; i < std::min(n, b + kBlock); ++i)
-                    block = static_cast<std::uint8_t>(block + (p[i] != 0 ? 1 : 0));
-                count += block;
-            }
-        } else
-            for (std::uint64_t i = 0; i < n; ++i, p += stride) count += *p == 0 ? 0 : 1;
-        return count;
-    }
-    if (stride == static_cast<std::int64_t>(sizeof(T)) && !swapped) {
-        if constexpr (sizeof(T) == 8)
-            return sum_by_halves<T>(p, n);
-        else
-            return sum_narrow<T>(p, n);
-    }
+i128 integer_run(DType dtype, const unsigned char* p, std::uint64_t n, std::int64_t stride,
+                 bool swapped) {
+    if (stride == static_cast<std::int64_t>(sizeof(T)) && !swapped)
+        return simd::pick(kIntegerChecks)(p, n, dtype);
     i128 total = 0;
-    for (std::uint64_t i = 0; i < n; ++i, p += stride) total += element<T>(p, swapped);
+    if (dtype == DType::boolean)
+        for (std::uint64_t i = 0; i < n; ++i, p += stride) total += *p == 0 ? 0 : 1;
+    else
+        for (std::uint64_t i = 0; i < n; ++i, p += stride) total += element<T>(p, swapped);
     return total;
 }
 
@@ -143,8 +182,7 @@ i128 check_block_integers(ArrayView block) {
     visit_dtype(block.dtype, [&](auto t) {
         using T = decltype(t);
         if constexpr (std::is_integral_v<T>)
-            total = integer_run<T>(block.data, block.count, sizeof(T), false,
-                                   block.dtype == DType::boolean);
+            total = integer_run<T>(block.dtype, block.data, block.count, sizeof(T), false);
     });
     return total;
 }
@@ -166,13 +204,12 @@ i128 check_sum_integers(ArrayView a, unsigned workers, Progress* progress) {
         throw_if_stopped();
         const ArrayView part = chunk_of(a, plan.pieces, piece);
         const bool swapped = part.swapped();
-        const bool trues = a.dtype == DType::boolean;
         visit_dtype(a.dtype, [&](auto t) {
             using T = decltype(t);
             if constexpr (std::is_integral_v<T>)
                 for_each_run(part,
                              [&](const unsigned char* p, std::uint64_t n, std::int64_t stride) {
-                                 parts[piece] += integer_run<T>(p, n, stride, swapped, trues);
+                                 parts[piece] += integer_run<T>(a.dtype, p, n, stride, swapped);
                              });
         });
         if (progress != nullptr) progress->advance(part.count);

@@ -21,23 +21,34 @@ using simd::VecOf;
 constexpr std::uint64_t kIntegerBlock = kExactHalvesBlock;
 constexpr std::uint64_t kUnroll = 4;  // independent accumulators per loop
 
-// 32-bit elements, widened into int64 lanes (exact per block).
+// Elements of half a lane's width, read two to a lane and split by shifts
+// (compilers lower a widening conversion of a whole vector to several
+// narrower ones and shuffles): Wide words, the low half sign- or
+// zero-extended by a shift up and back, the high half by one shift down.
+template <class T, class Wide>
+__attribute__((always_inline)) inline void add_halves(const Wide& words, Wide& acc) {
+    constexpr int kBits = 8 * sizeof(T);
+    acc += ((words << kBits) >> kBits) + (words >> kBits);
+}
+
+// 32-bit elements, two to each int64 lane (exact per block).
 template <class T, unsigned Lanes>
 __attribute__((always_inline)) inline i128 narrow_block(const unsigned char* q, std::uint64_t m) {
-    using narrow = typename VecOf<T, Lanes>::type;
-    using wide = typename VecOf<std::int64_t, Lanes>::type;
+    using Lane = std::conditional_t<std::is_signed_v<T>, std::int64_t, std::uint64_t>;
+    using wide = typename VecOf<Lane, Lanes>::type;
+    constexpr std::uint64_t kStep = 2 * std::uint64_t{Lanes} * kUnroll;  // elements per round
     wide acc[kUnroll] = {};
     std::uint64_t i = 0;
-    for (; i + Lanes * kUnroll <= m; i += Lanes * kUnroll) {
+    for (; i + kStep <= m; i += kStep) {
         for (std::uint64_t u = 0; u < kUnroll; ++u) {
-            narrow x;
-            __builtin_memcpy(&x, q + (i + u * Lanes) * sizeof(T), sizeof x);
-            acc[u] += __builtin_convertvector(x, wide);
+            wide words;
+            __builtin_memcpy(&words, q + (i + u * 2 * Lanes) * sizeof(T), sizeof words);
+            add_halves<T>(words, acc[u]);
         }
     }
     std::int64_t total = 0;
     for (const auto& lanes : acc)
-        for (unsigned l = 0; l < Lanes; ++l) total += lanes[l];
+        for (unsigned l = 0; l < Lanes; ++l) total += static_cast<std::int64_t>(lanes[l]);
     for (; i < m; ++i) total += static_cast<std::int64_t>(load<T>(q, i));
     return total;
 }
@@ -75,27 +86,25 @@ __attribute__((always_inline)) inline i128 byte_block(const unsigned char* q, st
     return static_cast<i128>(total) - bias;
 }
 
-// 16-bit elements, widened into 32-bit lanes (16 to an AVX-512 vector,
-// twice as many as 64-bit lanes would hold). A lane takes at most 2^16
-// values before it is emptied into 64 bits: their sum stays within
-// [-2^31, 2^31) (unsigned: [0, 2^32)), so no lane wraps.
+// 16-bit elements, two to each 32-bit lane (32 to an AVX-512 vector). A
+// lane takes at most 2^15 pairs before it is emptied into 64 bits: their sum
+// stays within [-2^31, 2^31) (unsigned: [0, 2^32)), so no lane wraps.
 template <class T, unsigned Lanes>
 __attribute__((always_inline)) inline i128 short_block(const unsigned char* q, std::uint64_t m) {
     using Lane = std::conditional_t<std::is_signed_v<T>, std::int32_t, std::uint32_t>;
-    using narrow = typename VecOf<T, Lanes>::type;
     using wide = typename VecOf<Lane, Lanes>::type;
-    constexpr std::uint64_t kPerLane = std::uint64_t{1} << 16;
-    constexpr std::uint64_t kStep = std::uint64_t{Lanes} * kUnroll;
+    constexpr std::uint64_t kRoundsPerFlush = std::uint64_t{1} << 15;
+    constexpr std::uint64_t kStep = 2 * std::uint64_t{Lanes} * kUnroll;  // elements per round
     std::int64_t total = 0;
     std::uint64_t i = 0;
     while (i + kStep <= m) {
         wide acc[kUnroll] = {};
-        const std::uint64_t rounds = std::min(kPerLane, (m - i) / kStep);
+        const std::uint64_t rounds = std::min(kRoundsPerFlush, (m - i) / kStep);
         for (std::uint64_t r = 0; r < rounds; ++r, i += kStep) {
             for (std::uint64_t u = 0; u < kUnroll; ++u) {
-                narrow x;
-                __builtin_memcpy(&x, q + (i + u * Lanes) * sizeof(T), sizeof x);
-                acc[u] += __builtin_convertvector(x, wide);
+                wide words;
+                __builtin_memcpy(&words, q + (i + u * 2 * Lanes) * sizeof(T), sizeof words);
+                add_halves<T>(words, acc[u]);
             }
         }
         for (const auto& lanes : acc)
