@@ -299,16 +299,18 @@ __attribute__((always_inline)) inline Extent extent(const unsigned char* p, std:
     return out;
 }
 
-// One window [low, low + kWindow] of exponents (after max(e, 1)): adds its
-// elements' fixed-point values, in units of 2^(low + kPosition - 1074), to
-// `total`, and says whether a nonzero element lies below it. Elements above
-// it (added by earlier windows) and below it are left out. `Whole`: every
+// One window [low, high] of exponents (after max(e, 1)), high - low <=
+// kWindow: adds its elements' fixed-point values, in units of 2^(low +
+// kPosition - 1074), to `total`, and says whether a nonzero element lies
+// below it. Elements above it (added by earlier windows) and below it are
+// left out. `Whole`: every
 // element is normal (no zero, no subnormal) and lies in the window above its
 // bottom, so the loop needs neither masks nor the check for elements below,
 // and no shift is by 0.
 template <class Bits, unsigned Lanes, bool Whole>
 __attribute__((always_inline)) inline bool window_pass(const unsigned char* p, std::uint64_t n,
-                                                       std::int64_t low, i128& total) {
+                                                       std::int64_t low, std::int64_t high,
+                                                       i128& total) {
     using U = Vec<std::uint64_t, Lanes>;
     using S = Vec<std::int64_t, Lanes>;
     constexpr int F = Format<Bits>::kFractionBits;
@@ -335,7 +337,7 @@ __attribute__((always_inline)) inline bool window_pass(const unsigned char* p, s
                 s = (e > 1 ? e : S{} + 1) - low;
                 m = (b & kFraction) | (reinterpret_cast<U>(e != 0) & kHidden);
                 below |= s & (m != 0);
-                m &= reinterpret_cast<U>(reinterpret_cast<U>(s) <= kWindow<Bits>);  // s < 0 is huge
+                m &= reinterpret_cast<U>(reinterpret_cast<U>(s) <= high - low);  // s < 0 is huge
                 s &= 63;
             }
             const S mantissa = reinterpret_cast<S>(m);
@@ -367,7 +369,7 @@ __attribute__((always_inline)) inline bool window_pass(const unsigned char* p, s
         const auto e = static_cast<std::int64_t>((b >> F) & Format<Bits>::kExponentMask);
         const std::int64_t s = std::max<std::int64_t>(e, 1) - low;
         const std::uint64_t m = (b & kFraction) | (e != 0 ? kHidden : 0);
-        if (m == 0 || s > kWindow<Bits>) continue;
+        if (m == 0 || s > high - low) continue;
         if (s < 0) {
             any_below = true;
             continue;
@@ -387,7 +389,7 @@ __attribute__((always_inline)) inline void window_blocks(const unsigned char* p,
         const std::uint64_t m = std::min(kWindowBlock, n - b);
         const unsigned char* q = p + b * sizeof(Bits);
         const Extent x = extent<Bits, Lanes>(q, m);
-        std::int64_t top = x.largest >> F;
+        const std::int64_t top = x.largest >> F;
         if (top == kSpecial) {  // NaN or infinity
             for (std::uint64_t i = 0; i < m; ++i) sum.add(to_double(simd::load<Bits>(q, i)));
             continue;
@@ -395,17 +397,19 @@ __attribute__((always_inline)) inline void window_blocks(const unsigned char* p,
         std::int64_t low = std::max<std::int64_t>(top - kWindow<Bits>, 1);
         if (x.smallest >> F > low) {  // the common case: one window, every element normal
             i128 total = 0;
-            window_pass<Bits, Lanes, true>(q, m, low, total);
+            window_pass<Bits, Lanes, true>(q, m, low, top, total);
             sum.add_scaled(total, static_cast<int>(low) + Format<Bits>::kPosition);
             continue;
         }
-        for (;;) {
+        // Window after window, each below the last (clamped at the bottom,
+        // a window is narrower, never overlapping the one above).
+        for (std::int64_t high = std::max<std::int64_t>(top, 1);;) {
             i128 total = 0;
-            const bool below = window_pass<Bits, Lanes, false>(q, m, low, total);
+            const bool below = window_pass<Bits, Lanes, false>(q, m, low, high, total);
             sum.add_scaled(total, static_cast<int>(low) + Format<Bits>::kPosition);
             if (!below) break;
-            top = largest_exponent<Bits, Lanes>(q, m, low);
-            low = std::max<std::int64_t>(std::max<std::int64_t>(top, 1) - kWindow<Bits>, 1);
+            high = std::max<std::int64_t>(largest_exponent<Bits, Lanes>(q, m, low), 1);
+            low = std::max<std::int64_t>(high - kWindow<Bits>, 1);
         }
     }
 }

@@ -272,11 +272,15 @@ __attribute__((always_inline)) inline i128 integer_body(const unsigned char* p, 
 // subtract trick ((x + 1.5 * 2^52 u) - 1.5 * 2^52 u rounds x to a multiple of
 // u and is exact), with the remainders x - q exact too. Slice sums stay below
 // 2^42 u per lane, so adding them in double is exact; each block then adds
-// its three slice totals to the exact sum (exact_float.hpp). An element the
-// slices do not hold exactly (more than ~40 binades below the block's
-// largest, NaN, infinity, extreme exponents) sends its block through the
-// per-element superaccumulator instead: slower, but still exact.
+// its three slice totals to the exact sum (exact_float.hpp). What the slices
+// leave of the elements (the remainders r3 = x - q1 - q2 - q3, nonzero for
+// elements more than ~40 binades below the block's largest) is sliced again
+// the same way, level by level, 93 more binades each; after kSliceLevels, or
+// where a level's grid would leave the double range (NaN, infinity, extreme
+// exponents), what is left goes through the per-element superaccumulator:
+// slower, but still exact.
 constexpr std::uint64_t kFloatBlock = 2048;
+constexpr int kSliceLevels = 4;
 constexpr std::int64_t kMagnitudeBits = 0x7fffffffffffffff;
 
 // Lanes elements from i on, as doubles (an out parameter: a vector return
@@ -337,20 +341,24 @@ __attribute__((always_inline)) inline void slice(const V& x, double c1, double c
     s.r3 = r2 - s.q3;
 }
 
-// Adds the block by slices if it can (returns the number of adds made to
-// `sum`, 3), else element by element (m adds).
+// One level: adds the slices of the block's m elements to `sum` (3 adds)
+// and writes their remainders to `rest` (which may be the block itself),
+// returning whether any is nonzero; or, where the grids would leave the
+// double range, adds the elements exactly (m adds) and returns false.
 template <class T, unsigned Lanes>
-__attribute__((always_inline)) inline std::uint64_t add_block(const unsigned char* q,
-                                                              std::uint64_t m, ExactFloat& sum) {
+__attribute__((always_inline)) inline bool slice_level(const unsigned char* q, std::uint64_t m,
+                                                       ExactFloat& sum, double* rest,
+                                                       std::uint64_t& adds) {
     using doubles = typename VecOf<double, Lanes>::type;
     using ints = typename VecOf<std::int64_t, Lanes>::type;
     const std::int64_t largest = largest_magnitude<T, Lanes>(q, m);
-    if (largest == 0) return 0;  // all zeros
+    if (largest == 0) return false;  // all zeros
     const int e = static_cast<int>(largest >> 52) - 1023;
     // C1 = 1.5 * 2^(e+22) must be finite, C3 = 1.5 * 2^(e-40) normal.
     if (e < -982 || e > 1001) {
         add_block_exactly<T>(q, m, sum);
-        return m;
+        adds += m;
+        return false;
     }
     const double c1 = std::ldexp(1.5, e + 22), c2 = std::ldexp(1.5, e - 9),
                  c3 = std::ldexp(1.5, e - 40);
@@ -367,6 +375,7 @@ __attribute__((always_inline)) inline std::uint64_t add_block(const unsigned cha
         s2 += q2;
         s3 += q3;
         inexact |= reinterpret_cast<ints>(r3) & kMagnitudeBits;
+        __builtin_memcpy(rest + i, &r3, sizeof r3);
     }
     double t1 = 0, t2 = 0, t3 = 0;
     std::int64_t left = 0;
@@ -384,16 +393,87 @@ __attribute__((always_inline)) inline std::uint64_t add_block(const unsigned cha
         t2 += q2;
         t3 += q3;
         left |= static_cast<std::int64_t>(bits_of(r3)) & kMagnitudeBits;
-    }
-    if (left != 0) {
-        add_block_exactly<T>(q, m, sum);
-        return m;
+        rest[i] = r3;
     }
     sum.add(t1);
     sum.add(t2);
     sum.add(t3);
-    return 3;
+    adds += 3;
+    return left != 0;
 }
+
+// float32 blocks whose elements lie within kPlainSpan binades of each other
+// (most data) need no slices: every element is a multiple of the smallest
+// one's last place, 2^(f - 23), and below 2^(F + 1) for the largest one's
+// exponent F, so Lanes lanes of at most kFloatBlock / 2 doubles each add
+// them exactly when kFloatBlock * 2^(F + 1) <= 2^53 * 2^(f - 23), that is
+// F - f <= 53 - 23 - 1 - 11. The exponents are read from the floats' own
+// bits, 2 * Lanes at a time. Returns false (and adds nothing) for other
+// blocks.
+constexpr std::int64_t kPlainSpan = 18;
+
+template <unsigned Lanes>
+__attribute__((always_inline)) inline bool add_plain_floats(const unsigned char* q, std::uint64_t m,
+                                                            ExactFloat& sum, std::uint64_t& adds) {
+    using words = typename VecOf<std::uint32_t, 2 * Lanes>::type;
+    using doubles = typename VecOf<double, Lanes>::type;
+    constexpr std::uint32_t kMagnitude = 0x7fffffff;
+    constexpr std::uint64_t kStep = 2 * std::uint64_t{Lanes};  // floats per vector of words
+    words top = {}, bottom = words{} - 1;
+    std::uint64_t i = 0;
+    for (; i + kStep <= m; i += kStep) {
+        words w;
+        __builtin_memcpy(&w, q + i * 4, sizeof w);
+        const words magnitude = w & kMagnitude;
+        top = magnitude > top ? magnitude : top;
+        const words less = magnitude - 1;  // a zero wraps to the largest value: ignored
+        bottom = less < bottom ? less : bottom;
+    }
+    std::uint32_t largest = 0, smallest = UINT32_MAX;
+    for (unsigned l = 0; l < 2 * Lanes; ++l) {
+        largest = std::max(largest, top[l]);
+        smallest = std::min(smallest, bottom[l]);
+    }
+    for (; i < m; ++i) {
+        const std::uint32_t magnitude = bits_of(load<float>(q, i)) & kMagnitude;
+        largest = std::max(largest, magnitude);
+        smallest = std::min(smallest, magnitude - 1);
+    }
+    if (smallest == UINT32_MAX) return false;  // all zeros: the slices say so at once
+    // Biased exponents; subnormals have the last place of exponent field 1.
+    const auto high = static_cast<std::int64_t>(largest >> 23);
+    const auto low = std::max<std::int64_t>((smallest + 1) >> 23, 1);
+    if (high == 0xff || high - low > kPlainSpan) return false;  // NaN, infinity, or too wide
+    doubles total = {};
+    i = 0;
+    for (; i + Lanes <= m; i += Lanes) {
+        doubles x;
+        load_doubles<float, Lanes>(q, i, x);
+        total += x;
+    }
+    for (unsigned l = 0; l < Lanes; ++l) sum.add(total[l]);
+    for (; i < m; ++i) sum.add(static_cast<double>(load<float>(q, i)));
+    adds += Lanes + m % Lanes;
+    return true;
+}
+
+// Adds the block plainly (float32, narrow spans), else by slices, level by
+// level; returns the number of adds made to `sum`, at most kMaxBlockAdds.
+template <class T, unsigned Lanes>
+__attribute__((always_inline)) inline std::uint64_t add_block(const unsigned char* q,
+                                                              std::uint64_t m, ExactFloat& sum) {
+    std::uint64_t adds = 0;
+    if constexpr (std::is_same_v<T, float>)
+        if (add_plain_floats<Lanes>(q, m, sum, adds)) return adds;
+    double rest[kFloatBlock];
+    if (!slice_level<T, Lanes>(q, m, sum, rest, adds)) return adds;
+    const auto* left = reinterpret_cast<const unsigned char*>(rest);
+    for (int level = 1; level < kSliceLevels; ++level)
+        if (!slice_level<double, Lanes>(left, m, sum, rest, adds)) return adds;
+    add_block_exactly<double>(left, m, sum);
+    return adds + m;
+}
+constexpr std::uint64_t kMaxBlockAdds = kFloatBlock + std::uint64_t{3} * kSliceLevels;
 
 template <class T, unsigned VectorBytes>
 __attribute__((always_inline)) inline ExactFloat float_body(const unsigned char* p,
@@ -404,7 +484,7 @@ __attribute__((always_inline)) inline ExactFloat float_body(const unsigned char*
     for (std::uint64_t b = 0; b < n; b += kFloatBlock) {
         const std::uint64_t m = std::min(kFloatBlock, n - b);
         adds += add_block<T, lanes>(p + b * sizeof(T), m, sum);
-        if (adds + kFloatBlock > kFloatAddsBetweenCarries) {
+        if (adds + kMaxBlockAdds > kFloatAddsBetweenCarries) {
             normalise(sum);
             adds = 0;
         }
