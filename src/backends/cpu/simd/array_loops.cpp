@@ -376,6 +376,8 @@ __attribute__((always_inline)) inline bool slice_level(const unsigned char* q, s
         s3 += q3;
         inexact |= reinterpret_cast<ints>(r3) & kMagnitudeBits;
         __builtin_memcpy(rest + i, &r3, sizeof r3);
+        if (reinterpret_cast<const double*>(q) != rest)
+            __builtin_prefetch(q + (i + kFloatBlock) * sizeof(T));
     }
     double t1 = 0, t2 = 0, t3 = 0;
     std::int64_t left = 0;
@@ -450,6 +452,7 @@ __attribute__((always_inline)) inline bool add_plain_floats(const unsigned char*
         doubles x;
         load_doubles<float, Lanes>(q, i, x);
         total += x;
+        __builtin_prefetch(q + (i + kFloatBlock) * sizeof(float));
     }
     for (unsigned l = 0; l < Lanes; ++l) sum.add(total[l]);
     for (; i < m; ++i) sum.add(static_cast<double>(load<float>(q, i)));
