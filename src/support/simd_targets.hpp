@@ -10,11 +10,12 @@
 
 // X(name, target attribute, vector bytes) for each target, widest first; the
 // last is the baseline every CPU of the architecture has (SSE2 on x86-64,
-// NEON on arm64). AVX-512 code uses byte and word lanes too (BW).
+// NEON on arm64). AVX-512 code uses byte and word lanes too (BW); AVX2 code
+// the float16 conversions (F16C, which every AVX2 CPU has).
 #if defined(__x86_64__)
 #define GPUSUM_SIMD_TARGETS(X)                                 \
     X(avx512, __attribute__((target("avx512f,avx512bw"))), 64) \
-    X(avx2, __attribute__((target("avx2"))), 32)               \
+    X(avx2, __attribute__((target("avx2,f16c"))), 32)          \
     X(baseline, , 16)
 #else
 #define GPUSUM_SIMD_TARGETS(X) X(baseline, , 16)

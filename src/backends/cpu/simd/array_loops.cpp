@@ -5,6 +5,12 @@
 #include <limits>
 #include <type_traits>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
 #include "backends/cpu/simd/loops.hpp"
 #include "exact_halves.hpp"
 #include "support/simd_targets.hpp"
@@ -496,6 +502,67 @@ __attribute__((always_inline)) inline ExactFloat float_body(const unsigned char*
     return sum;
 }
 
+// float16 elements widened to float32 (exactly) by the target's own
+// conversion instructions (AVX-512F, F16C, NEON), a block at a time into a
+// buffer that stays in L1, then summed as float32. Each specialisation is
+// compiled for its target and called (not inlined: GCC inlines only into a
+// caller of the same target) once per block.
+template <unsigned VectorBytes>
+void widen_halves(const unsigned char* p, std::uint64_t n, float* out);
+
+#if defined(__x86_64__)
+template <>
+__attribute__((target("avx512f"))) void widen_halves<64>(const unsigned char* p, std::uint64_t n,
+                                                         float* out) {
+    std::uint64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(
+            out + i, _mm512_maskz_cvtph_ps(
+                         0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * i))));
+    for (; i < n; ++i) out[i] = half_to_float(load<std::uint16_t>(p, i));
+}
+template <>
+__attribute__((target("avx2,f16c"))) void widen_halves<32>(const unsigned char* p, std::uint64_t n,
+                                                           float* out) {
+    std::uint64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(
+            out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i))));
+    for (; i < n; ++i) out[i] = half_to_float(load<std::uint16_t>(p, i));
+}
+#endif
+template <>
+void widen_halves<16>(const unsigned char* p, std::uint64_t n, float* out) {
+    std::uint64_t i = 0;
+#if defined(__aarch64__)
+    for (; i + 4 <= n; i += 4)
+        vst1q_f32(out + i, vcvt_f32_f16(vreinterpret_f16_u16(
+                               vld1_u16(reinterpret_cast<const std::uint16_t*>(p + 2 * i)))));
+#endif
+    for (; i < n; ++i) out[i] = half_to_float(load<std::uint16_t>(p, i));
+}
+
+template <unsigned VectorBytes>
+__attribute__((always_inline)) inline ExactFloat half_body(const unsigned char* p,
+                                                           std::uint64_t n) {
+    constexpr unsigned lanes = VectorBytes / 8;
+    ExactFloat sum;
+    float buffer[kFloatBlock];
+    std::uint64_t adds = 0;
+    for (std::uint64_t b = 0; b < n; b += kFloatBlock) {
+        const std::uint64_t m = std::min(kFloatBlock, n - b);
+        widen_halves<VectorBytes>(p + 2 * b, m, buffer);
+        __builtin_prefetch(p + 2 * (b + 2 * kFloatBlock));
+        adds += add_block<float, lanes>(reinterpret_cast<const unsigned char*>(buffer), m, sum);
+        if (adds + kMaxBlockAdds > kFloatAddsBetweenCarries) {
+            normalise(sum);
+            adds = 0;
+        }
+    }
+    normalise(sum);
+    return sum;
+}
+
 // One body per instruction set; the vectoriser uses each target's width.
 // A plain switch, not visit_dtype: a lambda's body would be compiled outside
 // the target attribute (seen: the int64 loop of the AVX2 version came out as
@@ -526,6 +593,7 @@ __attribute__((always_inline)) inline ExactFloat float_body(const unsigned char*
         }                                                                                       \
     }                                                                                           \
     target_attr ExactFloat floats_##suffix(ArrayView a) {                                       \
+        if (a.dtype == DType::float16) return half_body<vector_bytes>(a.data, a.count);         \
         if (a.dtype == DType::float32) return float_body<float, vector_bytes>(a.data, a.count); \
         return float_body<double, vector_bytes>(a.data, a.count);                               \
     }
@@ -623,7 +691,7 @@ i128 sum_integers(ArrayView a) {
 }
 ExactFloat sum_floats(ArrayView a) {
     const auto loop = simd::pick(kFloatLoops);
-    if (a.dense()) return loop(a);
+    if (a.layout == nullptr) return loop(a);  // float16 included: widened by the loop
     ExactFloat total;
     for_each_gathered_block(a, [&](ArrayView block) { merge(total, loop(block)); });
     return total;
