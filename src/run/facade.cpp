@@ -20,14 +20,8 @@ namespace {
 // Arrays up to this size are summed and checked on the calling thread when
 // the dispatcher is asked: a job (the backend list, chunks, signal
 // handlers) would cost more than the additions (docs/backends.md, "Small
-// calls"). Floats less: their check takes 4-7 ns per element, and from
-// 256 KiB on it pays to share it among threads.
+// calls").
 constexpr std::uint64_t kInlineBytes = std::uint64_t{1} << 20;
-constexpr std::uint64_t kInlineFloatBytes = std::uint64_t{1} << 17;
-
-std::uint64_t inline_bytes(DType t) {
-    return is_float(t) ? kInlineFloatBytes : kInlineBytes;
-}
 
 void check_limits(const Options& options) {
     if (options.workers > kMaxWorkers)
@@ -51,7 +45,7 @@ Job job_from(const Options& options, const BackendList& backends) {
 }
 
 // The answer of a checked run; a mismatch is thrown, never returned.
-Sum sum_of(const Outcome& o) {
+Sum sum_of(Outcome o) {
     if (!o.verified)
         throw Mismatch(o.backend + " returned " +
                        (o.real ? std::to_string(rounded(o.result.real)) : to_string(o.result.sum)) +
@@ -60,15 +54,16 @@ Sum sum_of(const Outcome& o) {
     Sum s;
     s.is_float = o.real;
     s.sum = o.real ? 0 : o.result.sum;
-    s.value = o.real ? rounded(o.result.real) : static_cast<double>(o.result.sum);
+    // Verified: rounded(o.result.real) has the check's bits (both NaN at most).
+    s.value = o.real ? o.expected_real : static_cast<double>(o.result.sum);
     s.error_bound = o.real ? rounding_bound(s.value) : 0;
     s.expected = o.expected;
     s.expected_value = o.expected_real;
-    s.check = o.check;
+    s.check = std::move(o.check);
     s.verified = true;
-    s.backend = o.backend;
-    s.reason = o.reason;
-    s.notes = o.notes;
+    s.backend = std::move(o.backend);
+    s.reason = std::move(o.reason);
+    s.notes = std::move(o.notes);
     s.elements = o.elements;
     s.seconds = o.result.seconds;
     s.check_seconds = o.check_seconds;
@@ -85,8 +80,9 @@ Sum sum_inline(const ArrayView& a) {
     Stopwatch clock;
     Outcome o;
     o.backend = "serial";
-    o.reason = "inline: " + grouped(a.bytes()) + " bytes, summed on the calling thread (below " +
-               grouped(inline_bytes(a.dtype)) + " bytes a job costs more than the additions)";
+    o.reason =
+        "inline: summed on the calling thread (up to 1 MiB, a job would cost more than the "
+        "additions)";
     o.elements = a.count;
     o.real = is_float(a.dtype);
     if (o.real)
@@ -103,7 +99,7 @@ Sum sum_inline(const ArrayView& a) {
     o.check_seconds = clock.lap();
     o.verified =
         o.real ? same_float(rounded(o.result.real), o.expected_real) : o.result.sum == o.expected;
-    return sum_of(o);
+    return sum_of(std::move(o));
 }
 
 // A layout's elements must cover the view: walking more than the shape holds
@@ -145,7 +141,7 @@ Sum sum(Range range, const Options& options) {
 Sum sum(ArrayView array, const Options& options) {
     if (array.data == nullptr && array.count > 0) throw InputError("the array's data is null");
     check_layout(array);
-    if (options.backend == "auto" && array.bytes() <= inline_bytes(array.dtype)) {
+    if (options.backend == "auto" && array.bytes() <= kInlineBytes) {
         check_limits(options);
         return sum_inline(array);
     }
@@ -189,7 +185,7 @@ Sum sum(DeviceArray array, const Options& options) {
     o.totals = {o.result.seconds.total()};
     o.verified =
         o.real ? same_float(rounded(o.result.real), o.expected_real) : o.result.sum == o.expected;
-    return sum_of(o);
+    return sum_of(std::move(o));
 }
 
 std::string long_run_warning(Range range, const Options& options) {

@@ -7,9 +7,11 @@
 namespace gpusum {
 
 void normalise(ExactFloat& sum) {
-    i128 carry = 0;
+    // In 64 bits: a digit within its add budget is below 2^62 in magnitude
+    // and a carry below 2^32, so their sum cannot overflow.
+    std::int64_t carry = 0;
     for (int k = 0; k + 1 < kFloatDigits; ++k) {
-        const i128 v = static_cast<i128>(static_cast<std::int64_t>(sum.digits[k])) + carry;
+        const std::int64_t v = static_cast<std::int64_t>(sum.digits[k]) + carry;
         sum.digits[k] = static_cast<std::uint64_t>(v) & 0xffffffffu;
         carry = v >> 32;  // floor division: the digit left behind is in [0, 2^32)
     }
@@ -42,9 +44,9 @@ Magnitude magnitude_of(ExactFloat sum) {
     normalise(sum);
     Magnitude m;
     m.negative = static_cast<std::int64_t>(sum.digits[kFloatDigits - 1]) < 0;
-    i128 carry = 0;
+    std::int64_t carry = 0;  // digits below 2^32, carries of magnitude at most 1
     for (int k = 0; k + 1 < kFloatDigits; ++k) {
-        i128 v = static_cast<i128>(sum.digits[k]);
+        std::int64_t v = static_cast<std::int64_t>(sum.digits[k]);
         if (m.negative) v = -v;
         v += carry;
         m.word[k] = static_cast<std::uint64_t>(v) & 0xffffffffu;

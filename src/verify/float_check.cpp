@@ -33,24 +33,20 @@ namespace gpusum {
 
 // --- The long accumulator ----------------------------------------------
 
-namespace {
-
-using Limbs = std::uint64_t[LongAccumulator::kLimbs];
-
-// Adds `words` (least significant first) at limb k, carrying as far as needed.
-template <std::size_t N>
-void add_words(Limbs& limbs, int k, const std::array<std::uint64_t, N>& words) {
+// Adds `count` words (least significant first) at limb k of one magnitude,
+// carrying as far as needed.
+void LongAccumulator::add_words(bool negative, int k, const std::uint64_t* words, int count) {
+    Limbs& limbs = negative ? negative_ : positive_;
     unsigned carry = 0;
     int j = k;
-    for (const std::uint64_t w : words) {
-        const u128 v = static_cast<u128>(limbs[j]) + w + carry;
+    for (int w = 0; w < count; ++w) {
+        const u128 v = static_cast<u128>(limbs[j]) + words[w] + carry;
         limbs[j++] = static_cast<std::uint64_t>(v);
         carry = static_cast<unsigned>(v >> 64);
     }
-    for (; carry != 0 && j < LongAccumulator::kLimbs; ++j) carry = ++limbs[j] == 0 ? 1 : 0;
+    for (; carry != 0 && j < kLimbs; ++j) carry = ++limbs[j] == 0 ? 1 : 0;
+    used_ = std::max(used_, j);
 }
-
-}  // namespace
 
 void LongAccumulator::add(double x) {
     if (std::isnan(x)) {
@@ -71,9 +67,9 @@ void LongAccumulator::add(double x) {
         position = 0;
     }
     const u128 placed = static_cast<u128>(mantissa) << (position % 64);
-    add_words(
-        x < 0 ? negative_ : positive_, position / 64,
-        std::array{static_cast<std::uint64_t>(placed), static_cast<std::uint64_t>(placed >> 64)});
+    const std::uint64_t words[] = {static_cast<std::uint64_t>(placed),
+                                   static_cast<std::uint64_t>(placed >> 64)};
+    add_words(x < 0, position / 64, words, 2);
 }
 
 void LongAccumulator::add_scaled(i128 value, int position) {
@@ -81,20 +77,21 @@ void LongAccumulator::add_scaled(i128 value, int position) {
     const u128 magnitude = value < 0 ? -static_cast<u128>(value) : static_cast<u128>(value);
     const int shift = position % 64;
     const u128 upper = shift == 0 ? magnitude >> 64 : magnitude >> (64 - shift);
-    add_words(
-        value < 0 ? negative_ : positive_, position / 64,
-        std::array{static_cast<std::uint64_t>(magnitude << shift),
-                   static_cast<std::uint64_t>(upper), static_cast<std::uint64_t>(upper >> 64)});
+    const std::uint64_t words[] = {static_cast<std::uint64_t>(magnitude << shift),
+                                   static_cast<std::uint64_t>(upper),
+                                   static_cast<std::uint64_t>(upper >> 64)};
+    add_words(value < 0, position / 64, words, 3);
 }
 
 void LongAccumulator::add(const LongAccumulator& other) {
     for (auto [mine, theirs] :
          {std::pair{&positive_, &other.positive_}, std::pair{&negative_, &other.negative_}}) {
         unsigned carry = 0;
-        for (int k = 0; k < kLimbs; ++k) {
+        for (int k = 0; k < kLimbs && (k < other.used_ || carry != 0); ++k) {
             const u128 v = static_cast<u128>((*mine)[k]) + (*theirs)[k] + carry;
             (*mine)[k] = static_cast<std::uint64_t>(v);
             carry = static_cast<unsigned>(v >> 64);
+            used_ = std::max(used_, k + 1);
         }
     }
     nan_ = nan_ || other.nan_;
@@ -106,19 +103,20 @@ double LongAccumulator::value() const {
     if (nan_ || (positive_inf_ && negative_inf_)) return std::numeric_limits<double>::quiet_NaN();
     if (positive_inf_) return std::numeric_limits<double>::infinity();
     if (negative_inf_) return -std::numeric_limits<double>::infinity();
-    // |positive - negative|, the larger minus the smaller.
-    const bool negative = std::lexicographical_compare(
-        std::rbegin(positive_), std::rend(positive_), std::rbegin(negative_), std::rend(negative_));
+    // |positive - negative|, the larger minus the smaller, over the limbs used.
+    const bool negative =
+        std::lexicographical_compare(std::rend(positive_) - used_, std::rend(positive_),
+                                     std::rend(negative_) - used_, std::rend(negative_));
     const Limbs& larger = negative ? negative_ : positive_;
     const Limbs& smaller = negative ? positive_ : negative_;
-    std::uint64_t magnitude[kLimbs];
+    std::uint64_t magnitude[kLimbs] = {};
     unsigned borrow = 0;
-    for (int k = 0; k < kLimbs; ++k) {
+    for (int k = 0; k < used_; ++k) {
         const u128 v = static_cast<u128>(larger[k]) - smaller[k] - borrow;
         magnitude[k] = static_cast<std::uint64_t>(v);
         borrow = static_cast<unsigned>(v >> 127);
     }
-    int top = kLimbs - 1;
+    int top = std::max(used_ - 1, 0);
     while (top > 0 && magnitude[top] == 0) --top;
     double v = 0;
     if (top == 0) {

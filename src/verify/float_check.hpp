@@ -28,8 +28,10 @@ class LongAccumulator {
 
   private:
     using Limbs = std::uint64_t[kLimbs];
+    void add_words(bool negative, int k, const std::uint64_t* words, int count);
     Limbs positive_ = {};
     Limbs negative_ = {};
+    int used_ = 0;  // limbs [used_, kLimbs) are zero in both
     bool nan_ = false, positive_inf_ = false, negative_inf_ = false;
 };
 
