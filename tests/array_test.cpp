@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <limits>
 
 #include "backends/cpu/simd/loops.hpp"
 #include "gpusum/array.hpp"
@@ -310,6 +311,35 @@ TEST_CASE("float16: every value widens exactly, and arrays of them sum exactly")
                                          swapped.size(), DType::float16, &other_order}}) {
         CHECK(gpusum::rounded(gpusum::sum_floats(v)) == expected);
         CHECK(gpusum::check_sum_floats(v, 2) == expected);
+    }
+}
+
+TEST_CASE("float16 infinities and NaN follow IEEE wherever they fall among the lanes") {
+    // Halves are added in double lanes, several lanes to a vector: an
+    // infinity and its opposite in one lane or in two, or a NaN, must all end
+    // as IEEE says, on both methods.
+    constexpr std::uint16_t kPlusInf = 0x7c00, kMinusInf = 0xfc00, kNaN = 0x7e00, kOne = 0x3c00;
+    for (const std::size_t n : {3, 17, 100, 2048, 5000}) {
+        for (const std::size_t gap : {1, 8, 13}) {
+            if (gap + 1 >= n) continue;
+            std::vector<std::uint16_t> v(n, kOne);
+            const ArrayView a{reinterpret_cast<const unsigned char*>(v.data()), n, DType::float16};
+            CAPTURE(n);
+            CAPTURE(gap);
+            v[1] = kPlusInf;
+            CHECK(gpusum::rounded(gpusum::sum_floats(a)) ==
+                  std::numeric_limits<double>::infinity());
+            CHECK(gpusum::check_sum_floats(a, 2) == std::numeric_limits<double>::infinity());
+            v[1 + gap] = kMinusInf;
+            CHECK(std::isnan(gpusum::rounded(gpusum::sum_floats(a))));
+            CHECK(std::isnan(gpusum::check_sum_floats(a, 2)));
+            v[1] = kOne;
+            CHECK(gpusum::rounded(gpusum::sum_floats(a)) ==
+                  -std::numeric_limits<double>::infinity());
+            v[1 + gap] = kNaN;
+            CHECK(std::isnan(gpusum::rounded(gpusum::sum_floats(a))));
+            CHECK(std::isnan(gpusum::check_sum_floats(a, 2)));
+        }
     }
 }
 

@@ -416,15 +416,12 @@ __attribute__((always_inline)) inline bool slice_level(const unsigned char* q, s
 // exponent F, so Lanes lanes of at most kFloatBlock / 2 doubles each add
 // them exactly when kFloatBlock * 2^(F + 1) <= 2^53 * 2^(f - 23), that is
 // F - f <= 53 - 23 - 1 - 11. The exponents are read from the floats' own
-// bits, 2 * Lanes at a time. Returns false (and adds nothing) for other
-// blocks.
+// bits, 2 * Lanes at a time.
 constexpr std::int64_t kPlainSpan = 18;
 
 template <unsigned Lanes>
-__attribute__((always_inline)) inline bool add_plain_floats(const unsigned char* q, std::uint64_t m,
-                                                            ExactFloat& sum, std::uint64_t& adds) {
+__attribute__((always_inline)) inline bool narrow_span(const unsigned char* q, std::uint64_t m) {
     using words = typename VecOf<std::uint32_t, 2 * Lanes>::type;
-    using doubles = typename VecOf<double, Lanes>::type;
     constexpr std::uint32_t kMagnitude = 0x7fffffff;
     constexpr std::uint64_t kStep = 2 * std::uint64_t{Lanes};  // floats per vector of words
     words top = {}, bottom = words{} - 1;
@@ -451,19 +448,28 @@ __attribute__((always_inline)) inline bool add_plain_floats(const unsigned char*
     // Biased exponents; subnormals have the last place of exponent field 1.
     const auto high = static_cast<std::int64_t>(largest >> 23);
     const auto low = std::max<std::int64_t>((smallest + 1) >> 23, 1);
-    if (high == 0xff || high - low > kPlainSpan) return false;  // NaN, infinity, or too wide
+    return high != 0xff && high - low <= kPlainSpan;  // not NaN, infinity, or too wide
+}
+
+// Adds m float32 elements in Lanes double lanes, then the lanes to `sum`:
+// exact where the caller knows the lanes hold their sums exactly (narrow
+// spans; widened float16, all multiples of 2^-24 below 2^16, 2^13 to a
+// lane). A NaN or infinity reaches `sum` through its lane by IEEE rules.
+template <unsigned Lanes, bool Prefetch>
+__attribute__((always_inline)) inline void add_plainly(const unsigned char* q, std::uint64_t m,
+                                                       ExactFloat& sum, std::uint64_t& adds) {
+    using doubles = typename VecOf<double, Lanes>::type;
     doubles total = {};
-    i = 0;
+    std::uint64_t i = 0;
     for (; i + Lanes <= m; i += Lanes) {
         doubles x;
         load_doubles<float, Lanes>(q, i, x);
         total += x;
-        __builtin_prefetch(q + (i + kFloatBlock) * sizeof(float));
+        if constexpr (Prefetch) __builtin_prefetch(q + (i + kFloatBlock) * sizeof(float));
     }
     for (unsigned l = 0; l < Lanes; ++l) sum.add(total[l]);
     for (; i < m; ++i) sum.add(static_cast<double>(load<float>(q, i)));
     adds += Lanes + m % Lanes;
-    return true;
 }
 
 // Adds the block plainly (float32, narrow spans), else by slices, level by
@@ -472,8 +478,12 @@ template <class T, unsigned Lanes>
 __attribute__((always_inline)) inline std::uint64_t add_block(const unsigned char* q,
                                                               std::uint64_t m, ExactFloat& sum) {
     std::uint64_t adds = 0;
-    if constexpr (std::is_same_v<T, float>)
-        if (add_plain_floats<Lanes>(q, m, sum, adds)) return adds;
+    if constexpr (std::is_same_v<T, float>) {
+        if (narrow_span<Lanes>(q, m)) {
+            add_plainly<Lanes, true>(q, m, sum, adds);
+            return adds;
+        }
+    }
     double rest[kFloatBlock];
     if (!slice_level<T, Lanes>(q, m, sum, rest, adds)) return adds;
     const auto* left = reinterpret_cast<const unsigned char*>(rest);
@@ -504,7 +514,9 @@ __attribute__((always_inline)) inline ExactFloat float_body(const unsigned char*
 
 // float16 elements widened to float32 (exactly) by the target's own
 // conversion instructions (AVX-512F, F16C, NEON), a block at a time into a
-// buffer that stays in L1, then summed as float32. Each specialisation is
+// buffer that stays in L1, then added plainly in double lanes: every finite
+// half is a multiple of 2^-24 below 2^16, so 2^13 of them add exactly in one
+// double, and no span need be checked. Each specialisation is
 // compiled for its target and called (not inlined: GCC inlines only into a
 // caller of the same target) once per block.
 template <unsigned VectorBytes>
@@ -515,7 +527,7 @@ template <>
 __attribute__((target("avx512f"))) void widen_halves<64>(const unsigned char* p, std::uint64_t n,
                                                          float* out) {
     std::uint64_t i = 0;
-    for (; i + 16 <= n; i += 16)
+    for (; i + 16 <= n; i += 16, __builtin_prefetch(p + 2 * (i + kFloatBlock)))
         _mm512_storeu_ps(
             out + i, _mm512_maskz_cvtph_ps(
                          0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * i))));
@@ -525,7 +537,7 @@ template <>
 __attribute__((target("avx2,f16c"))) void widen_halves<32>(const unsigned char* p, std::uint64_t n,
                                                            float* out) {
     std::uint64_t i = 0;
-    for (; i + 8 <= n; i += 8)
+    for (; i + 8 <= n; i += 8, __builtin_prefetch(p + 2 * (i + kFloatBlock)))
         _mm256_storeu_ps(
             out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i))));
     for (; i < n; ++i) out[i] = half_to_float(load<std::uint16_t>(p, i));
@@ -552,8 +564,7 @@ __attribute__((always_inline)) inline ExactFloat half_body(const unsigned char* 
     for (std::uint64_t b = 0; b < n; b += kFloatBlock) {
         const std::uint64_t m = std::min(kFloatBlock, n - b);
         widen_halves<VectorBytes>(p + 2 * b, m, buffer);
-        __builtin_prefetch(p + 2 * (b + 2 * kFloatBlock));
-        adds += add_block<float, lanes>(reinterpret_cast<const unsigned char*>(buffer), m, sum);
+        add_plainly<lanes, false>(reinterpret_cast<const unsigned char*>(buffer), m, sum, adds);
         if (adds + kMaxBlockAdds > kFloatAddsBetweenCarries) {
             normalise(sum);
             adds = 0;
