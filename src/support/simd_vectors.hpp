@@ -36,6 +36,10 @@ struct VecOf;
     template <>                                                      \
     struct VecOf<T, 16> {                                            \
         typedef T type __attribute__((vector_size(16 * sizeof(T)))); \
+    };                                                               \
+    template <>                                                      \
+    struct VecOf<T, 32> {                                            \
+        typedef T type __attribute__((vector_size(32 * sizeof(T)))); \
     };
 GPUSUM_VECTORS_OF(std::int8_t)
 GPUSUM_VECTORS_OF(std::int16_t)

@@ -263,30 +263,27 @@ struct Extent {
     std::int64_t largest = 0, smallest = 0;
 };
 
+// In lanes of the elements' own width (a float32 or float16 is widened for
+// nothing here): signed, since no magnitude reaches the sign bit.
 template <class Bits, unsigned Lanes>
 __attribute__((always_inline)) inline Extent extent(const unsigned char* p, std::uint64_t n) {
-    using U = Vec<std::uint64_t, Lanes>;
-    using S = Vec<std::int64_t, Lanes>;
-    constexpr auto kMagnitude =
-        static_cast<std::int64_t>((std::uint64_t{1} << (8 * sizeof(Bits) - 1)) - 1);
+    using Signed = std::make_signed_t<Bits>;
+    using S = Vec<Signed, Lanes * kPerWord<Bits>>;
+    constexpr auto kMagnitude = static_cast<Signed>((Bits{1} << (8 * sizeof(Bits) - 1)) - 1);
     S top = {}, bottom = S{} + kMagnitude;
     std::uint64_t i = 0;
     for (; i + Lanes * kPerWord<Bits> <= n; i += Lanes * kPerWord<Bits>) {
-        U words;
-        simd::load_lanes<std::uint64_t, Lanes>(p + i * sizeof(Bits), 0, words);
-        for (unsigned k = 0; k < kPerWord<Bits>; ++k) {
-            U b;
-            element_of<Bits>(words, k, b);
-            const S magnitude = reinterpret_cast<S>(b) & kMagnitude;
-            top = magnitude > top ? magnitude : top;
-            const S less = magnitude - 1;  // a zero becomes -1
-            bottom = less < bottom ? less : bottom;
-        }
+        S b;
+        simd::load_lanes<Signed, Lanes * kPerWord<Bits>>(p, i, b);
+        const S magnitude = b & kMagnitude;
+        top = magnitude > top ? magnitude : top;
+        const S less = magnitude - 1;  // a zero becomes -1
+        bottom = less < bottom ? less : bottom;
     }
     Extent out{0, kMagnitude};
-    for (unsigned l = 0; l < Lanes; ++l) {
-        out.largest = std::max(out.largest, top[l]);
-        out.smallest = std::min(out.smallest, bottom[l]);
+    for (unsigned l = 0; l < Lanes * kPerWord<Bits>; ++l) {
+        out.largest = std::max<std::int64_t>(out.largest, top[l]);
+        out.smallest = std::min<std::int64_t>(out.smallest, bottom[l]);
     }
     for (; i < n; ++i) {
         const auto magnitude = static_cast<std::int64_t>(simd::load<Bits>(p, i)) & kMagnitude;
