@@ -226,32 +226,31 @@ double to_double(Bits bits) {
         return std::bit_cast<double>(bits);
 }
 
-// The largest exponent field below `under` of the block's elements.
+// The largest exponent field below `under` of the block's elements, read
+// in lanes of the elements' own width like extent() below.
 template <class Bits, unsigned Lanes>
 __attribute__((always_inline)) inline std::int64_t largest_exponent(const unsigned char* p,
                                                                     std::uint64_t n,
                                                                     std::int64_t under) {
-    using U = Vec<std::uint64_t, Lanes>;
-    using S = Vec<std::int64_t, Lanes>;
+    using Signed = std::make_signed_t<Bits>;
+    using S = Vec<Signed, Lanes * kPerWord<Bits>>;
     constexpr int F = Format<Bits>::kFractionBits;
+    constexpr auto kMask = static_cast<Signed>(Format<Bits>::kExponentMask);
+    const auto below = static_cast<Signed>(under);  // at most the mask + 1: it fits
     S top = {};
     std::uint64_t i = 0;
     for (; i + Lanes * kPerWord<Bits> <= n; i += Lanes * kPerWord<Bits>) {
-        U words;
-        simd::load_lanes<std::uint64_t, Lanes>(p + i * sizeof(Bits), 0, words);
-        for (unsigned k = 0; k < kPerWord<Bits>; ++k) {
-            U b;
-            element_of<Bits>(words, k, b);
-            const S e = reinterpret_cast<S>((b >> F) & Format<Bits>::kExponentMask);
-            const S candidate = e & (e < under);      // a mask of whole lanes, not a ternary:
-            top = candidate > top ? candidate : top;  // GCC would do that one lane by lane
-        }
+        S b;
+        simd::load_lanes<Signed, Lanes * kPerWord<Bits>>(p, i, b);
+        const S e = (b >> F) & kMask;
+        const S candidate = e & (e < below);      // a mask of whole lanes, not a ternary:
+        top = candidate > top ? candidate : top;  // GCC would do that one lane by lane
     }
     std::int64_t largest = 0;
-    for (unsigned l = 0; l < Lanes; ++l) largest = std::max(largest, top[l]);
+    for (unsigned l = 0; l < Lanes * kPerWord<Bits>; ++l)
+        largest = std::max<std::int64_t>(largest, top[l]);
     for (; i < n; ++i) {
-        const auto e =
-            static_cast<std::int64_t>((simd::load<Bits>(p, i) >> F) & Format<Bits>::kExponentMask);
+        const auto e = static_cast<std::int64_t>((simd::load<Bits>(p, i) >> F) & kMask);
         if (e > largest && e < under) largest = e;
     }
     return largest;
