@@ -227,12 +227,19 @@ def test_the_gil_is_released_while_summing():
     assert len(during) > 0.3 * (end - start) / 0.001 * 0.1  # the other thread ran throughout
 
 
+def default_sigint():
+    # A shell starts background jobs with SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: the child starts as from a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_python(code, **kwargs):
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
         **kwargs,
     )
 
