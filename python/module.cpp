@@ -15,6 +15,7 @@
 
 #include <signal.h>
 
+#include "gpusum/accumulator.hpp"
 #include "gpusum/gpusum.hpp"
 
 namespace nb = nanobind;
@@ -164,29 +165,11 @@ nb::dict sum_range(std::int64_t start, std::int64_t stop, std::int64_t step,
     return describe(s);
 }
 
-// An array on a CUDA device, summed there and checked by the library.
-gpusum::Sum sum_on_device(const Array& a, gpusum::DType dtype, const unsigned char* start,
-                          const std::string& backend, std::uint64_t workers, std::uint64_t chunks) {
-    gpusum::Sum s;
-    {
-        nb::gil_scoped_release unlocked;
-        s = gpusum::sum(gpusum::DeviceArray{start, a.size(), dtype},
-                        options_of(backend, workers, chunks, a.device_id()));
-    }
-    return s;
-}
-
 std::string range_warning(std::int64_t start, std::int64_t stop, std::int64_t step,
                           const std::string& backend, std::uint64_t workers, std::uint64_t chunks,
                           std::int64_t device) {
     return gpusum::long_run_warning(gpusum::Range{start, stop, step},
                                     options_of(backend, workers, chunks, device));
-}
-
-gpusum::Sum sum_in_host_memory(const gpusum::ArrayView& view, const std::string& backend,
-                               std::uint64_t workers, std::uint64_t chunks, std::int64_t device) {
-    nb::gil_scoped_release unlocked;
-    return gpusum::sum(view, options_of(backend, workers, chunks, device));
 }
 
 // A Py_buffer released however the sum ends; the exporter keeps the memory
@@ -230,11 +213,13 @@ nb::object dlpack_of(nb::handle obj) {
     return obj.attr("__dlpack__")(nb::arg("stream") = 1);
 }
 
-// Host memory through the buffer protocol, which says everything: element
-// format and byte order, shape and strides in bytes. Anything else (a torch
-// tensor, a CuPy array) through DLPack.
-gpusum::Sum sum_of_array(nb::handle obj, const std::string& backend, std::uint64_t workers,
-                         std::uint64_t chunks, std::int64_t device) {
+// Calls on_host(view) for an array in host memory, or on_device(array,
+// device) for one on a CUDA device, holding its memory meanwhile. Host memory
+// through the buffer protocol, which says everything: element format and
+// byte order, shape and strides in bytes. Anything else (a torch tensor, a
+// CuPy array) through DLPack.
+template <class OnHost, class OnDevice>
+auto with_array(nb::handle obj, OnHost&& on_host, OnDevice&& on_device) {
     gpusum::Layout layout;
     if (const HeldBuffer held(obj); held.held) {
         const Py_buffer& b = held.buffer;
@@ -256,9 +241,7 @@ gpusum::Sum sum_of_array(nb::handle obj, const std::string& backend, std::uint64
             }
         }
         const auto* origin = static_cast<const unsigned char*>(b.buf);
-        return sum_in_host_memory(
-            gpusum::strided_view(origin, dtype, shape, strides, swapped, layout), backend, workers,
-            chunks, device);
+        return on_host(gpusum::strided_view(origin, dtype, shape, strides, swapped, layout));
     }
     PyErr_Clear();
     Array a;
@@ -285,12 +268,28 @@ gpusum::Sum sum_of_array(nb::handle obj, const std::string& backend, std::uint64
                 "a GPU array is summed on its device when its elements fill one block of "
                 "memory; this one has gaps or float16 elements: pass a.contiguous() (PyTorch) "
                 "or cupy.ascontiguousarray(a), float16 widened to float32");
-        return sum_on_device(a, dtype, view.data, backend, workers, chunks);
+        return on_device(gpusum::DeviceArray{view.data, a.size(), dtype},
+                         static_cast<std::int64_t>(a.device_id()));
     }
     if (a.device_type() != kDLCPU && a.device_type() != kDLCUDAHost)
         throw TypeProblem("arrays on DLPack device type " + std::to_string(a.device_type()) +
                           " are not summed: only host memory and CUDA devices");
-    return sum_in_host_memory(view, backend, workers, chunks, device);
+    return on_host(view);
+}
+
+// The checked sum of an array; the GIL is released while it runs.
+gpusum::Sum sum_of_array(nb::handle obj, const std::string& backend, std::uint64_t workers,
+                         std::uint64_t chunks, std::int64_t device) {
+    return with_array(
+        obj,
+        [&](const gpusum::ArrayView& view) {
+            nb::gil_scoped_release unlocked;
+            return gpusum::sum(view, options_of(backend, workers, chunks, device));
+        },
+        [&](const gpusum::DeviceArray& array, std::int64_t on) {
+            nb::gil_scoped_release unlocked;
+            return gpusum::sum(array, options_of(backend, workers, chunks, on));
+        });
 }
 
 nb::dict sum_array(nb::handle obj, const std::string& backend, std::uint64_t workers,
@@ -301,6 +300,34 @@ nb::dict sum_array(nb::handle obj, const std::string& backend, std::uint64_t wor
 nb::object sum_array_value(nb::handle obj, const std::string& backend, std::uint64_t workers,
                            std::uint64_t chunks, std::int64_t device) {
     return value_of(sum_of_array(obj, backend, workers, chunks, device));
+}
+
+// An accumulator's add of an array, checked like sum(); the GIL is released.
+void accumulate_array(gpusum::Accumulator& total, nb::handle obj, const std::string& backend,
+                      std::uint64_t workers, std::uint64_t chunks, std::int64_t device) {
+    with_array(
+        obj,
+        [&](const gpusum::ArrayView& view) {
+            nb::gil_scoped_release unlocked;
+            total.add(view, options_of(backend, workers, chunks, device));
+        },
+        [&](const gpusum::DeviceArray& array, std::int64_t on) {
+            nb::gil_scoped_release unlocked;
+            total.add(array, options_of(backend, workers, chunks, on));
+        });
+}
+
+void accumulate_range(gpusum::Accumulator& total, std::int64_t start, std::int64_t stop,
+                      std::int64_t step, const std::string& backend, std::uint64_t workers,
+                      std::uint64_t chunks, std::int64_t device) {
+    nb::gil_scoped_release unlocked;
+    total.add(gpusum::Range{start, stop, step}, options_of(backend, workers, chunks, device));
+}
+
+// The total as Python's int (any size) or float.
+nb::object result_of(const gpusum::Accumulator& total) {
+    if (total.is_float()) return nb::float_(total.value());
+    return nb::steal(PyLong_FromString(total.integer_text().c_str(), nullptr, 10));
 }
 
 }  // namespace
@@ -339,6 +366,28 @@ NB_MODULE(_gpusum, m) {
           nb::arg("chunks"), nb::arg("device"));
     m.def("sum_array_value", &sum_array_value, nb::arg("array").none(), nb::arg("backend"),
           nb::arg("workers"), nb::arg("chunks"), nb::arg("device"));
+    nb::class_<gpusum::Accumulator>(m, "Accumulator")
+        .def(nb::init<>())
+        .def("add_range", &accumulate_range, nb::arg("start"), nb::arg("stop"), nb::arg("step"),
+             nb::arg("backend"), nb::arg("workers"), nb::arg("chunks"), nb::arg("device"))
+        .def("add_array", &accumulate_array, nb::arg("array").none(), nb::arg("backend"),
+             nb::arg("workers"), nb::arg("chunks"), nb::arg("device"))
+        .def("merge", &gpusum::Accumulator::merge, nb::arg("other"))
+        .def("result", &result_of)
+        .def_prop_ro("is_float", &gpusum::Accumulator::is_float)
+        .def_prop_ro("elements", &gpusum::Accumulator::elements)
+        .def("to_bytes",
+             [](const gpusum::Accumulator& a) {
+                 const std::string b = a.to_bytes();
+                 return nb::bytes(b.data(), b.size());
+             })
+        .def_static(
+            "from_bytes",
+            [](nb::bytes b) {
+                return gpusum::Accumulator::from_bytes(
+                    std::string_view(static_cast<const char*>(b.data()), b.size()));
+            },
+            nb::arg("data"));
     m.def("range_warning", &range_warning, nb::arg("start"), nb::arg("stop"), nb::arg("step"),
           nb::arg("backend"), nb::arg("workers"), nb::arg("chunks"), nb::arg("device"));
     m.attr("version") = GPUSUM_VERSION;

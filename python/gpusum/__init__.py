@@ -28,7 +28,15 @@ from typing import overload
 from . import _gpusum
 from ._gpusum import BackendUnavailable, MismatchError
 
-__all__ = ["sum", "run", "Result", "BackendUnavailable", "MismatchError", "__version__"]
+__all__ = [
+    "sum",
+    "run",
+    "Result",
+    "Accumulator",
+    "BackendUnavailable",
+    "MismatchError",
+    "__version__",
+]
 __version__ = _gpusum.version
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -112,6 +120,14 @@ def _result(d: dict) -> Result:
     )
 
 
+def _range_args(obj: range):
+    for name in ("start", "stop", "step"):
+        value = getattr(obj, name)
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise OverflowError(f"range {name} {value} does not fit in int64")
+    return obj.start, obj.stop, obj.step
+
+
 def run(
     obj,
     *,
@@ -123,14 +139,11 @@ def run(
     """Sums `obj` and returns the checked Result (see sum for what obj may be)."""
     options = _options(backend, workers, chunks, device)
     if isinstance(obj, range):
-        for name in ("start", "stop", "step"):
-            value = getattr(obj, name)
-            if not _INT64_MIN <= value <= _INT64_MAX:
-                raise OverflowError(f"range {name} {value} does not fit in int64")
-        warning = _gpusum.range_warning(obj.start, obj.stop, obj.step, *options)
+        bounds = _range_args(obj)
+        warning = _gpusum.range_warning(*bounds, *options)
         if warning:
             warnings.warn(warning, RuntimeWarning, stacklevel=3)
-        return _result(_gpusum.sum_range(obj.start, obj.stop, obj.step, *options))
+        return _result(_gpusum.sum_range(*bounds, *options))
     return _result(_gpusum.sum_array(obj, *options))
 
 
@@ -183,3 +196,90 @@ def sum(
     if isinstance(obj, range):
         return run(obj, backend=backend, workers=workers, chunks=chunks, device=device).sum
     return _gpusum.sum_array_value(obj, *_options(backend, workers, chunks, device))
+
+
+class Accumulator:
+    """An exact running sum that merges.
+
+    add(x) takes anything sum() takes (a range, an array of any dtype and
+    layout, on the host or a CUDA device), sums it and checks it as sum()
+    does, and keeps the exact total; merge(other) adds another accumulator's.
+    However the data was split, added and merged, and on whichever machines,
+    result() gives the same bits as one gpusum.sum of all of it: an int
+    (exact, any size) while only integer data was added, else the exact total
+    correctly rounded to a float (integers added alongside floats are exact
+    too, rounded only with the rest).
+
+        >>> total = gpusum.Accumulator()
+        >>> for block in blocks:
+        ...     total.add(block)
+        >>> total.merge(gpusum.Accumulator.from_bytes(received))
+        >>> total.result()
+
+    to_bytes() is a small portable byte string (versioned, little-endian,
+    the same on every machine); pickling uses it.
+    """
+
+    __slots__ = ("_total",)
+
+    def __init__(self, data=None, **options):
+        """An empty accumulator, or one holding `data` (added with `options`)."""
+        self._total = _gpusum.Accumulator()
+        if data is not None:
+            self.add(data, **options)
+
+    def add(
+        self,
+        obj,
+        *,
+        backend: str = "auto",
+        workers: int | None = None,
+        chunks: int | None = None,
+        device: int | None = None,
+    ) -> Accumulator:
+        """Adds the elements of `obj` (see sum); returns self."""
+        options = _options(backend, workers, chunks, device)
+        if isinstance(obj, range):
+            self._total.add_range(*_range_args(obj), *options)
+        else:
+            self._total.add_array(obj, *options)
+        return self
+
+    def merge(self, other: Accumulator) -> Accumulator:
+        """Adds another accumulator's total; returns self."""
+        if not isinstance(other, Accumulator):
+            raise TypeError(f"can only merge an Accumulator, not {type(other).__name__}")
+        self._total.merge(other._total)
+        return self
+
+    def result(self) -> int | float:
+        """The exact total: an int for integer data, else the correctly rounded float."""
+        return self._total.result()
+
+    @property
+    def is_float(self) -> bool:
+        """Whether a float element was added (result() is then a float)."""
+        return self._total.is_float
+
+    @property
+    def elements(self) -> int:
+        """How many elements were added, merged ones included."""
+        return self._total.elements
+
+    def to_bytes(self) -> bytes:
+        """The state as a small portable byte string."""
+        return self._total.to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Accumulator:
+        """The accumulator to_bytes() described; ValueError for other bytes."""
+        out = cls.__new__(cls)
+        out._total = _gpusum.Accumulator.from_bytes(bytes(data))
+        return out
+
+    def __reduce__(self):
+        return (Accumulator.from_bytes, (self.to_bytes(),))
+
+    def __repr__(self) -> str:
+        kind = "float" if self.is_float else "int"
+        return f"gpusum.Accumulator({kind}, elements={self.elements}, result={self.result()!r})"

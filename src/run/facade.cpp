@@ -6,8 +6,8 @@
 #include "backends/cpu/cpu_backends.hpp"
 #include "backends/cpu/simd/loops.hpp"
 #include "backends/cuda/cuda_backends.hpp"
-#include "gpusum/gpusum.hpp"
 #include "plan/dispatch.hpp"
+#include "run/facade.hpp"
 #include "run/job.hpp"
 #include "support/stopwatch.hpp"
 #include "support/text.hpp"
@@ -44,13 +44,18 @@ Job job_from(const Options& options, const BackendList& backends) {
     return job;
 }
 
-// The answer of a checked run; a mismatch is thrown, never returned.
-Sum sum_of(Outcome o) {
+// A checked run, passed on; a mismatch is thrown, never returned.
+Outcome verified(Outcome o) {
     if (!o.verified)
         throw Mismatch(o.backend + " returned " +
                        (o.real ? std::to_string(rounded(o.result.real)) : to_string(o.result.sum)) +
                        ", the check (" + o.check + ") says " +
                        (o.real ? std::to_string(o.expected_real) : to_string(o.expected)));
+    return o;
+}
+
+// The answer of a verified run.
+Sum sum_of(Outcome o) {
     Sum s;
     s.is_float = o.real;
     s.sum = o.real ? 0 : o.result.sum;
@@ -71,12 +76,12 @@ Sum sum_of(Outcome o) {
     return s;
 }
 
-Sum run(const Job& job, const BackendList& backends) {
-    return sum_of(run_job(backends, job));
+Outcome run(const Job& job, const BackendList& backends) {
+    return verified(run_job(backends, job));
 }
 
 // A small array summed by the serial loops and checked, on this thread.
-Sum sum_inline(const ArrayView& a) {
+Outcome sum_inline(const ArrayView& a) {
     Stopwatch clock;
     Outcome o;
     o.backend = "serial";
@@ -99,7 +104,7 @@ Sum sum_inline(const ArrayView& a) {
     o.check_seconds = clock.lap();
     o.verified =
         o.real ? same_float(rounded(o.result.real), o.expected_real) : o.result.sum == o.expected;
-    return sum_of(std::move(o));
+    return verified(std::move(o));
 }
 
 // A layout's elements must cover the view: walking more than the shape holds
@@ -130,7 +135,7 @@ double rounding_bound(double value) {
     return (next - std::fabs(value)) / 2;
 }
 
-Sum sum(Range range, const Options& options) {
+Outcome checked_sum(Range range, const Options& options) {
     if (range.step == 0) throw InputError("step must not be zero");
     const BackendList backends = all_backends();
     Job job = job_from(options, backends);
@@ -138,7 +143,7 @@ Sum sum(Range range, const Options& options) {
     return run(job, backends);
 }
 
-Sum sum(ArrayView array, const Options& options) {
+Outcome checked_sum(ArrayView array, const Options& options) {
     if (array.data == nullptr && array.count > 0) throw InputError("the array's data is null");
     check_layout(array);
     if (options.backend == "auto" && array.bytes() <= kInlineBytes) {
@@ -151,7 +156,7 @@ Sum sum(ArrayView array, const Options& options) {
     return run(job, backends);
 }
 
-Sum sum(DeviceArray array, const Options& options) {
+Outcome checked_sum(DeviceArray array, const Options& options) {
     const BackendList backends = all_backends();
     const Job job = job_from(options, backends);
     const std::string gpu = options.backend == "auto" ? "cuda" : options.backend;
@@ -185,7 +190,19 @@ Sum sum(DeviceArray array, const Options& options) {
     o.totals = {o.result.seconds.total()};
     o.verified =
         o.real ? same_float(rounded(o.result.real), o.expected_real) : o.result.sum == o.expected;
-    return sum_of(std::move(o));
+    return verified(std::move(o));
+}
+
+Sum sum(Range range, const Options& options) {
+    return sum_of(checked_sum(range, options));
+}
+
+Sum sum(ArrayView array, const Options& options) {
+    return sum_of(checked_sum(array, options));
+}
+
+Sum sum(DeviceArray array, const Options& options) {
+    return sum_of(checked_sum(array, options));
 }
 
 std::string long_run_warning(Range range, const Options& options) {
