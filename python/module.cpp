@@ -213,14 +213,25 @@ nb::object dlpack_of(nb::handle obj) {
     return obj.attr("__dlpack__")(nb::arg("stream") = 1);
 }
 
-// Calls on_host(view) for an array in host memory, or on_device(array,
+// An array in host memory as its exporter describes it.
+struct HostArray {
+    const unsigned char* origin;
+    gpusum::DType dtype;
+    std::vector<std::int64_t> shape, strides;  // strides in bytes
+    bool swapped;
+
+    gpusum::ArrayView view(gpusum::Layout& layout) const {
+        return gpusum::strided_view(origin, dtype, shape, strides, swapped, layout);
+    }
+};
+
+// Calls on_host(array) for an array in host memory, or on_device(array,
 // device) for one on a CUDA device, holding its memory meanwhile. Host memory
 // through the buffer protocol, which says everything: element format and
 // byte order, shape and strides in bytes. Anything else (a torch tensor, a
 // CuPy array) through DLPack.
 template <class OnHost, class OnDevice>
 auto with_array(nb::handle obj, OnHost&& on_host, OnDevice&& on_device) {
-    gpusum::Layout layout;
     if (const HeldBuffer held(obj); held.held) {
         const Py_buffer& b = held.buffer;
         const auto [dtype, swapped] = elements_of(b);
@@ -240,8 +251,8 @@ auto with_array(nb::handle obj, OnHost&& on_host, OnDevice&& on_device) {
                 step *= shape[d];
             }
         }
-        const auto* origin = static_cast<const unsigned char*>(b.buf);
-        return on_host(gpusum::strided_view(origin, dtype, shape, strides, swapped, layout));
+        return on_host(HostArray{static_cast<const unsigned char*>(b.buf), dtype, std::move(shape),
+                                 std::move(strides), swapped});
     }
     PyErr_Clear();
     Array a;
@@ -259,9 +270,10 @@ auto with_array(nb::handle obj, OnHost&& on_host, OnDevice&& on_device) {
         shape.push_back(static_cast<std::int64_t>(a.shape(d)));
         strides.push_back(a.stride(d) * itemsize);
     }
-    const auto* origin = static_cast<const unsigned char*>(a.data_handle());
-    const gpusum::ArrayView view =
-        gpusum::strided_view(origin, dtype, shape, strides, false, layout);
+    const HostArray described{static_cast<const unsigned char*>(a.data_handle()), dtype, shape,
+                              strides, false};
+    gpusum::Layout layout;
+    const gpusum::ArrayView view = described.view(layout);
     if (a.device_type() == kDLCUDA || a.device_type() == kDLCUDAManaged) {
         if (!view.dense())
             throw TypeProblem(
@@ -274,7 +286,7 @@ auto with_array(nb::handle obj, OnHost&& on_host, OnDevice&& on_device) {
     if (a.device_type() != kDLCPU && a.device_type() != kDLCUDAHost)
         throw TypeProblem("arrays on DLPack device type " + std::to_string(a.device_type()) +
                           " are not summed: only host memory and CUDA devices");
-    return on_host(view);
+    return on_host(described);
 }
 
 // The checked sum of an array; the GIL is released while it runs.
@@ -282,7 +294,9 @@ gpusum::Sum sum_of_array(nb::handle obj, const std::string& backend, std::uint64
                          std::uint64_t chunks, std::int64_t device) {
     return with_array(
         obj,
-        [&](const gpusum::ArrayView& view) {
+        [&](const HostArray& array) {
+            gpusum::Layout layout;
+            const gpusum::ArrayView view = array.view(layout);
             nb::gil_scoped_release unlocked;
             return gpusum::sum(view, options_of(backend, workers, chunks, device));
         },
@@ -307,7 +321,9 @@ void accumulate_array(gpusum::Accumulator& total, nb::handle obj, const std::str
                       std::uint64_t workers, std::uint64_t chunks, std::int64_t device) {
     with_array(
         obj,
-        [&](const gpusum::ArrayView& view) {
+        [&](const HostArray& array) {
+            gpusum::Layout layout;
+            const gpusum::ArrayView view = array.view(layout);
             nb::gil_scoped_release unlocked;
             total.add(view, options_of(backend, workers, chunks, device));
         },
@@ -322,6 +338,58 @@ void accumulate_range(gpusum::Accumulator& total, std::int64_t start, std::int64
                       std::uint64_t chunks, std::int64_t device) {
     nb::gil_scoped_release unlocked;
     total.add(gpusum::Range{start, stop, step}, options_of(backend, workers, chunks, device));
+}
+
+// Sums over `axes` (distinct, in range: the package checks them) of a host
+// array: one checked sum per element of the other axes, in C order. Returns
+// (the sums as Python ints or floats, whether they are floats).
+nb::tuple sum_axes(nb::handle obj, const std::vector<std::int64_t>& axes,
+                   const std::string& backend, std::uint64_t workers, std::uint64_t chunks,
+                   std::int64_t device) {
+    return with_array(
+        obj,
+        [&](const HostArray& array) {
+            const auto ndim = static_cast<std::int64_t>(array.shape.size());
+            std::vector<bool> reduced(array.shape.size(), false);
+            for (const std::int64_t axis : axes) {
+                if (axis < 0 || axis >= ndim) throw TypeProblem("axis out of range");
+                reduced[static_cast<std::size_t>(axis)] = true;
+            }
+            std::vector<std::int64_t> kept_shape, kept_strides, inner_shape, inner_strides;
+            std::uint64_t outputs = 1;
+            for (std::size_t d = 0; d < array.shape.size(); ++d) {
+                (reduced[d] ? inner_shape : kept_shape).push_back(array.shape[d]);
+                (reduced[d] ? inner_strides : kept_strides).push_back(array.strides[d]);
+                if (!reduced[d]) outputs *= static_cast<std::uint64_t>(array.shape[d]);
+            }
+            const gpusum::Options options = options_of(backend, workers, chunks, device);
+            std::vector<gpusum::Sum> sums(outputs);
+            {
+                nb::gil_scoped_release unlocked;
+                std::vector<std::int64_t> index(kept_shape.size(), 0);
+                gpusum::Layout layout;
+                for (std::uint64_t o = 0; o < outputs; ++o) {
+                    std::int64_t offset = 0;
+                    for (std::size_t d = 0; d < index.size(); ++d)
+                        offset += index[d] * kept_strides[d];
+                    sums[o] = gpusum::sum(gpusum::strided_view(array.origin + offset, array.dtype,
+                                                               inner_shape, inner_strides,
+                                                               array.swapped, layout),
+                                          options);
+                    for (std::size_t d = index.size(); d-- > 0;) {  // the next, in C order
+                        if (++index[d] < kept_shape[d]) break;
+                        index[d] = 0;
+                    }
+                }
+            }
+            nb::list values;
+            for (const gpusum::Sum& s : sums) values.append(value_of(s));
+            return nb::make_tuple(values, gpusum::is_float(array.dtype));
+        },
+        [&](const gpusum::DeviceArray&, std::int64_t) -> nb::tuple {
+            throw TypeProblem(
+                "axis sums are for arrays in host memory; sum a GPU array whole (axis=None)");
+        });
 }
 
 // The total as Python's int (any size) or float.
@@ -365,6 +433,8 @@ NB_MODULE(_gpusum, m) {
     m.def("sum_array", &sum_array, nb::arg("array").none(), nb::arg("backend"), nb::arg("workers"),
           nb::arg("chunks"), nb::arg("device"));
     m.def("sum_array_value", &sum_array_value, nb::arg("array").none(), nb::arg("backend"),
+          nb::arg("workers"), nb::arg("chunks"), nb::arg("device"));
+    m.def("sum_axes", &sum_axes, nb::arg("array").none(), nb::arg("axes"), nb::arg("backend"),
           nb::arg("workers"), nb::arg("chunks"), nb::arg("device"));
     nb::class_<gpusum::Accumulator>(m, "Accumulator")
         .def(nb::init<>())

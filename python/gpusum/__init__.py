@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import warnings
-from typing import overload
+from typing import Any, Literal, overload
 
 from . import _gpusum
 from ._gpusum import BackendUnavailable, MismatchError
@@ -160,19 +160,34 @@ def sum(
 def sum(
     obj: object,
     *,
+    axis: None = ...,
+    keepdims: Literal[False] = ...,
     backend: str = ...,
     workers: int | None = ...,
     chunks: int | None = ...,
     device: int | None = ...,
 ) -> int | float: ...
+@overload
+def sum(
+    obj: object,
+    *,
+    axis: int | tuple[int, ...] | None = ...,
+    keepdims: bool = ...,
+    backend: str = ...,
+    workers: int | None = ...,
+    chunks: int | None = ...,
+    device: int | None = ...,
+) -> Any: ...
 def sum(
     obj,
     *,
+    axis: int | tuple[int, ...] | None = None,
+    keepdims: bool = False,
     backend: str = "auto",
     workers: int | None = None,
     chunks: int | None = None,
     device: int | None = None,
-) -> int | float:
+):
     """The exact sum of `obj`: a range (of ints that fit int64), or an array
     exposing the buffer protocol or DLPack (bool, int8 to int64, uint8 to
     uint64, float16, float32, float64; any shape, strides and byte order;
@@ -183,6 +198,12 @@ def sum(
         "process", "cuda", "cub" or "thrust".
     workers: CPU workers (default: every usable core); chunks: how many
         pieces the work is cut into (default 100); device: the CUDA device.
+    axis, keepdims: as NumPy's (host arrays): the sums over those axes, a
+        NumPy array with one exact, checked sum per element of the others;
+        float64 for float data (each exactly rounded), int64 for integer
+        data when every total fits, else an object array of Python ints.
+        Summing over every axis without keepdims gives the plain int or
+        float, as axis=None does.
 
     A range that would take more than a day here warns (RuntimeWarning)
     before it starts, as the gpusum command does.
@@ -195,7 +216,51 @@ def sum(
     """
     if isinstance(obj, range):
         return run(obj, backend=backend, workers=workers, chunks=chunks, device=device).sum
+    if axis is not None or keepdims:
+        return _axis_sum(obj, axis, keepdims, _options(backend, workers, chunks, device))
     return _gpusum.sum_array_value(obj, *_options(backend, workers, chunks, device))
+
+
+def _normalized_axes(axis, ndim):
+    """NumPy's rules: an int or a tuple of distinct ints in [-ndim, ndim)."""
+    import numpy as np
+
+    error = getattr(getattr(np, "exceptions", np), "AxisError", ValueError)
+    axes = tuple(range(ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for a in axes:
+        try:
+            a = operator.index(a)
+        except TypeError:
+            raise TypeError(f"axis must be an int or a tuple of ints, not {axis!r}") from None
+        if not -ndim <= a < ndim:
+            raise error(a, ndim)
+        out.append(a % ndim if ndim else a)
+    if len(set(out)) != len(out):
+        raise ValueError("duplicate value in 'axis'")
+    return tuple(sorted(out))
+
+
+def _axis_sum(obj, axis, keepdims, options):
+    import numpy as np
+
+    shape = tuple(obj.shape) if hasattr(obj, "shape") else np.shape(obj)
+    axes = _normalized_axes(axis, len(shape))
+    values, is_float = _gpusum.sum_axes(obj, list(axes), *options)
+    kept = tuple(n for d, n in enumerate(shape) if d not in axes)
+    if not kept and not keepdims:
+        return values[0]
+    if is_float:
+        out = np.array(values, dtype=np.float64)
+    else:
+        try:
+            out = np.array(values, dtype=np.int64)
+        except OverflowError:
+            out = np.empty(len(values), dtype=object)
+            out[:] = values
+    if keepdims:
+        return out.reshape(tuple(1 if d in axes else n for d, n in enumerate(shape)))
+    return out.reshape(kept)
 
 
 class Accumulator:

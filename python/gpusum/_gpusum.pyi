@@ -16,6 +16,9 @@ def sum_array(
 def sum_array_value(
     array: Any, backend: str, workers: int, chunks: int, device: int
 ) -> int | float: ...
+def sum_axes(
+    array: Any, axes: list[int], backend: str, workers: int, chunks: int, device: int
+) -> tuple[list[int | float], bool]: ...
 def range_warning(
     start: int, stop: int, step: int, backend: str, workers: int, chunks: int, device: int
 ) -> str: ...
