@@ -25,7 +25,7 @@ import operator
 import warnings
 from typing import Any, Literal, overload
 
-from . import _gpusum
+from . import _dask, _gpusum
 from ._gpusum import BackendUnavailable, MismatchError
 
 __all__ = [
@@ -191,7 +191,10 @@ def sum(
     """The exact sum of `obj`: a range (of ints that fit int64), or an array
     exposing the buffer protocol or DLPack (bool, int8 to int64, uint8 to
     uint64, float16, float32, float64; any shape, strides and byte order;
-    read-only is fine), summed where it lies, never copied. An int for
+    read-only is fine), summed where it lies, never copied. A Dask array is
+    summed block by block on its workers (the active scheduler; a
+    distributed.Client's cluster when one is active), the blocks' exact
+    totals merged in a tree: the same bits for any chunking. An int for
     integer data, a float (the exact sum, correctly rounded) for float data.
 
     backend: "auto" (the dispatcher's choice), "serial", "threads",
@@ -217,8 +220,16 @@ def sum(
     if isinstance(obj, range):
         return run(obj, backend=backend, workers=workers, chunks=chunks, device=device).sum
     if axis is not None or keepdims:
+        if _dask.is_dask_array(obj):
+            raise TypeError("axis sums of Dask arrays are not supported yet: sum them whole")
         return _axis_sum(obj, axis, keepdims, _options(backend, workers, chunks, device))
-    return _gpusum.sum_array_value(obj, *_options(backend, workers, chunks, device))
+    try:
+        return _gpusum.sum_array_value(obj, *_options(backend, workers, chunks, device))
+    except TypeError:
+        if not _dask.is_dask_array(obj):  # checked only here: no cost to the common call
+            raise
+    options = dict(backend=backend, workers=workers, chunks=chunks, device=device)
+    return _dask.total_of(obj, options).result()
 
 
 def _normalized_axes(axis, ndim):
@@ -267,8 +278,8 @@ class Accumulator:
     """An exact running sum that merges.
 
     add(x) takes anything sum() takes (a range, an array of any dtype and
-    layout, on the host or a CUDA device), sums it and checks it as sum()
-    does, and keeps the exact total; merge(other) adds another accumulator's.
+    layout, on the host or a CUDA device, a Dask array), sums it and checks
+    it as sum() does, and keeps the exact total; merge(other) adds another accumulator's.
     However the data was split, added and merged, and on whichever machines,
     result() gives the same bits as one gpusum.sum of all of it: an int
     (exact, any size) while only integer data was added, else the exact total
@@ -306,6 +317,9 @@ class Accumulator:
         options = _options(backend, workers, chunks, device)
         if isinstance(obj, range):
             self._total.add_range(*_range_args(obj), *options)
+        elif _dask.is_dask_array(obj):
+            keywords = dict(backend=backend, workers=workers, chunks=chunks, device=device)
+            self._total.merge(_dask.total_of(obj, keywords)._total)
         else:
             self._total.add_array(obj, *options)
         return self
