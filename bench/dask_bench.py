@@ -41,6 +41,7 @@ def main():
     with distributed.Client(cluster):
         for chunks in (args.elements // 4, args.elements // 32):
             x = da.random.default_rng(1).standard_normal(args.elements, chunks=chunks).persist()
+            distributed.wait(x)  # persist() returns before the workers have the blocks
             exact = gpusum.sum(x)
             dask_answer = float(x.sum().compute())
             g = median_seconds(lambda x=x: gpusum.sum(x), args.repeat)
