@@ -372,10 +372,10 @@ nb::tuple sum_axes(nb::handle obj, const std::vector<std::int64_t>& axes,
                     std::int64_t offset = 0;
                     for (std::size_t d = 0; d < index.size(); ++d)
                         offset += index[d] * kept_strides[d];
-                    sums[o] = gpusum::sum(gpusum::strided_view(array.origin + offset, array.dtype,
-                                                               inner_shape, inner_strides,
-                                                               array.swapped, layout),
-                                          options);
+                    sums[o] = gpusum::sum(
+                        gpusum::strided_view(array.origin + offset, array.dtype, inner_shape,
+                                             inner_strides, array.swapped, layout),
+                        options);
                     for (std::size_t d = index.size(); d-- > 0;) {  // the next, in C order
                         if (++index[d] < kept_shape[d]) break;
                         index[d] = 0;
