@@ -9,22 +9,11 @@ depends on the chunking; gpusum's is exact, the same bits for every one.
 import argparse
 import json
 import math
-import statistics
-import time
 
 import dask.array as da
 import distributed
 import gpusum
-
-
-def median_seconds(f, repeat):
-    f()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+from python_bench import median_seconds  # beside this script
 
 
 def main():
