@@ -352,7 +352,10 @@ nb::tuple sum_axes(nb::handle obj, const std::vector<std::int64_t>& axes,
             const auto ndim = static_cast<std::int64_t>(array.shape.size());
             std::vector<bool> reduced(array.shape.size(), false);
             for (const std::int64_t axis : axes) {
-                if (axis < 0 || axis >= ndim) throw TypeProblem("axis out of range");
+                if (axis < 0 || axis >= ndim)
+                    throw gpusum::InputError("axis " + std::to_string(axis) +
+                                             " is out of bounds for an array of dimension " +
+                                             std::to_string(ndim));
                 reduced[static_cast<std::size_t>(axis)] = true;
             }
             std::vector<std::int64_t> kept_shape, kept_strides, inner_shape, inner_strides;

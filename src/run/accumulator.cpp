@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "run/facade.hpp"
+#include "support/exact_magnitude.hpp"
 
 namespace gpusum {
 
@@ -38,43 +39,18 @@ ExactFloat exact_of(i128 value) {
     return e;
 }
 
-// A normalised total's value as a sign and 32-bit words of its magnitude,
-// least significant first.
-struct Magnitude {
-    bool negative = false;
-    std::vector<std::uint64_t> words;
-};
-
-Magnitude magnitude_of(const ExactFloat& total) {
-    Magnitude m;
-    const auto top = static_cast<std::int64_t>(total.digits[kTop]);
-    m.words.assign(total.digits, total.digits + kTop);
-    m.words.push_back(static_cast<std::uint64_t>(top) & kDigitMask);
-    m.words.push_back((static_cast<std::uint64_t>(top) >> 32) & kDigitMask);
-    m.negative = top < 0;
-    if (m.negative) {  // two's complement over every word
-        std::uint64_t carry = 1;
-        for (auto& w : m.words) {
-            w = ((~w) & kDigitMask) + carry;
-            carry = w >> 32;
-            w &= kDigitMask;
-        }
-    }
-    return m;
-}
-
 // The integer a total of integer data is: its words from bit 1074 on.
 // InputError if bits below it are set (float data).
 std::vector<std::uint64_t> integer_words(const Magnitude& m) {
     constexpr int kDigit = kIntegerBit / 32, kShift = kIntegerBit % 32;
     for (int k = 0; k < kDigit; ++k)
-        if (m.words[k] != 0) throw InputError("the accumulator's total is not an integer");
-    if ((m.words[kDigit] & ((std::uint64_t{1} << kShift) - 1)) != 0)
+        if (m.word[k] != 0) throw InputError("the accumulator's total is not an integer");
+    if ((m.word[kDigit] & ((std::uint64_t{1} << kShift) - 1)) != 0)
         throw InputError("the accumulator's total is not an integer");
     std::vector<std::uint64_t> out;
-    for (std::size_t k = kDigit; k < m.words.size(); ++k) {
-        const std::uint64_t next = k + 1 < m.words.size() ? m.words[k + 1] : 0;
-        out.push_back(((m.words[k] >> kShift) | (next << (32 - kShift))) & kDigitMask);
+    for (int k = kDigit; k < Magnitude::kWords; ++k) {
+        const std::uint64_t next = k + 1 < Magnitude::kWords ? m.word[k + 1] : 0;
+        out.push_back(((m.word[k] >> kShift) | (next << (32 - kShift))) & kDigitMask);
     }
     while (!out.empty() && out.back() == 0) out.pop_back();
     return out;

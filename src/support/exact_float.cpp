@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "gpusum/exact_float.hpp"
+#include "support/exact_magnitude.hpp"
 
 namespace gpusum {
 
@@ -30,16 +31,6 @@ void merge(ExactFloat& a, const ExactFloat& b) {
     if (any != 0) normalise(a);  // an empty partial (every integer chunk's) leaves `a` as it was
 }
 
-namespace {
-
-// The magnitude of a normalised sum as 32-bit words, least significant first
-// (the top digit may need two words); the sign separately.
-struct Magnitude {
-    static constexpr int kWords = kFloatDigits + 1;
-    std::uint64_t word[kWords] = {};
-    bool negative = false;
-};
-
 Magnitude magnitude_of(ExactFloat sum) {
     normalise(sum);
     Magnitude m;
@@ -59,6 +50,8 @@ Magnitude magnitude_of(ExactFloat sum) {
     m.word[kFloatDigits] = static_cast<std::uint64_t>(top >> 32);
     return m;
 }
+
+namespace {
 
 int bit_length(std::uint64_t x) {
     return x == 0 ? 0 : 64 - __builtin_clzll(x);

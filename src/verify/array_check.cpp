@@ -5,11 +5,9 @@
 // accumulator (float_check.cpp), rounded by the hardware's integer-to-double
 // conversion rather than by hand.
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 #include <iterator>
-#include <limits>
 #include <memory>
 #include <type_traits>
 #include <vector>
@@ -178,13 +176,7 @@ constexpr std::uint64_t kBytesPerWorker = std::uint64_t{1} << 22;
 }  // namespace
 
 i128 check_block_integers(ArrayView block) {
-    i128 total = 0;
-    visit_dtype(block.dtype, [&](auto t) {
-        using T = decltype(t);
-        if constexpr (std::is_integral_v<T>)
-            total = integer_run<T>(block.dtype, block.data, block.count, sizeof(T), false);
-    });
-    return total;
+    return simd::pick(kIntegerChecks)(block.data, block.count, block.dtype);
 }
 
 bool tiles(std::vector<ElementRange> walked, std::uint64_t count) {

@@ -257,7 +257,7 @@ __attribute__((always_inline)) inline std::int64_t largest_exponent(const unsign
 }
 
 // The block's largest and smallest magnitudes, as bits without the sign
-// (the smallest is -1 if an element is zero).
+// (the smallest is 0 if an element is zero).
 struct Extent {
     std::int64_t largest = 0, smallest = 0;
 };
@@ -297,10 +297,9 @@ __attribute__((always_inline)) inline Extent extent(const unsigned char* p, std:
 // kWindow: adds its elements' fixed-point values, in units of 2^(low +
 // kPosition - 1074), to `total`, and says whether a nonzero element lies
 // below it. Elements above it (added by earlier windows) and below it are
-// left out. `Whole`: every
-// element is normal (no zero, no subnormal) and lies in the window above its
-// bottom, so the loop needs neither masks nor the check for elements below,
-// and no shift is by 0.
+// left out. `Whole`: every element is normal (no zero, no subnormal) and
+// lies in the window above its bottom, so the loop needs neither masks nor
+// the check for elements below, and no shift is by 0.
 template <class Bits, unsigned Lanes, bool Whole>
 __attribute__((always_inline)) inline bool window_pass(const unsigned char* p, std::uint64_t n,
                                                        std::int64_t low, std::int64_t high,

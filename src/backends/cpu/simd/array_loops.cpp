@@ -351,7 +351,8 @@ __attribute__((always_inline)) inline void slice(const V& x, double c1, double c
 // and writes their remainders to `rest` (which may be the block itself),
 // returning whether any is nonzero; or, where the grids would leave the
 // double range, adds the elements exactly (m adds) and returns false.
-template <class T, unsigned Lanes>
+// `Prefetch`: the block is the caller's, followed by the next one to read.
+template <class T, unsigned Lanes, bool Prefetch>
 __attribute__((always_inline)) inline bool slice_level(const unsigned char* q, std::uint64_t m,
                                                        ExactFloat& sum, double* rest,
                                                        std::uint64_t& adds) {
@@ -382,8 +383,7 @@ __attribute__((always_inline)) inline bool slice_level(const unsigned char* q, s
         s3 += q3;
         inexact |= reinterpret_cast<ints>(r3) & kMagnitudeBits;
         __builtin_memcpy(rest + i, &r3, sizeof r3);
-        if (reinterpret_cast<const double*>(q) != rest)
-            __builtin_prefetch(q + (i + kFloatBlock) * sizeof(T));
+        if constexpr (Prefetch) __builtin_prefetch(q + (i + kFloatBlock) * sizeof(T));
     }
     double t1 = 0, t2 = 0, t3 = 0;
     std::int64_t left = 0;
@@ -485,14 +485,23 @@ __attribute__((always_inline)) inline std::uint64_t add_block(const unsigned cha
         }
     }
     double rest[kFloatBlock];
-    if (!slice_level<T, Lanes>(q, m, sum, rest, adds)) return adds;
+    if (!slice_level<T, Lanes, true>(q, m, sum, rest, adds)) return adds;
     const auto* left = reinterpret_cast<const unsigned char*>(rest);
     for (int level = 1; level < kSliceLevels; ++level)
-        if (!slice_level<double, Lanes>(left, m, sum, rest, adds)) return adds;
+        if (!slice_level<double, Lanes, false>(left, m, sum, rest, adds)) return adds;
     add_block_exactly<double>(left, m, sum);
     return adds + m;
 }
 constexpr std::uint64_t kMaxBlockAdds = kFloatBlock + std::uint64_t{3} * kSliceLevels;
+
+// Propagates the carries of `sum` when one more block could take its digits
+// past their add budget (exact_float.hpp), counting afresh.
+__attribute__((always_inline)) inline void carry_if_due(ExactFloat& sum, std::uint64_t& adds) {
+    if (adds + kMaxBlockAdds > kFloatAddsBetweenCarries) {
+        normalise(sum);
+        adds = 0;
+    }
+}
 
 template <class T, unsigned VectorBytes>
 __attribute__((always_inline)) inline ExactFloat float_body(const unsigned char* p,
@@ -503,10 +512,7 @@ __attribute__((always_inline)) inline ExactFloat float_body(const unsigned char*
     for (std::uint64_t b = 0; b < n; b += kFloatBlock) {
         const std::uint64_t m = std::min(kFloatBlock, n - b);
         adds += add_block<T, lanes>(p + b * sizeof(T), m, sum);
-        if (adds + kMaxBlockAdds > kFloatAddsBetweenCarries) {
-            normalise(sum);
-            adds = 0;
-        }
+        carry_if_due(sum, adds);
     }
     normalise(sum);
     return sum;
@@ -565,10 +571,7 @@ __attribute__((always_inline)) inline ExactFloat half_body(const unsigned char* 
         const std::uint64_t m = std::min(kFloatBlock, n - b);
         widen_halves<VectorBytes>(p + 2 * b, m, buffer);
         add_plainly<lanes, false>(reinterpret_cast<const unsigned char*>(buffer), m, sum, adds);
-        if (adds + kMaxBlockAdds > kFloatAddsBetweenCarries) {
-            normalise(sum);
-            adds = 0;
-        }
+        carry_if_due(sum, adds);
     }
     normalise(sum);
     return sum;
