@@ -30,7 +30,7 @@ case "$(uname -s)" in
     exit 1
     ;;
 esac
-packages=(cmake ninja-build g++ doctest-dev libcli11-dev nlohmann-json3-dev "$@")
+packages=(cmake ninja-build g++ doctest-dev libcli11-dev nlohmann-json3-dev zlib1g-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -547,13 +547,12 @@ TEST_CASE("hostile input: each gets its exit code and one line naming the flag o
     testfiles::write_file(dir + "/empty.npy", "");
     testfiles::write_file(dir + "/text.txt", "1 2 3\n");
     testfiles::write_file(dir + "/ok.npy", testfiles::npy_bytes("<i8", "(3,)", three, 24));
-    REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0600) == 0);  // opening it must not block
     std::string fields = testfiles::npy_bytes("<i8", "(1,)", three, 16);
     fields.replace(fields.find("'<i8'"), 5, "[('a', '<i8'), ('b', '<i8')]");
     testfiles::write_file(dir + "/fields.npy", fields);
     const std::string a = testfiles::npy_bytes("<i8", "(3,)", three, 24);
     testfiles::write_file(dir + "/two.npz", testfiles::zip_bytes({{"a.npy", a}, {"b.npy", a}}));
-    testfiles::write_file(dir + "/packed.npz", testfiles::zip_bytes({{"a.npy", a}}, false, 8));
+    testfiles::write_file(dir + "/packed.npz", testfiles::zip_bytes({{"a.npy", a}}, false, 12));
     testfiles::write_file(dir + "/empty.npz", testfiles::zip_bytes({}));
     std::string bad_zip = testfiles::zip_bytes({{"a.npy", a}});
     bad_zip.resize(bad_zip.size() - 1);
@@ -633,8 +632,7 @@ TEST_CASE("hostile input: each gets its exit code and one line naming the flag o
          "is not a multiple of the int32 element size"},
         {{"--input", dir + "/ok.npy", "--dtype", "int64"}, 2, "drop --dtype"},
         {{"--input", dir}, 2, "not a regular file"},
-        {{"--input", dir + "/fifo"}, 2, "fifo: not a regular file"},
-        {{"--input", "/dev/zero"}, 2, "/dev/zero: not a regular file"},
+        {{"--input", "/dev/zero"}, 2, "/dev/zero: not a regular file, a FIFO or a pipe"},
         {{"--input", dir + "/ok.npy", "--stop", "5"}, 2, "--input: cannot be combined with --stop"},
         {{"--input", ""}, 2, "--input: the file name is empty"},
         {{"--dtype", "int8"}, 2, "--dtype: only applies to a raw --input file"},
@@ -645,7 +643,7 @@ TEST_CASE("hostile input: each gets its exit code and one line naming the flag o
         {{"--input", dir + "/fields.npy"}, 2, "fields.npy: structured dtype"},
         {{"--input", dir + "/two.npz"}, 2, "two.npz: a .npz archive of 2 arrays (a, b): name one"},
         {{"--input", dir + "/two.npz:c"}, 2, "has no array 'c'; it holds 2 arrays (a, b)"},
-        {{"--input", dir + "/packed.npz"}, 2, "is compressed (np.savez_compressed)"},
+        {{"--input", dir + "/packed.npz"}, 2, "compressed by a method other than deflate"},
         {{"--input", dir + "/empty.npz"}, 2, "an empty .npz archive"},
         {{"--input", dir + "/bad.npz"}, 2, "malformed .npz (ZIP) archive"},
         {{"--input", dir + "/ok.npy:x"}, 2, "is no .npz archive with an array 'x'"},

@@ -106,28 +106,33 @@ TEST_CASE("mapped inputs: .npy by magic, raw by --dtype, with checks") {
     const std::string dir = testfiles::temp_dir();
     const std::vector<std::int32_t> values = {5, -7, 11, 2147483647, -2147483647 - 1};
     testfiles::write_file(dir + "/a.npy", testfiles::npy_bytes("<i4", "(5,)", values.data(), 20));
-    gpusum::MappedInput npy_file(dir + "/a.npy", std::nullopt);
-    CHECK(npy_file.view().count == 5);
-    CHECK(npy_file.view().dtype == DType::int32);
-    CHECK(gpusum::sum_integers(npy_file.view()) == gpusum::check_sum_integers(npy_file.view()));
+    gpusum::InputFile npy_file(dir + "/a.npy", std::nullopt);
+    REQUIRE(npy_file.view());
+    CHECK(npy_file.stream() == nullptr);
+    CHECK(npy_file.view()->count == 5);
+    CHECK(npy_file.view()->dtype == DType::int32);
+    CHECK(gpusum::sum_integers(*npy_file.view()) == gpusum::check_sum_integers(*npy_file.view()));
 
     testfiles::write_file(dir + "/a.raw",
                           std::string(reinterpret_cast<const char*>(values.data()), 20));
-    gpusum::MappedInput raw(dir + "/a.raw", DType::int32);
-    CHECK(raw.view().count == 5);
-    CHECK_THROWS_WITH_AS(gpusum::MappedInput(dir + "/a.raw", DType::int64),
+    gpusum::InputFile raw(dir + "/a.raw", DType::int32);
+    CHECK(raw.view()->count == 5);
+    CHECK_THROWS_WITH_AS(gpusum::InputFile(dir + "/a.raw", DType::int64),
                          "size 20 is not a multiple of the int64 element size (8)",
                          gpusum::InputError);
-    CHECK_THROWS_WITH_AS(gpusum::MappedInput(dir + "/a.raw", std::nullopt),
+    CHECK_THROWS_WITH_AS(gpusum::InputFile(dir + "/a.raw", std::nullopt),
                          doctest::Contains("for raw binary data give --dtype"), gpusum::InputError);
-    CHECK_THROWS_WITH_AS(gpusum::MappedInput(dir + "/a.npy", DType::int32),
+    CHECK_THROWS_WITH_AS(gpusum::InputFile(dir + "/a.npy", DType::int32),
                          doctest::Contains("drop --dtype"), gpusum::InputError);
-    CHECK_THROWS_WITH_AS(gpusum::MappedInput(dir + "/missing.npy", std::nullopt),
+    CHECK_THROWS_WITH_AS(gpusum::InputFile(dir + "/missing.npy", std::nullopt),
                          "cannot open: No such file or directory", gpusum::InputError);
-    CHECK_THROWS_WITH_AS(gpusum::MappedInput(dir, std::nullopt), "not a regular file",
-                         gpusum::InputError);
+    CHECK_THROWS_WITH_AS(gpusum::InputFile(dir, std::nullopt),
+                         "not a regular file, a FIFO or a pipe", gpusum::InputError);
+    // An empty file cannot be mapped: it is read as an empty stream.
     testfiles::write_file(dir + "/empty.raw", "");
-    CHECK(gpusum::MappedInput(dir + "/empty.raw", DType::uint8).view().count == 0);
+    gpusum::InputFile empty(dir + "/empty.raw", DType::uint8);
+    REQUIRE(empty.stream() != nullptr);
+    CHECK(!empty.stream()->next());
 }
 
 TEST_CASE("array mode refuses what cannot fit, before allocating") {

@@ -92,7 +92,10 @@ std::vector<ZipMember> zip_members(std::span<const unsigned char> file) {
         if (r.get(local, 4) != kLocalHeader) bad_zip("bad local header for " + m.name);
         m.data_offset = local + 30 + r.get(local + 26, 2) + r.get(local + 28, 2);
         m.size = packed;
+        m.unpacked = unpacked;
+        m.crc = static_cast<std::uint32_t>(r.get(at + 16, 4));
         m.stored = method == 0 && packed == unpacked;
+        m.deflated = method == 8;
         if (m.data_offset > r.size() || m.size > r.size() - m.data_offset)
             bad_zip(m.name + " lies past the end of the file");
         members.push_back(std::move(m));

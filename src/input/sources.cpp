@@ -117,7 +117,8 @@ std::string shape_text(const std::vector<std::uint64_t>& dims) {
 
 }  // namespace
 
-NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t file_size) {
+NpyHeader parse_npy_header(std::span<const unsigned char> head,
+                           std::optional<std::uint64_t> file_size) {
     if (head.size() < 8 || std::memcmp(head.data(), kMagic, sizeof kMagic) != 0)
         bad("not a .npy file (no \\x93NUMPY magic); for raw binary data give --dtype");
     const unsigned major = head[6];
@@ -139,7 +140,7 @@ NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t fi
         bad("unsupported .npy format version " + std::to_string(major) + "." +
             std::to_string(minor));
     }
-    if (start + header_len > head.size() || start + header_len > file_size)
+    if (start + header_len > head.size() || (file_size && start + header_len > *file_size))
         bad("truncated .npy header (it claims " + std::to_string(header_len) + " bytes)");
 
     const std::string_view text(reinterpret_cast<const char*>(head.data() + start), header_len);
@@ -206,12 +207,13 @@ NpyHeader parse_npy_header(std::span<const unsigned char> head, std::uint64_t fi
     const std::uint64_t item = dtype_size(out.dtype);
     if (out.count > (UINT64_MAX - out.data_offset) / item)
         bad("the .npy shape " + out.shape + " is too large");
+    if (!file_size) return out;  // a stream: its reader counts the data
     const std::uint64_t needed = out.data_offset + out.count * item;
-    if (file_size < needed)
+    if (*file_size < needed)
         bad("truncated: the header describes " + std::to_string(out.count * item) +
-            " bytes of data, the file holds " + std::to_string(file_size - out.data_offset));
-    if (file_size > needed)
-        bad("the file holds " + std::to_string(file_size - needed) +
+            " bytes of data, the file holds " + std::to_string(*file_size - out.data_offset));
+    if (*file_size > needed)
+        bad("the file holds " + std::to_string(*file_size - needed) +
             " bytes more than its header describes");
     return out;
 }
@@ -224,42 +226,15 @@ void stamp_of(const struct stat& st, std::int64_t (&stamp)[3]) {
     stamp[2] = static_cast<std::int64_t>(st.st_ino);
 }
 
-// Everything `fd` still has to give, read 1 MiB at a time.
-std::vector<unsigned char> read_stream(int fd) {
-    constexpr std::size_t kPiece = std::size_t{1} << 20;
-    const std::uint64_t limit = available_memory();
-    std::vector<unsigned char> data;
-    for (;;) {
-        if (data.size() + kPiece > limit)
-            bad("more data than available memory can hold (" + bytes_text(double(data.size())) +
-                " read so far)");
-        const std::size_t used = data.size();
-        try {
-            data.resize(used + kPiece);
-        } catch (const std::bad_alloc&) {  // a limit below the machine's memory (ulimit -v)
-            bad("more data than this process may hold in memory (" +
-                bytes_text(double(data.size())) + " read so far)");
-        }
-        const ssize_t n = ::read(fd, data.data() + used, kPiece);
-        if (n < 0 && errno == EINTR) {
-            data.resize(used);
-            continue;
-        }
-        if (n < 0) bad(std::string("cannot read: ") + std::strerror(errno));
-        data.resize(used + static_cast<std::size_t>(n));
-        if (n == 0) return data;
-    }
+std::string short_name(const std::string& n) {
+    return n.size() > 4 && n.ends_with(".npy") ? n.substr(0, n.size() - 4) : n;
 }
 
-// The array a .npz archive holds under `member` (with or without ".npy"),
-// or its only array when no member is named.
-std::span<const unsigned char> npz_member(std::span<const unsigned char> archive,
-                                          const std::string& member, bool named,
-                                          std::string& description) {
+// The member of a .npz archive named `member` (with or without ".npy"), or
+// its only one when no member is named.
+ZipMember npz_member(std::span<const unsigned char> archive, const std::string& member,
+                     bool named) {
     const std::vector<ZipMember> members = zip_members(archive);
-    auto short_name = [](const std::string& n) {
-        return n.size() > 4 && n.ends_with(".npy") ? n.substr(0, n.size() - 4) : n;
-    };
     const ZipMember* chosen = nullptr;
     if (named) {
         for (const ZipMember& m : members)
@@ -280,12 +255,11 @@ std::span<const unsigned char> npz_member(std::span<const unsigned char> archive
         bad("a .npz archive of " + listed +
             ": name one, e.g. --input FILE.npz:" + short_name(members.front().name));
     }
-    if (!chosen->stored)
+    if (!chosen->stored && !chosen->deflated)
         bad("array '" + short_name(chosen->name) +
-            "' is compressed (np.savez_compressed), which is not supported; save it with "
-            "np.savez or np.save");
-    description = ".npz member '" + short_name(chosen->name) + "', ";
-    return archive.subspan(chosen->data_offset, chosen->size);
+            "' is compressed by a method other than deflate, which is not supported; save it "
+            "with np.savez or np.savez_compressed");
+    return *chosen;
 }
 
 bool is_zip(std::span<const unsigned char> bytes) {
@@ -295,7 +269,7 @@ bool is_zip(std::span<const unsigned char> bytes) {
 
 }  // namespace
 
-MappedInput::MappedInput(const std::string& name, std::optional<DType> raw_dtype) {
+InputFile::InputFile(const std::string& name, std::optional<DType> raw_dtype) {
     // "FILE.npz:NAME" names an array in an archive, unless a file has that name.
     std::string path = name, member;
     bool member_named = false;
@@ -305,17 +279,22 @@ MappedInput::MappedInput(const std::string& name, std::optional<DType> raw_dtype
         member = name.substr(colon + 1);
         member_named = true;
     }
+    auto no_archive = [&] {
+        bad("cannot open: " + std::string(std::strerror(ENOENT)) + " (and '" + shortened(path) +
+            "' is no .npz archive with an array '" + shortened(member) + "')");
+    };
     const bool standard_input = path == "-";
     if (standard_input && ::isatty(STDIN_FILENO))
         bad("standard input is a terminal: pipe or redirect the data in");
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
-    // rejected below like any other file that is not regular.
+    // O_NONBLOCK: opening a FIFO must not wait for a writer before it is
+    // known to be one (a device is refused below without waiting).
     fd_ = standard_input ? ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)
                          : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd_ < 0) bad(std::string("cannot open: ") + std::strerror(errno));
     struct stat st {};
-    const bool regular = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
-    const auto* bytes = static_cast<const unsigned char*>(nullptr);
+    const bool known = ::fstat(fd_, &st) == 0;
+    const bool regular = known && S_ISREG(st.st_mode);
+    const bool fifo = known && S_ISFIFO(st.st_mode);
     try {
         if (regular && st.st_size > 0) {
             size_ = static_cast<std::uint64_t>(st.st_size);
@@ -327,25 +306,43 @@ MappedInput::MappedInput(const std::string& name, std::optional<DType> raw_dtype
                 if (errno != ENODEV) bad(std::string("cannot map: ") + std::strerror(errno));
             } else {
                 ::madvise(map_, size_, MADV_SEQUENTIAL);
-                bytes = static_cast<const unsigned char*>(map_);
             }
         }
         if (map_ == nullptr) {
-            if (!regular && !standard_input) bad("not a regular file");
-            if (!standard_input) ::fcntl(fd_, F_SETFL, 0);  // blocking reads
-            stream_ = read_stream(fd_);
-            size_ = stream_.size();
-            bytes = stream_.data();
+            if (!regular && !fifo && !standard_input) bad("not a regular file, a FIFO or a pipe");
+            if (member_named) no_archive();
+            int source = fd_;
+            if (fifo && !standard_input) {
+                // Opened again, waiting for a writer: read now, a FIFO
+                // without one would end at once.
+                source = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+                if (source < 0) bad(std::string("cannot open: ") + std::strerror(errno));
+                ::close(fd_);
+            } else if (!standard_input) {
+                ::fcntl(fd_, F_SETFL, 0);  // blocking reads
+            }
+            fd_ = -1;
+            stream_ = std::make_unique<ArrayStream>(descriptor_source(source), raw_dtype,
+                                                    "read as a stream");
+            description_ = stream_->description();
+            return;
         }
-        std::span<const unsigned char> npy{bytes, size_};
+        std::span<const unsigned char> npy{static_cast<const unsigned char*>(map_), size_};
         std::string where;
         if (is_zip(npy)) {
             if (raw_dtype)
                 bad("is a .npz archive: its arrays' headers give the dtype, drop --dtype");
-            npy = npz_member(npy, member, member_named, where);
+            const ZipMember m = npz_member(npy, member, member_named);
+            where = ".npz member '" + short_name(m.name) + "', ";
+            npy = npy.subspan(m.data_offset, m.size);
+            if (m.deflated) {
+                stream_ = std::make_unique<ArrayStream>(inflate_source(npy, m.unpacked, m.crc),
+                                                        std::nullopt, "inflated as it is read");
+                description_ = where + stream_->description();
+                return;
+            }
         } else if (member_named) {
-            bad("cannot open: " + std::string(std::strerror(ENOENT)) + " (and '" + shortened(path) +
-                "' is no .npz archive with an array '" + shortened(member) + "')");
+            no_archive();
         }
         const bool is_npy =
             npy.size() >= sizeof kMagic && std::memcmp(npy.data(), kMagic, sizeof kMagic) == 0;
@@ -361,28 +358,32 @@ MappedInput::MappedInput(const std::string& name, std::optional<DType> raw_dtype
                 view_.layout = &swapped_;
                 description_ += ", big-endian";
             }
-        } else if (!where.empty()) {
+        } else if (!where.empty() || !raw_dtype) {
             parse_npy_header(npy, npy.size());  // throws: says what it is not
         } else {
-            if (!raw_dtype) parse_npy_header({bytes, size_}, size_);  // throws: says what it is not
             const std::uint64_t item = dtype_size(*raw_dtype);
             if (size_ % item != 0)
                 bad("size " + std::to_string(size_) + " is not a multiple of the " +
                     std::string(dtype_name(*raw_dtype)) + " element size (" + std::to_string(item) +
                     ")");
-            view_ = {bytes, size_ / item, *raw_dtype};
+            view_ = {npy.data(), size_ / item, *raw_dtype};
             description_ = "raw " + std::string(dtype_name(*raw_dtype)) + " data";
         }
-        if (map_ == nullptr) description_ += ", read as a stream";
     } catch (...) {
+        stream_.reset();
         if (map_ != nullptr) ::munmap(map_, size_);
-        ::close(fd_);
+        if (fd_ >= 0) ::close(fd_);
         throw;
     }
 }
 
-bool MappedInput::unchanged() const {
-    if (map_ == nullptr) return true;  // a copy in memory cannot change
+std::optional<ArrayView> InputFile::view() const {
+    if (stream_) return std::nullopt;
+    return view_;
+}
+
+bool InputFile::unchanged() const {
+    if (map_ == nullptr) return true;  // a stream was read once: nothing to compare
     struct stat st {};
     std::int64_t now[3] = {};
     if (::fstat(fd_, &st) != 0) return false;
@@ -390,24 +391,14 @@ bool MappedInput::unchanged() const {
     return std::equal(std::begin(now), std::end(now), std::begin(stamp_));
 }
 
-MappedInput::~MappedInput() {
+InputFile::~InputFile() {
+    stream_.reset();
     if (map_ != nullptr) ::munmap(map_, size_);
-    ::close(fd_);
+    if (fd_ >= 0) ::close(fd_);
 }
 
 std::uint64_t available_memory() {
     return platform::available_memory();  // UINT64_MAX, unknown: the allocation decides
-}
-
-std::string bytes_text(double bytes) {
-    char buf[32];
-    if (bytes >= 1e12)
-        std::snprintf(buf, sizeof buf, "%.1f TB", bytes / 1e12);
-    else if (bytes >= 1e9)
-        std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
-    else
-        std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
-    return buf;
 }
 
 HostArray::HostArray(Progression series, unsigned workers, std::uint64_t chunks,

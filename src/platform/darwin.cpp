@@ -36,6 +36,10 @@ void advise_huge_pages(void*, std::size_t) {
     // macOS chooses its page sizes itself.
 }
 
+void enlarge_pipe_buffer(int) {
+    // macOS has no such setting: it sizes pipe buffers itself.
+}
+
 bool socket_pair(int (&ends)[2]) {
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0) return false;
     // No SOCK_CLOEXEC here; SO_NOSIGPIPE is macOS's per-socket MSG_NOSIGNAL.

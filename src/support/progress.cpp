@@ -1,5 +1,7 @@
 #include "support/progress.hpp"
 
+#include "support/text.hpp"
+
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -59,9 +61,42 @@ std::string progress_line(std::string_view phase, double fraction, double elapse
     return text;
 }
 
-Progress::Progress(std::uint64_t total_elements, bool enabled, std::string_view phase)
-    : total_(total_elements), phase_(phase) {
-    if (!enabled || total_ == 0) return;
+std::string stream_progress_line(std::string_view phase, std::uint64_t bytes, std::uint64_t total,
+                                 double elapsed, int columns) {
+    const double rate = elapsed > 0 ? static_cast<double>(bytes) / elapsed : 0;
+    char tail[96];
+    if (total > 0 && bytes > 0)
+        std::snprintf(tail, sizeof tail, " %5.1f%%  %s at %s/s, about %.0f s left",
+                      100.0 * static_cast<double>(bytes) / static_cast<double>(total),
+                      bytes_text(static_cast<double>(bytes)).c_str(), bytes_text(rate).c_str(),
+                      static_cast<double>(total - std::min(bytes, total)) / rate);
+    else
+        std::snprintf(tail, sizeof tail, " %s at %s/s, %.0f s",
+                      bytes_text(static_cast<double>(bytes)).c_str(), bytes_text(rate).c_str(),
+                      elapsed);
+    std::string text = tail;
+    const int room =
+        columns - 1 - static_cast<int>(text.size()) - 5 - static_cast<int>(phase.size());
+    if (total > 0 && room >= 10) {
+        const double fraction =
+            std::min(1.0, static_cast<double>(bytes) / static_cast<double>(total));
+        const int width = std::min(room, kMaxBarWidth);
+        const auto filled = static_cast<std::size_t>(fraction * width);
+        std::string bar = "  ";
+        bar.append(phase).append(" [");
+        bar.append(filled, '#').append(static_cast<std::size_t>(width) - filled, ' ');
+        text = bar.append("]").append(text);
+    } else if (total == 0 && columns - 1 > static_cast<int>(text.size() + phase.size()) + 2) {
+        text = "  " + std::string(phase) + text;
+    }
+    if (static_cast<int>(text.size()) > columns - 1)
+        text.resize(static_cast<std::size_t>(std::max(columns - 1, 0)));
+    return text;
+}
+
+Progress::Progress(std::uint64_t total, bool enabled, std::string_view phase, Unit unit)
+    : total_(total), phase_(phase), unit_(unit) {
+    if (!enabled || (total_ == 0 && unit_ == Unit::elements)) return;
     try {
         drawer_ = std::thread([this] { draw_loop(); });
     } catch (const std::system_error&) {
@@ -86,13 +121,18 @@ void Progress::draw_loop() {
     if (!wake_.wait_for(lock, kQuietPeriod, [this] { return stopping_; })) {
         do {
             const std::uint64_t now_done = done();
-            const double fraction = static_cast<double>(now_done) / static_cast<double>(total_);
             const double elapsed =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             std::string redraw = "\r";
-            redraw
-                .append(progress_line(phase_, fraction, elapsed, now_done > 0, terminal_columns()))
-                .append("\033[K");
+            if (unit_ == Unit::bytes) {
+                redraw.append(
+                    stream_progress_line(phase_, now_done, total_, elapsed, terminal_columns()));
+            } else {
+                const double fraction = static_cast<double>(now_done) / static_cast<double>(total_);
+                redraw.append(
+                    progress_line(phase_, fraction, elapsed, now_done > 0, terminal_columns()));
+            }
+            redraw.append("\033[K");
             write_stderr(redraw);
             drawn = true;
         } while (!wake_.wait_for(lock, kRedrawEvery, [this] { return stopping_; }));

@@ -18,10 +18,19 @@ namespace gpusum {
 std::string progress_line(std::string_view phase, double fraction, double elapsed, bool measured,
                           int columns);
 
+// A stream's line: bytes so far and the rate, with the bar and the time
+// left when the stream's length is known (`total` > 0).
+std::string stream_progress_line(std::string_view phase, std::uint64_t bytes, std::uint64_t total,
+                                 double elapsed, int columns);
+
 class Progress {
   public:
-    // `phase` names what is counted ("sum", "fill", "check").
-    Progress(std::uint64_t total_elements, bool enabled, std::string_view phase = "sum");
+    enum class Unit { elements, bytes };
+    // `phase` names what is counted ("sum", "fill", "check"). Elements are
+    // drawn as a fraction of `total`; bytes (streams) as an amount and a
+    // rate, of a `total` that may be 0, unknown.
+    Progress(std::uint64_t total, bool enabled, std::string_view phase = "sum",
+             Unit unit = Unit::elements);
     ~Progress();
     Progress(const Progress&) = delete;
     Progress& operator=(const Progress&) = delete;
@@ -36,6 +45,7 @@ class Progress {
 
     std::uint64_t total_;
     std::string phase_;
+    Unit unit_;
     std::atomic<std::uint64_t> done_{0};
     std::mutex mutex_;
     std::condition_variable wake_;

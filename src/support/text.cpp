@@ -258,4 +258,15 @@ std::string grouped(std::uint64_t value) {
     return out;
 }
 
+std::string bytes_text(double bytes) {
+    char buf[32];
+    if (bytes >= 1e12)
+        std::snprintf(buf, sizeof buf, "%.1f TB", bytes / 1e12);
+    else if (bytes >= 1e9)
+        std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+    else
+        std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
+    return buf;
+}
+
 }  // namespace gpusum

@@ -45,6 +45,9 @@ std::string shortened(std::string_view text, std::size_t longest = 64);
 // "1.23 G" style: three significant digits with an SI prefix.
 std::string si(double value);
 
+// "812.0 MB" / "8.0 GB" / "1.2 TB" style sizes, in decimal units.
+std::string bytes_text(double bytes);
+
 // Seconds in the unit that reads best: "812 us", "12.3 ms", "4.51 s".
 std::string duration(double seconds);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>  // mkdtemp (glibc)
 #include <unistd.h>  // mkdtemp (macOS)
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -35,9 +36,40 @@ inline std::string npy_bytes(const std::string& descr, const std::string& shape,
     return out;
 }
 
+// The CRC-32 ZIP keeps of a member's bytes (bit by bit: test data is small).
+inline std::uint32_t crc32_of(const std::string& bytes) {
+    std::uint32_t crc = 0xffffffffu;
+    for (const char c : bytes) {
+        crc ^= static_cast<unsigned char>(c);
+        for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+// Raw deflate data of `bytes` in stored blocks (BTYPE 00, up to 65,535
+// bytes each): valid input to any inflater, written without a compressor.
+inline std::string deflate_stored(const std::string& bytes) {
+    std::string out;
+    std::size_t at = 0;
+    do {
+        const std::size_t n = std::min<std::size_t>(bytes.size() - at, 65535);
+        const bool last = at + n == bytes.size();
+        out += static_cast<char>(last ? 1 : 0);
+        for (const std::size_t v : {n, n ^ 0xffffu}) {
+            out += static_cast<char>(v & 0xff);
+            out += static_cast<char>((v >> 8) & 0xff);
+        }
+        out += bytes.substr(at, n);
+        at += n;
+    } while (at < bytes.size());
+    return out;
+}
+
 // A ZIP archive of stored members, as np.savez writes it. With `zip64` the
 // central directory gives sizes and offsets in ZIP64 extra fields, as it
-// does for arrays over 4 GiB; `method` 8 marks members as deflated.
+// does for arrays over 4 GiB. `method` 8 deflates members (in stored
+// blocks) as np.savez_compressed does, with their CRC-32; other methods
+// only mark them.
 struct ZipEntry {
     std::string name;
     std::string bytes;
@@ -51,25 +83,27 @@ inline std::string zip_bytes(const std::vector<ZipEntry>& entries, bool zip64 = 
     std::string out, directory;
     for (const ZipEntry& e : entries) {
         const std::uint64_t local = out.size();
+        const std::string packed = method == 8 ? deflate_stored(e.bytes) : e.bytes;
+        const std::uint32_t crc = method == 8 ? crc32_of(e.bytes) : 0;
         le(out, 0x04034b50, 4);
         le(out, 20, 2);  // version
         le(out, 0, 2);   // flags
         le(out, method, 2);
         le(out, 0, 4);  // time, date
-        le(out, 0, 4);  // crc (not checked by readers of stored arrays here)
-        le(out, e.bytes.size(), 4);
+        le(out, crc, 4);
+        le(out, packed.size(), 4);
         le(out, e.bytes.size(), 4);
         le(out, e.name.size(), 2);
         le(out, 0, 2);
-        out += e.name + e.bytes;
+        out += e.name + packed;
         le(directory, 0x02014b50, 4);
         le(directory, 45, 2);
         le(directory, 45, 2);
         le(directory, 0, 2);
         le(directory, method, 2);
         le(directory, 0, 4);
-        le(directory, 0, 4);
-        le(directory, zip64 ? 0xffffffffu : e.bytes.size(), 4);
+        le(directory, crc, 4);
+        le(directory, zip64 ? 0xffffffffu : packed.size(), 4);
         le(directory, zip64 ? 0xffffffffu : e.bytes.size(), 4);
         le(directory, e.name.size(), 2);
         le(directory, zip64 ? 28 : 0, 2);
@@ -83,7 +117,7 @@ inline std::string zip_bytes(const std::vector<ZipEntry>& entries, bool zip64 = 
             le(directory, 1, 2);
             le(directory, 24, 2);
             le(directory, e.bytes.size(), 8);
-            le(directory, e.bytes.size(), 8);
+            le(directory, packed.size(), 8);
             le(directory, local, 8);
         }
     }
