@@ -201,12 +201,15 @@ def sum(
         "process", "cuda", "cub" or "thrust".
     workers: CPU workers (default: every usable core); chunks: how many
         pieces the work is cut into (default 100); device: the CUDA device.
-    axis, keepdims: as NumPy's (host arrays): the sums over those axes, a
-        NumPy array with one exact, checked sum per element of the others;
-        float64 for float data (each exactly rounded), int64 for integer
-        data when every total fits, else an object array of Python ints.
-        Summing over every axis without keepdims gives the plain int or
-        float, as axis=None does.
+    axis, keepdims: as NumPy's: the sums over those axes, a NumPy array
+        with one exact, checked sum per element of the others; float64 for
+        float data (each exactly rounded), int64 for integer data when
+        every total fits, else an object array of Python ints. Summing over
+        every axis without keepdims gives the plain int or float, as
+        axis=None does. Dask arrays too, computed now: blocks that hold the
+        summed axes whole are summed by axis where they lie; where those
+        axes are cut into chunks, each block gives an exact accumulator per
+        output element and they merge in a tree (the same bits either way).
 
     A range that would take more than a day here warns (RuntimeWarning)
     before it starts, as the gpusum command does.
@@ -221,7 +224,8 @@ def sum(
         return run(obj, backend=backend, workers=workers, chunks=chunks, device=device).sum
     if axis is not None or keepdims:
         if _dask.is_dask_array(obj):
-            raise TypeError("axis sums of Dask arrays are not supported yet: sum them whole")
+            options = dict(backend=backend, workers=workers, chunks=chunks, device=device)
+            return _dask_axis_sum(obj, axis, keepdims, options)
         return _axis_sum(obj, axis, keepdims, _options(backend, workers, chunks, device))
     try:
         return _gpusum.sum_array_value(obj, *_options(backend, workers, chunks, device))
@@ -258,6 +262,20 @@ def _axis_sum(obj, axis, keepdims, options):
     shape = tuple(obj.shape) if hasattr(obj, "shape") else np.shape(obj)
     axes = _normalized_axes(axis, len(shape))
     values, is_float = _gpusum.sum_axes(obj, list(axes), *options)
+    return _axis_result(values, is_float, shape, axes, keepdims)
+
+
+def _dask_axis_sum(array, axis, keepdims, options):
+    axes = _normalized_axes(axis, array.ndim)
+    cells = _dask.axis_sum(array, axes, options).ravel().tolist()
+    return _axis_result(cells, array.dtype.kind == "f", array.shape, axes, keepdims)
+
+
+def _axis_result(values, is_float, shape, axes, keepdims):
+    """Exact sums, one per output cell in C order, as NumPy shapes them:
+    float64, int64 where every total fits, else Python ints."""
+    import numpy as np
+
     kept = tuple(n for d, n in enumerate(shape) if d not in axes)
     if not kept and not keepdims:
         return values[0]
