@@ -37,10 +37,13 @@ std::unique_ptr<ByteSource> descriptor_source(int fd);
 
 // The bytes of raw deflate data (a ZIP member), inflated as they are read;
 // InputError at the end unless they are exactly `inflated_size` bytes with
-// CRC-32 `crc`. `deflated` must outlive the source. A build without zlib
-// refuses, naming zlib.
+// CRC-32 `crc`. `deflated` must outlive the source. With `file_mapping`
+// (`deflated` lies in a read-only mapping of a file) the pages already
+// inflated are let go, so resident memory stays bounded however large the
+// archive. A build without zlib refuses, naming zlib.
 std::unique_ptr<ByteSource> inflate_source(std::span<const unsigned char> deflated,
-                                           std::uint64_t inflated_size, std::uint32_t crc);
+                                           std::uint64_t inflated_size, std::uint32_t crc,
+                                           bool file_mapping);
 
 class ArrayStream {
   public:

@@ -1,8 +1,11 @@
 // Compressed .npz members (np.savez_compressed): raw deflate data inflated by
 // zlib straight into the stream's pieces, never into a whole copy.
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 
 #include "gpusum/errors.hpp"
@@ -15,8 +18,13 @@ namespace {
 class InflateSource final : public ByteSource {
   public:
     InflateSource(std::span<const unsigned char> deflated, std::uint64_t inflated_size,
-                  std::uint32_t crc)
-        : rest_(deflated), expected_size_(inflated_size), expected_crc_(crc) {
+                  std::uint32_t crc, bool file_mapping)
+        : rest_(deflated),
+          page_(static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE))),
+          released_(reinterpret_cast<std::uintptr_t>(deflated.data()) / page_ * page_),
+          expected_size_(inflated_size),
+          expected_crc_(crc),
+          file_mapping_(file_mapping) {
         // Negative window bits: raw deflate, as ZIP stores it (no zlib header).
         if (inflateInit2(&z_, -MAX_WBITS) != Z_OK) throw InputError("zlib cannot start inflating");
     }
@@ -27,13 +35,14 @@ class InflateSource final : public ByteSource {
     std::size_t read(unsigned char* out, std::size_t size,
                      const std::atomic<bool>& cancelled) override {
         if (ended_ || cancelled.load(std::memory_order_relaxed)) return 0;
-        // zlib counts in 32-bit units: a piece at a time of at most 1 GiB.
+        // zlib counts in 32-bit units: out at most 1 GiB at a time.
         constexpr std::size_t kMost = std::size_t{1} << 30;
         z_.next_out = out;
         z_.avail_out = static_cast<uInt>(std::min(size, kMost));
         while (z_.avail_out > 0 && !ended_) {
             if (z_.avail_in == 0) {
-                const std::size_t take = std::min(rest_.size(), kMost);
+                release_read_pages();
+                const std::size_t take = std::min(rest_.size(), kInputSlice);
                 z_.next_in = const_cast<Bytef*>(rest_.data());  // zlib's API is not const
                 z_.avail_in = static_cast<uInt>(take);
                 rest_ = rest_.subspan(take);
@@ -63,10 +72,25 @@ class InflateSource final : public ByteSource {
     }
 
   private:
+    // In a read-only file mapping, pages already inflated are let go (they
+    // are only dropped: the file is unchanged, and read again if touched).
+    void release_read_pages() {
+        if (!file_mapping_) return;
+        const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(rest_.data()) / page_ * page_;
+        if (end > released_) {
+            ::madvise(reinterpret_cast<void*>(released_), end - released_, MADV_DONTNEED);
+            released_ = end;
+        }
+    }
+
+    static constexpr std::size_t kInputSlice = std::size_t{4} << 20;
     z_stream z_{};
     std::span<const unsigned char> rest_;
+    std::uintptr_t page_;
+    std::uintptr_t released_;  // pages below this are let go
     std::uint64_t expected_size_;
     std::uint32_t expected_crc_;
+    bool file_mapping_;
     uLong crc_ = crc32(0, nullptr, 0);
     std::uint64_t produced_ = 0;
     bool ended_ = false;
@@ -75,8 +99,9 @@ class InflateSource final : public ByteSource {
 }  // namespace
 
 std::unique_ptr<ByteSource> inflate_source(std::span<const unsigned char> deflated,
-                                           std::uint64_t inflated_size, std::uint32_t crc) {
-    return std::make_unique<InflateSource>(deflated, inflated_size, crc);
+                                           std::uint64_t inflated_size, std::uint32_t crc,
+                                           bool file_mapping) {
+    return std::make_unique<InflateSource>(deflated, inflated_size, crc, file_mapping);
 }
 
 }  // namespace gpusum

@@ -336,8 +336,9 @@ InputFile::InputFile(const std::string& name, std::optional<DType> raw_dtype) {
             where = ".npz member '" + short_name(m.name) + "', ";
             npy = npy.subspan(m.data_offset, m.size);
             if (m.deflated) {
-                stream_ = std::make_unique<ArrayStream>(inflate_source(npy, m.unpacked, m.crc),
-                                                        std::nullopt, "inflated as it is read");
+                stream_ =
+                    std::make_unique<ArrayStream>(inflate_source(npy, m.unpacked, m.crc, true),
+                                                  std::nullopt, "inflated as it is read");
                 description_ = where + stream_->description();
                 return;
             }

@@ -1,5 +1,6 @@
-// libFuzzer target: the ZIP directory reader behind .npz inputs, and the
-// NumPy dtype spellings, must reject any bytes cleanly, never crash or read
+// libFuzzer target: the ZIP directory reader behind .npz inputs, the
+// inflating stream behind compressed members, and the NumPy dtype
+// spellings must reject any bytes cleanly, never crash, hang or read
 // outside the buffer they are given.
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const gpusum::ZipMember& m : gpusum::zip_members({data, size})) {
             // An accepted member lies inside the buffer.
             if (m.data_offset > size || m.size > size - m.data_offset) __builtin_trap();
+            if (!m.deflated) continue;
+            // A deflated one inflates through a stream to its end or an error.
+            try {
+                gpusum::ArrayStream stream(gpusum::inflate_source({data + m.data_offset, m.size},
+                                                                  m.unpacked, m.crc, false),
+                                           std::nullopt, "inflated");
+                while (stream.next()) {
+                }
+            } catch (const gpusum::InputError&) {
+            }
         }
     } catch (const gpusum::InputError&) {
     }
