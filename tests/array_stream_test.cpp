@@ -57,7 +57,8 @@ class Writer {
 
 TEST_CASE("array stream: every byte once, in order, in pieces of at most 32 MiB") {
     // 70 MB of int32: three pieces, the last one short.
-    std::string data(70'000'000, '\0');
+    std::string data;
+    data.resize(70'000'000);
     std::mt19937 random(5);
     for (char& c : data) c = static_cast<char>(random());
     for (const bool npy : {false, true}) {
@@ -99,7 +100,9 @@ TEST_CASE("array stream: big-endian elements are swapped as they are read") {
 }
 
 TEST_CASE("array stream: left before its end, the reader stops and nothing waits") {
-    Writer writer(std::string(200'000'000, '\1'));
+    std::string ones;
+    ones.resize(200'000'000, '\1');
+    Writer writer(ones);
     std::chrono::steady_clock::time_point left;
     {
         ArrayStream stream(gpusum::descriptor_source(writer.read_end()), DType::uint8, "read");

@@ -133,3 +133,20 @@ TEST_CASE("the progress line fits any terminal and gives a time left only once m
     CHECK(early.find("left") == std::string::npos);
     CHECK(early.find("measuring the rate") != std::string::npos);
 }
+
+TEST_CASE("a stream's progress line: bytes and rate, a bar and the time left only with a length") {
+    for (const int columns : {1, 10, 20, 40, 80, 200}) {
+        for (const std::uint64_t total : {std::uint64_t{0}, std::uint64_t{4'000'000'000}}) {
+            CAPTURE(columns);
+            const std::string line =
+                gpusum::stream_progress_line("read", 1'000'000'000, total, 2, columns);
+            CHECK(static_cast<int>(line.size()) <= std::max(columns - 1, 0));  // never wraps
+        }
+    }
+    const std::string known =
+        gpusum::stream_progress_line("read", 1'000'000'000, 4'000'000'000, 2, 120);
+    CHECK(known.find("read [#######                       ]  25.0%  1.0 GB at 500.0 MB/s, "
+                     "about 6 s left") != std::string::npos);
+    const std::string unknown = gpusum::stream_progress_line("read", 1'000'000'000, 0, 2, 120);
+    CHECK(unknown == "  read 1.0 GB at 500.0 MB/s, 2 s");
+}

@@ -21,7 +21,7 @@ class InflateSource final : public ByteSource {
                   std::uint32_t crc, bool file_mapping)
         : rest_(deflated),
           page_(static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE))),
-          released_(reinterpret_cast<std::uintptr_t>(deflated.data()) / page_ * page_),
+          released_(page_start(deflated.data())),
           expected_size_(inflated_size),
           expected_crc_(crc),
           file_mapping_(file_mapping) {
@@ -76,18 +76,22 @@ class InflateSource final : public ByteSource {
     // are only dropped: the file is unchanged, and read again if touched).
     void release_read_pages() {
         if (!file_mapping_) return;
-        const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(rest_.data()) / page_ * page_;
+        const unsigned char* end = page_start(rest_.data());
         if (end > released_) {
-            ::madvise(reinterpret_cast<void*>(released_), end - released_, MADV_DONTNEED);
+            ::madvise(const_cast<unsigned char*>(released_),
+                      static_cast<std::size_t>(end - released_), MADV_DONTNEED);
             released_ = end;
         }
+    }
+    const unsigned char* page_start(const unsigned char* at) const {
+        return at - reinterpret_cast<std::uintptr_t>(at) % page_;
     }
 
     static constexpr std::size_t kInputSlice = std::size_t{4} << 20;
     z_stream z_{};
     std::span<const unsigned char> rest_;
     std::uintptr_t page_;
-    std::uintptr_t released_;  // pages below this are let go
+    const unsigned char* released_;  // pages below this are let go
     std::uint64_t expected_size_;
     std::uint32_t expected_crc_;
     bool file_mapping_;

@@ -30,11 +30,35 @@ int terminal_columns() {
     return 80;
 }
 
+// `tail` after the phase and a bar filled to `fraction` (none when the
+// fraction is unknown, negative), the bar as wide as the terminal allows.
+// Never as wide as the terminal, so it cannot wrap: it is redrawn in place
+// at any width.
+std::string with_bar(std::string_view phase, double fraction, const std::string& tail,
+                     int columns) {
+    std::string text = tail;
+    // "  ", the phase, " [" and "]" around the bar.
+    const int room =
+        columns - 1 - static_cast<int>(text.size()) - 5 - static_cast<int>(phase.size());
+    if (fraction >= 0 && room >= 10) {
+        const int width = std::min(room, kMaxBarWidth);
+        const auto filled = static_cast<std::size_t>(std::min(fraction, 1.0) * width);
+        std::string bar = "  ";
+        bar.append(phase).append(" [");
+        bar.append(filled, '#').append(static_cast<std::size_t>(width) - filled, ' ');
+        text = bar.append("]").append(text);
+    } else if (fraction < 0 && room + 3 >= 0) {
+        text = "  " + std::string(phase) + text;
+    }
+    if (static_cast<int>(text.size()) > columns - 1)
+        text.resize(static_cast<std::size_t>(std::max(columns - 1, 0)));
+    return text;
+}
+
 }  // namespace
 
-// The line drawn: bar (as wide as the terminal allows), percentage, time, and
-// the time left only once a rate has been measured. Never as wide as the
-// terminal, so it cannot wrap: it is redrawn in place at any width.
+// The bar, percentage, time, and the time left only once a rate has been
+// measured.
 std::string progress_line(std::string_view phase, double fraction, double elapsed, bool measured,
                           int columns) {
     char tail[96];
@@ -44,54 +68,24 @@ std::string progress_line(std::string_view phase, double fraction, double elapse
     else
         std::snprintf(tail, sizeof tail, " %5.1f%%  %.0f s, measuring the rate", 100 * fraction,
                       elapsed);
-    std::string text = tail;
-    // "  ", the phase, " [" and "]" around the bar.
-    const int room =
-        columns - 1 - static_cast<int>(text.size()) - 5 - static_cast<int>(phase.size());
-    if (room >= 10) {
-        const int width = std::min(room, kMaxBarWidth);
-        const auto filled = static_cast<std::size_t>(fraction * width);
-        std::string bar = "  ";
-        bar.append(phase).append(" [");
-        bar.append(filled, '#').append(static_cast<std::size_t>(width) - filled, ' ');
-        text = bar.append("]").append(text);
-    }
-    if (static_cast<int>(text.size()) > columns - 1)
-        text.resize(static_cast<std::size_t>(std::max(columns - 1, 0)));
-    return text;
+    return with_bar(phase, fraction, tail, columns);
 }
 
 std::string stream_progress_line(std::string_view phase, std::uint64_t bytes, std::uint64_t total,
                                  double elapsed, int columns) {
     const double rate = elapsed > 0 ? static_cast<double>(bytes) / elapsed : 0;
+    const double fraction =
+        total > 0 ? static_cast<double>(bytes) / static_cast<double>(total) : -1;
     char tail[96];
     if (total > 0 && bytes > 0)
-        std::snprintf(tail, sizeof tail, " %5.1f%%  %s at %s/s, about %.0f s left",
-                      100.0 * static_cast<double>(bytes) / static_cast<double>(total),
+        std::snprintf(tail, sizeof tail, " %5.1f%%  %s at %s/s, about %.0f s left", 100 * fraction,
                       bytes_text(static_cast<double>(bytes)).c_str(), bytes_text(rate).c_str(),
                       static_cast<double>(total - std::min(bytes, total)) / rate);
     else
         std::snprintf(tail, sizeof tail, " %s at %s/s, %.0f s",
                       bytes_text(static_cast<double>(bytes)).c_str(), bytes_text(rate).c_str(),
                       elapsed);
-    std::string text = tail;
-    const int room =
-        columns - 1 - static_cast<int>(text.size()) - 5 - static_cast<int>(phase.size());
-    if (total > 0 && room >= 10) {
-        const double fraction =
-            std::min(1.0, static_cast<double>(bytes) / static_cast<double>(total));
-        const int width = std::min(room, kMaxBarWidth);
-        const auto filled = static_cast<std::size_t>(fraction * width);
-        std::string bar = "  ";
-        bar.append(phase).append(" [");
-        bar.append(filled, '#').append(static_cast<std::size_t>(width) - filled, ' ');
-        text = bar.append("]").append(text);
-    } else if (total == 0 && columns - 1 > static_cast<int>(text.size() + phase.size()) + 2) {
-        text = "  " + std::string(phase) + text;
-    }
-    if (static_cast<int>(text.size()) > columns - 1)
-        text.resize(static_cast<std::size_t>(std::max(columns - 1, 0)));
-    return text;
+    return with_bar(phase, fraction, tail, columns);
 }
 
 Progress::Progress(std::uint64_t total, bool enabled, std::string_view phase, Unit unit)
