@@ -10,10 +10,11 @@
 #include <cstring>
 #include <type_traits>
 
+#include "device_lines.hpp"
 #include "exact_halves.hpp"
 #include "gpusum/series.hpp"
 
-namespace gpusum::kernels {
+namespace GPUSUM_KERNELS {
 
 // What one load reads.
 struct alignas(16) Vector16 {
@@ -51,7 +52,7 @@ inline constexpr std::uint64_t kMaxArrayLaunchElements = kExactHalvesBlock;
 
 // A 16-byte load through the read-only path: LDG.E.128.CONSTANT.
 GPUSUM_HD inline Vector16 load16(const Vector16* p) {
-#if defined(__CUDA_ARCH__)
+#if defined(GPUSUM_DEVICE_LINES)
     const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
     return Vector16{{v.x, v.y, v.z, v.w}};
 #else
@@ -68,7 +69,7 @@ struct BoolByte {
 // set by the byte's own bit 7 or by the carry out of its low 7 bits plus 0x7f.
 GPUSUM_HD inline std::int32_t true_bytes(std::uint32_t word) {
     const std::uint32_t high = (((word & 0x7f7f7f7fU) + 0x7f7f7f7fU) | word) & 0x80808080U;
-#if defined(__CUDA_ARCH__)
+#if defined(GPUSUM_DEVICE_LINES)
     return __popc(high);
 #else
     return std::popcount(high);
@@ -80,7 +81,7 @@ GPUSUM_HD inline std::int32_t true_bytes(std::uint32_t word) {
 template <class T>
 GPUSUM_HD std::int32_t add_lanes(std::uint32_t word, std::int32_t c) {
     static_assert(sizeof(T) <= 2);
-#if defined(__CUDA_ARCH__)
+#if defined(GPUSUM_DEVICE_LINES)
     if constexpr (sizeof(T) == 1 && static_cast<T>(-1) < 0)
         return __dp4a(static_cast<int>(word), 0x01010101, c);
     else if constexpr (sizeof(T) == 1)
@@ -182,4 +183,4 @@ GPUSUM_HD void add_span(const T* data, std::uint32_t begin, std::uint32_t end, s
     sum.settle();
 }
 
-}  // namespace gpusum::kernels
+}  // namespace GPUSUM_KERNELS

@@ -5,9 +5,10 @@
 
 #include <cstdint>
 
+#include "device_lines.hpp"
 #include "gpusum/series.hpp"
 
-namespace gpusum::kernels {
+namespace GPUSUM_KERNELS {
 
 // Static: one kernel per translation unit that includes it (no ODR clash).
 static __global__ void fill_series(std::int64_t* out, Progression series) {
@@ -17,4 +18,4 @@ static __global__ void fill_series(std::int64_t* out, Progression series) {
         out[i] = series.at(i);
 }
 
-}  // namespace gpusum::kernels
+}  // namespace GPUSUM_KERNELS

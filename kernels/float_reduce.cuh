@@ -14,7 +14,7 @@
 #include "array_plan.hpp"
 #include "gpusum/exact_float.hpp"
 
-namespace gpusum::kernels {
+namespace GPUSUM_KERNELS {
 
 // One launch adds at most this many elements: every digit stays exact.
 static_assert(kMaxArrayLaunchElements <= kFloatAddsBetweenCarries);
@@ -93,4 +93,4 @@ __global__ void exact_float_reduce(const T* data, EvenSplit chunks, ExactFloat* 
     if (threadIdx.x == 0 && block_specials != 0) atomicOr(&total->specials, block_specials);
 }
 
-}  // namespace gpusum::kernels
+}  // namespace GPUSUM_KERNELS

@@ -9,7 +9,7 @@
 #include "exact_halves.hpp"
 #include "gpusum/series.hpp"
 
-namespace gpusum::kernels {
+namespace GPUSUM_KERNELS {
 
 // Launch shape, as data: how many threads a block has and how many chunks
 // each block walks through. The grid size comes from the device.
@@ -158,4 +158,4 @@ struct ArraySource {
     }
 };
 
-}  // namespace gpusum::kernels
+}  // namespace GPUSUM_KERNELS

@@ -11,10 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "tree_plan.hpp"
 
-namespace gpusum::kernels {
+namespace GPUSUM_KERNELS {
 
 // 16-byte accumulators (i128) move between lanes as two 64-bit words.
 template <class Acc>
@@ -54,8 +55,9 @@ __device__ inline Acc block_sum(Acc v) {
 // Grid scope. `block_partials` holds gridDim.x values; `blocks_done` must be 0
 // at launch and is 0 again when the kernel ends.
 template <class Source>
-__global__ void tree_reduce(Source source, EvenSplit chunks, typename Source::Acc* block_partials,
-                            unsigned* blocks_done, typename Source::Acc* total) {
+__device__ inline void reduce_grid(Source source, EvenSplit chunks,
+                                   typename Source::Acc* block_partials, unsigned* blocks_done,
+                                   typename Source::Acc* total) {
     using Acc = typename Source::Acc;
     Acc mine{};
     for (std::uint64_t c = blockIdx.x; c < chunks.chunks; c += gridDim.x)
@@ -87,4 +89,33 @@ __global__ void tree_reduce(Source source, EvenSplit chunks, typename Source::Ac
     }
 }
 
-}  // namespace gpusum::kernels
+// Series (the range path): ptxas chooses the registers (59 on sm_90; under
+// any launch bounds it takes more or spills).
+template <class Source>
+__global__ void tree_reduce(Source source, EvenSplit chunks, typename Source::Acc* block_partials,
+                            unsigned* blocks_done, typename Source::Acc* total) {
+    reduce_grid(source, chunks, block_partials, blocks_done, total);
+}
+
+// Integer arrays. The launch bounds restrict nothing a launch may do (1024
+// threads, one block per SM), but with them ptxas plans registers to the
+// limit they imply: without, it keeps the int64 and bool tiles at 32
+// registers and issues 2 of their 4 loads before using one
+// (scripts/sass_check.py's "in flight"); with, 40 and all 4.
+template <class Source>
+__global__ void __launch_bounds__(1024, 1)
+    array_tree_reduce(Source source, EvenSplit chunks, typename Source::Acc* block_partials,
+                      unsigned* blocks_done, typename Source::Acc* total) {
+    reduce_grid(source, chunks, block_partials, blocks_done, total);
+}
+
+// The kernel a source is launched with.
+template <class Source>
+constexpr auto grid_kernel() {
+    if constexpr (std::is_same_v<Source, SeriesSource>)
+        return tree_reduce<Source>;
+    else
+        return array_tree_reduce<Source>;
+}
+
+}  // namespace GPUSUM_KERNELS

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Shows that the kernel harness tests bite: applies small mutations to
-# kernels/tree_reduce.cuh (the grid) and to the per-thread loops of
-# kernels/array_plan.hpp and kernels/tree_plan.hpp in a scratch copy,
+# kernels/tree_reduce.cuh (the grid), kernels/float_reduce.cuh (the exact
+# float kernel: its flushes, atomics and barriers) and to the per-thread
+# loops of kernels/array_plan.hpp (their device lines included: the
+# intrinsics' arguments, run on the CPU through the harness's versions of
+# __ldg, __dp4a, __dp2a_lo and __popc) and kernels/tree_plan.hpp in a scratch copy,
 # rebuilds the unit tests and runs the "kernel harness" cases. Every mutant must be caught (a failed check, a
 # divergence, deadlock or time-limit report), except those marked with the
 # reason no CPU run can tell them apart; the script fails on any other.
@@ -16,7 +19,7 @@ rm -rf "$work" && mkdir -p "$work"
 git -C "$src" ls-files -z --cached --others --exclude-standard | (cd "$src" && xargs -0 cp --parents -t "$work")
 cd "$work"
 cmake -S . -B build -G Ninja -DGPUSUM_CUDA=OFF >/dev/null
-for f in kernels/tree_reduce.cuh kernels/array_plan.hpp kernels/tree_plan.hpp; do cp "$f" "$f.orig"; done
+for f in kernels/tree_reduce.cuh kernels/array_plan.hpp kernels/tree_plan.hpp kernels/float_reduce.cuh; do cp "$f" "$f.orig"; done
 # The unmutated kernel must build and pass, or nothing below means anything.
 cmake --build build --target unit_tests >build/baseline.log 2>&1 &&
   build/tests/unit_tests -tc="kernel harness*" >>build/baseline.log 2>&1 ||
@@ -56,6 +59,22 @@ mutants=(
   "kernels/array_plan.hpp:last vectors dropped|s/for (; v < vectors; v += threads) sum.add/for (; v + threads < vectors; v += threads) sum.add/"
   "kernels/array_plan.hpp:narrow lanes not settled|s/wide_ += narrow_;/wide_ += 0;/"
   "kernels/array_plan.hpp:halves lose the negatives|s/negatives_ += u >> 63;//"
+  "kernels/array_plan.hpp:dp4a counts three signed bytes of four|s/__dp4a(static_cast<int>(word), 0x01010101, c)/__dp4a(static_cast<int>(word), 0x00010101, c)/"
+  "kernels/array_plan.hpp:dp4a counts three unsigned bytes of four|s/__dp4a(word, 0x01010101u,/__dp4a(word, 0x01010100u,/"
+  "kernels/array_plan.hpp:dp2a drops the signed high half|s/__dp2a_lo(static_cast<int>(word), 0x0101, c)/__dp2a_lo(static_cast<int>(word), 0x0001, c)/"
+  "kernels/array_plan.hpp:dp2a drops the unsigned low half|s/__dp2a_lo(word, 0x0101u,/__dp2a_lo(word, 0x0100u,/"
+  "kernels/array_plan.hpp:read-only load repeats a word|s/return Vector16{{v.x, v.y, v.z, v.w}};/return Vector16{{v.x, v.y, v.z, v.z}};/"
+  "kernels/array_plan.hpp:true bytes of the low half only|s/return __popc(high);/return __popc(high \& 0xffffu);/"
+  "kernels/float_reduce.cuh:flush drops the middle piece|/atomicAdd(\&digits_\[held_ + 1\], middle_);/d"
+  "kernels/float_reduce.cuh:flush drops the high piece|s/if (sizeof(T) == 8) atomicAdd(\&digits_\[held_ + 2\], high_);//"
+  "kernels/float_reduce.cuh:no flush when the digit changes|/if (at.digit != held_) {/{n;s/flush();//}"
+  "kernels/float_reduce.cuh:no last flush|s/    mine.flush();//"
+  "kernels/float_reduce.cuh:per-warp digits not zeroed|s/per_warp\[i \/ kFloatDigits\]\[i % kFloatDigits\] = 0;//"
+  "kernels/float_reduce.cuh:no barrier after zeroing|0,/__syncthreads();/s/__syncthreads();//"
+  "kernels/float_reduce.cuh:no barrier before the block's total|/atomicOr(\&block_specials, mine.specials());/{n;s/__syncthreads();//}"
+  "kernels/float_reduce.cuh:block total skips the last warp|s/for (unsigned w = 0; w < warps; ++w)/for (unsigned w = 0; w + 1 < warps; ++w)/"
+  "kernels/float_reduce.cuh:specials lost|s/if (mine.specials() != 0) atomicOr(\&block_specials, mine.specials());//"
+  "kernels/float_reduce.cuh:a digit's block total dropped|s/if (sum != 0) atomicAdd(\&out\[k\], sum);//"
   "kernels/tree_plan.hpp:lanes without offsets|s/acc\[k\] += x + offset\[k\];/acc[k] += x;/"
   "kernels/tree_plan.hpp:rest of the lanes dropped|s/for (unsigned i = 0; i < left; ++i, x += s) rest += x;//"
   "kernels/tree_plan.hpp:no flush to 128 bits|s/total += static_cast<std::int64_t>(block);/total = static_cast<std::int64_t>(block);/"
@@ -70,7 +89,7 @@ for m in "${mutants[@]}"; do
   tried=$((tried + 1))
   kernel=kernels/tree_reduce.cuh
   if [[ $name == kernels/*:* ]]; then kernel=${name%%:*}; name=${name#*:}; fi
-  for f in kernels/tree_reduce.cuh kernels/array_plan.hpp kernels/tree_plan.hpp; do cp "$f.orig" "$f"; done
+  for f in kernels/tree_reduce.cuh kernels/array_plan.hpp kernels/tree_plan.hpp kernels/float_reduce.cuh; do cp "$f.orig" "$f"; done
   sed -i "$expr" "$kernel"
   if cmp -s "$kernel" "$kernel.orig"; then
     echo "NOT APPLIED  $name"
@@ -93,6 +112,6 @@ for m in "${mutants[@]}"; do
     caught=$((caught + 1))
   fi
 done
-for f in kernels/tree_reduce.cuh kernels/array_plan.hpp kernels/tree_plan.hpp; do cp "$f.orig" "$f"; done
+for f in kernels/tree_reduce.cuh kernels/array_plan.hpp kernels/tree_plan.hpp kernels/float_reduce.cuh; do cp "$f.orig" "$f"; done
 echo "caught $caught of $tried; $missed missed that should have been caught"
 [ "$missed" -eq 0 ]

@@ -7,8 +7,12 @@ registers, stack and local memory (spills), shared memory, and for the hot
 loop (for arrays the loop with the most 16-byte loads, or for the series
 the one that adds) its instructions, elements per iteration, instructions
 per element on the common path (without the float kernel's rare flushes to
-shared memory) and load width. Fails when a kernel spills or is worse than
-scripts/sass_budget.json, which records today's code.
+shared memory), the operations per element on each pipe (alu, fma, fp64,
+xu, lsu) and the busiest of them, which bounds the rate when memory does
+not, the load width, and the 16-byte loads issued before the first
+instruction that uses one (the loads each thread has in flight). Fails
+when a kernel spills or is worse than scripts/sass_budget.json, which
+records today's code.
 
 Usage: scripts/sass_check.py BUILD_DIR [--markdown] [--write-budget]
 cuobjdump and nvdisasm must be on PATH (PyPI: nvidia-cuda-cuobjdump, nvidia-cuda-nvdisasm).
@@ -155,6 +159,76 @@ def load_bits(instruction):
     return LOAD_BITS.get(m.group(1), 32)
 
 
+# The pipe each opcode issues to (Volta to Hopper, as Nsight Compute names
+# them): fma also takes integer multiplies and dot products, alu the
+# integer adds, logic, shifts, compares and moves; uniform-datapath (U*)
+# and branch instructions issue elsewhere and are left out. Hopper's VIADD
+# is counted on alu: where its pipe is unsure, the busier count is kept.
+PIPES = (
+    ("fp64", r"D(ADD|MUL|FMA|SETP|MNMX)\b|F2F\.F64|F2F\.F32\.F64|DEPBAR"),
+    ("fma", r"(FFMA|FADD|FMUL|FMNMX|HFMA2|HADD2|HMUL2|IMAD|IMUL|IDP|FSEL|FSETP)\b"),
+    ("xu", r"(MUFU|I2F|F2I|F2F|FRND|I2I)\b"),
+    ("lsu", r"(LDG|STG|LDS|STS|LDL|STL|LD|ST|ATOMS|ATOMG|ATOM|RED|SHFL|LDSM|MATCH)\b"),
+    (
+        "alu",
+        r"(IADD3|IADD|VIADD|LOP3|LOP|SHF|SHL|SHR|LEA|ISETP|SEL|MOV|PRMT|IABS|IMNMX|VIMNMX|POPC|FLO|BREV|"
+        r"PLOP3|P2R|R2P|CS2R|VOTE|BMSK|SGXT|ICMP)\b",
+    ),
+)
+
+
+def pipe_of(instruction):
+    """The pipe an instruction issues to, or None (uniform, branch, NOP)."""
+    opcode = re.sub(r"^@!?U?P[T\d]+ ", "", instruction).split()[0]
+    if opcode.startswith("U") or opcode.split(".")[0] in (
+        "BRA",
+        "BSSY",
+        "BSYNC",
+        "EXIT",
+        "NOP",
+        "WARPSYNC",
+        "BAR",
+        "RET",
+        "CALL",
+        "YIELD",
+        "S2R",
+        "S2UR",
+        "MEMBAR",
+        "ERRBAR",
+        "CCTL",
+        "NANOSLEEP",
+    ):
+        return None
+    base = opcode.split(".")[0]
+    for pipe, pattern in PIPES:
+        if re.fullmatch(pattern, base) or re.match(pattern, opcode):
+            return pipe
+    return "other"
+
+
+def registers_of(operand_text):
+    return {int(r) for r in re.findall(r"\bR(\d+)\b", operand_text)}
+
+
+def loads_before_first_use(body):
+    """16-byte loads the loop issues before an instruction reads what one of
+    them loaded: the loads each thread has in flight at once."""
+    pending, issued = set(), 0
+    for _, text in body:
+        plain = re.sub(r"^@!?P[T\d]+ ", "", text)
+        opcode, _, operands = plain.partition(" ")
+        parts = [p.strip() for p in operands.split(",")]
+        stores = opcode.startswith(("ST", "RED", "ATOM"))
+        reads = registers_of(",".join(parts if stores else parts[1:]))
+        if reads & pending:
+            break
+        if load_bits(text) == 128:
+            first = min(registers_of(parts[0]))
+            pending |= set(range(first, first + 4))
+            issued += 1
+    return issued
+
+
 def loop_facts(body, name):
     if name == "series":
         elements, width = SERIES_ELEMENTS_PER_ITERATION, 0
@@ -163,12 +237,22 @@ def loop_facts(body, name):
         width = max(widths)
         elements = sum(widths) // (8 * BYTES[name.split()[-1]])
     # Per element on the path every element takes (without the rare flushes).
-    common = len(body) - len(rare_paths(body))
+    rare = rare_paths(body)
+    common = [t for a, t in body if a not in rare]
+    pipes = {}
+    for text in common:
+        if pipe := pipe_of(text):
+            pipes[pipe] = pipes.get(pipe, 0) + 1
+    busiest = max(pipes, key=pipes.get) if pipes else "-"
     return {
         "loop_instructions": len(body),
         "elements_per_iteration": elements,
-        "instructions_per_element": round(common / elements, 2),
+        "instructions_per_element": round(len(common) / elements, 2),
         "load_bits": width,
+        "pipes": {p: round(n / elements, 2) for p, n in sorted(pipes.items())},
+        "busiest_pipe": busiest,
+        "busiest_pipe_ops": round(pipes.get(busiest, 0) / elements, 2),
+        "loads_in_flight": loads_before_first_use(body) if name != "series" else 0,
     }
 
 
@@ -204,7 +288,9 @@ def main():
         "hot loop",
         "elements/iter",
         "instr/element",
+        "busiest pipe",
         "load bits",
+        "in flight",
     ]
     rows = [
         [
@@ -216,7 +302,9 @@ def main():
             f["loop_instructions"],
             f["elements_per_iteration"],
             f["instructions_per_element"],
+            f"{f['busiest_pipe']} {f['busiest_pipe_ops']}",
             f["load_bits"] or "-",
+            f["loads_in_flight"] or "-",
         ]
         for (k, a), f in sorted(facts.items(), key=lambda kv: (kv[0][1], kv[0][0]))
     ]
@@ -237,7 +325,9 @@ def main():
                     f"{k}/{a}": {
                         "registers": f["registers"],
                         "instructions_per_element": f["instructions_per_element"],
+                        "busiest_pipe_ops": f["busiest_pipe_ops"],
                         "load_bits": f["load_bits"],
+                        "loads_in_flight": f["loads_in_flight"],
                     }
                     for (k, a), f in sorted(facts.items())
                 },
@@ -266,6 +356,15 @@ def main():
             )
         if f["load_bits"] < b["load_bits"]:
             problems.append(f"{where}: {f['load_bits']}-bit loads, budget {b['load_bits']}")
+        if f["busiest_pipe_ops"] > b["busiest_pipe_ops"]:
+            problems.append(
+                f"{where}: {f['busiest_pipe_ops']} operations per element on the "
+                f"{f['busiest_pipe']} pipe, budget {b['busiest_pipe_ops']}"
+            )
+        if f["loads_in_flight"] < b["loads_in_flight"]:
+            problems.append(
+                f"{where}: {f['loads_in_flight']} loads in flight, budget {b['loads_in_flight']}"
+            )
     for p in problems:
         print("sass_check: " + p, file=sys.stderr)
     print(f"sass_check: {len(facts)} kernels, {len(problems)} over budget")

@@ -42,7 +42,7 @@ struct LaunchBuffers {
 template <class Source>
 typename Source::Acc run_tree(const Source& source, std::uint64_t chunks, const LaunchShape& shape,
                               LaunchBuffers<typename Source::Acc>& buffers) {
-    cuda_host::launch(shape, gpusum::kernels::tree_reduce<Source>, source,
+    cuda_host::launch(shape, gpusum::kernels::grid_kernel<Source>(), source,
                       gpusum::EvenSplit(source.count(), chunks), buffers.partials.get(),
                       buffers.blocks_done.get(), buffers.total.get());
     CHECK_MESSAGE(buffers.blocks_done[0] == 0u, "blocks_done is 0 again after the launch");

@@ -32,6 +32,10 @@
 #include <tuple>
 #include <type_traits>
 
+// The kernels compile their device lines against the CPU versions of the
+// intrinsics below (kernels/device_lines.hpp).
+#define GPUSUM_KERNEL_HARNESS 1
+
 // CUDA's own names, which are reserved identifiers in plain C++.
 // NOLINTBEGIN(bugprone-reserved-identifier)
 #define __global__
@@ -39,6 +43,7 @@
 #define __host__
 #define __forceinline__ inline
 #define __shared__ static
+#define __launch_bounds__(...)
 
 struct HarnessIndex {
     unsigned x = 0, y = 0, z = 0;
@@ -46,6 +51,10 @@ struct HarnessIndex {
 struct longlong2 {
     alignas(16) long long x;
     long long y;
+};
+struct uint4 {
+    alignas(16) unsigned x;
+    unsigned y, z, w;
 };
 
 // NOLINTEND(bugprone-reserved-identifier)
@@ -161,5 +170,47 @@ inline longlong2 __ldcg(const longlong2* address) {
     longlong2 value;
     std::memcpy(&value, address, sizeof value);
     return value;
+}
+
+// A load through the read-only cache; on the host, an ordinary load.
+inline uint4 __ldg(const uint4* address) {
+    uint4 value;
+    std::memcpy(&value, address, sizeof value);
+    return value;
+}
+
+inline int __popc(unsigned x) {
+    return __builtin_popcount(x);
+}
+
+// The dot-product instructions, by PTX's definitions: dp4a multiplies the
+// four bytes of a and b pairwise; dp2a_lo the two 16-bit halves of a with
+// the two low bytes of b. Signed or unsigned as the arguments are.
+template <class Lane, class Word>
+Lane harness_lane(Word word, unsigned index) {
+    Lane lane;
+    std::memcpy(&lane, reinterpret_cast<const unsigned char*>(&word) + index * sizeof(Lane),
+                sizeof lane);
+    return lane;
+}
+inline int __dp4a(int a, int b, int c) {
+    for (unsigned i = 0; i < 4; ++i)
+        c += harness_lane<std::int8_t>(a, i) * harness_lane<std::int8_t>(b, i);
+    return c;
+}
+inline unsigned __dp4a(unsigned a, unsigned b, unsigned c) {
+    for (unsigned i = 0; i < 4; ++i)
+        c += unsigned{harness_lane<std::uint8_t>(a, i)} * harness_lane<std::uint8_t>(b, i);
+    return c;
+}
+inline int __dp2a_lo(int a, int b, int c) {
+    for (unsigned i = 0; i < 2; ++i)
+        c += harness_lane<std::int16_t>(a, i) * harness_lane<std::int8_t>(b, i);
+    return c;
+}
+inline unsigned __dp2a_lo(unsigned a, unsigned b, unsigned c) {
+    for (unsigned i = 0; i < 2; ++i)
+        c += unsigned{harness_lane<std::uint16_t>(a, i)} * harness_lane<std::uint8_t>(b, i);
+    return c;
 }
 // NOLINTEND(bugprone-reserved-identifier)

@@ -273,8 +273,9 @@ class FloatLauncher {
     kernels::GridPlan plan_;
 };
 
-// Launches tree_reduce<Source> with a grid sized from the device: the buffers
-// for one launch at a time per slot (a slot per stream).
+// Launches Source's kernel (tree_reduce.cuh's grid_kernel) with a grid sized
+// from the device: the buffers for one launch at a time per slot (a slot per
+// stream).
 template <class Source>
 class TreeLauncher {
   public:
@@ -282,7 +283,7 @@ class TreeLauncher {
 
     TreeLauncher(const cudaDeviceProp& prop, kernels::TreeTuning tuning)
         : tuning_(tuning),
-          max_blocks_(resident_blocks(prop, kernels::tree_reduce<Source>, tuning)) {
+          max_blocks_(resident_blocks(prop, kernels::grid_kernel<Source>(), tuning)) {
         for (Buffers& b : slots_) {
             b.partials = std::make_unique<DeviceBuffer<Acc>>(max_blocks_);
             b.blocks_done = std::make_unique<DeviceBuffer<unsigned>>(1);
@@ -296,9 +297,10 @@ class TreeLauncher {
         // stream, and a counter left over from a failed launch is cleared.
         check(cudaMemsetAsync(b.blocks_done->get(), 0, sizeof(unsigned), stream),
               "cudaMemsetAsync");
-        kernels::tree_reduce<<<static_cast<unsigned>(plan_.blocks), tuning_.threads_per_block, 0,
-                               stream>>>(source, EvenSplit(source.count(), plan_.chunks),
-                                         b.partials->get(), b.blocks_done->get(), out);
+        kernels::grid_kernel<Source>()<<<static_cast<unsigned>(plan_.blocks),
+                                         tuning_.threads_per_block, 0, stream>>>(
+            source, EvenSplit(source.count(), plan_.chunks), b.partials->get(),
+            b.blocks_done->get(), out);
         check(cudaGetLastError(), "launching tree_reduce");
     }
 
