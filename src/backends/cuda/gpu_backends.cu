@@ -19,6 +19,7 @@
 #include "backends/cuda/cuda_backends.hpp"
 #include "backends/cuda/cuda_support.cuh"
 #include "backends/cuda/devices.cuh"
+#include "backends/cuda/slice_schedule.hpp"
 #include "backends/cuda/streaming.cuh"
 #include "backends/parts.hpp"
 #include "fill_series.cuh"
@@ -127,9 +128,40 @@ class GpuBackend : public Backend {
     }
 
   protected:
-    // Sets result.seconds (setup from `clock`), workers, chunks and details.
-    virtual i128 run(const Progression& series, const cudaDeviceProp& prop, Stopwatch& clock,
-                     Result& result) = 0;
+    // A whole series into result.sum, in slices of kSliceElements (the
+    // progress and the stop signals are looked at between them); sets
+    // result.seconds, workers, chunks and details.
+    virtual void run_series(const Progression& series, const cudaDeviceProp& prop, Stopwatch& clock,
+                            Result& result, Progress* progress) = 0;
+    // One slice at a time, each a whole run of `run_slice(slice, part)`
+    // (setup, launch, total back), for the backends that cannot keep one
+    // launcher across slices.
+    template <class RunSlice>
+    static void run_in_slices(const Progression& p, Stopwatch& clock, Result& result,
+                              Progress* progress, RunSlice&& run_slice) {
+        const std::uint64_t slices = slice_count(p);
+        for (std::uint64_t i = 0; i < slices; ++i) {
+            const Progression slice = chunk_of(p, slices, i);
+            Result part;
+            result.sum += run_slice(slice, part);
+            clock.lap();  // the slice's device time is counted by its events, not again as setup
+            result.seconds.setup += part.seconds.setup;
+            result.seconds.compute += part.seconds.compute;
+            result.seconds.combine += part.seconds.combine;
+            if (i == 0) {
+                result.workers = part.workers;
+                result.chunks = part.chunks;
+                result.details.insert(result.details.end(), part.details.begin(),
+                                      part.details.end());
+            }
+            if (progress != nullptr) progress->advance(slice.count);
+            throw_if_stopped();
+        }
+        if (slices > 1) result.details.emplace_back("slices", std::to_string(slices) + " launches");
+    }
+    static std::uint64_t slice_count(const Progression& p) {
+        return p.count == 0 ? 1 : (p.count - 1) / kSliceElements + 1;
+    }
     // Sets result.sum or result.real, the seconds and details.
     virtual void run_array(const ArrayView& array, const cudaDeviceProp& prop, Stopwatch& clock,
                            Result& result, Progress* progress) = 0;
@@ -174,7 +206,7 @@ class GpuBackend : public Backend {
         else if (request.array)
             run_array(*request.array, prop, clock, result, request.progress);
         else
-            run_in_slices(request.series, prop, clock, result, request.progress);
+            run_series(request.series, prop, clock, result, request.progress);
         return result;
     }
 
@@ -201,30 +233,6 @@ class GpuBackend : public Backend {
         run_device_array(a, prop, clock, result);
         kernels::describe_device_sum(a, device, result);
         if (progress != nullptr) progress->advance(p.count);
-    }
-
-    // One launch per slice; the stop signals and progress are looked at in between.
-    void run_in_slices(const Progression& p, const cudaDeviceProp& prop, Stopwatch& clock,
-                       Result& result, Progress* progress) {
-        const std::uint64_t slices = p.count == 0 ? 1 : (p.count - 1) / kSliceElements + 1;
-        for (std::uint64_t i = 0; i < slices; ++i) {
-            const Progression slice = chunk_of(p, slices, i);
-            Result part;
-            result.sum += run(slice, prop, clock, part);
-            clock.lap();  // the slice's device time is counted by its events, not again as setup
-            result.seconds.setup += part.seconds.setup;
-            result.seconds.compute += part.seconds.compute;
-            result.seconds.combine += part.seconds.combine;
-            if (i == 0) {
-                result.workers = part.workers;
-                result.chunks = part.chunks;
-                result.details.insert(result.details.end(), part.details.begin(),
-                                      part.details.end());
-            }
-            if (progress != nullptr) progress->advance(slice.count);
-            throw_if_stopped();
-        }
-        if (slices > 1) result.details.emplace_back("slices", std::to_string(slices) + " launches");
     }
 
     GpuBackendInfo info_;
@@ -319,31 +327,106 @@ class TreeLauncher {
     Buffers slots_[kStreamSlots];
 };
 
+// Where slices of a series are launched, their totals copied back into
+// pinned memory and their kernels timed: slice_schedule.hpp's pipe for our
+// kernel. One launcher, its buffers and stream for every slice.
+class SeriesPipe {
+  public:
+    static constexpr unsigned kDepth = 2;
+
+    SeriesPipe(const cudaDeviceProp& prop, const Progression& series, std::uint64_t slices)
+        : launcher_(prop, kernels::TreeTuning{}),
+          totals_(kDepth),
+          series_(series),
+          slices_(slices) {
+        check(cudaHostAlloc(reinterpret_cast<void**>(&collected_), kDepth * sizeof(i128),
+                            cudaHostAllocDefault),
+              "cudaHostAlloc");
+        try {
+            for (Slot& s : slots_)
+                for (cudaEvent_t* e : {&s.start, &s.end, &s.copied})
+                    *e = kernels::create_blocking_event();
+        } catch (...) {
+            release_events();
+            cudaFreeHost(collected_);
+            throw;
+        }
+    }
+    ~SeriesPipe() {
+        cudaStreamSynchronize(stream_.get());  // a stop leaves slices queued
+        release_events();
+        cudaFreeHost(collected_);
+    }
+    SeriesPipe(const SeriesPipe&) = delete;
+    SeriesPipe& operator=(const SeriesPipe&) = delete;
+
+    void enqueue(std::uint64_t slice, unsigned slot) {
+        const Progression part = chunk_of(series_, slices_, slice);
+        Slot& s = slots_[slot];
+        check(cudaEventRecord(s.start, stream_.get()), "cudaEventRecord");
+        launcher_.launch(kernels::SeriesSource{part, exact_int64_block(part)}, totals_.get() + slot,
+                         stream_.get(), slot);
+        check(cudaEventRecord(s.end, stream_.get()), "cudaEventRecord");
+        check(cudaMemcpyAsync(collected_ + slot, totals_.get() + slot, sizeof(i128),
+                              cudaMemcpyDeviceToHost, stream_.get()),
+              "copying a slice's total back");
+        check(cudaEventRecord(s.copied, stream_.get()), "cudaEventRecord");
+    }
+    i128 collect(unsigned slot) {
+        Slot& s = slots_[slot];
+        check(cudaEventSynchronize(s.copied), "waiting for the device");
+        float ms = 0;
+        check(cudaEventElapsedTime(&ms, s.start, s.end), "cudaEventElapsedTime");
+        kernel_seconds_ += ms / 1e3;
+        return collected_[slot];
+    }
+    double kernel_seconds() const { return kernel_seconds_; }
+    const TreeLauncher<kernels::SeriesSource>& launcher() const { return launcher_; }
+
+  private:
+    struct Slot {
+        cudaEvent_t start{}, end{}, copied{};
+    };
+    void release_events() {
+        for (Slot& s : slots_)
+            for (cudaEvent_t e : {s.start, s.end, s.copied})
+                if (e != nullptr) cudaEventDestroy(e);
+    }
+
+    TreeLauncher<kernels::SeriesSource> launcher_;
+    DeviceBuffer<i128> totals_;
+    const kernels::Stream stream_;
+    Slot slots_[kDepth];
+    i128* collected_ = nullptr;  // pinned: the copies back stay asynchronous
+    Progression series_;
+    std::uint64_t slices_;
+    double kernel_seconds_ = 0;
+};
+
 class TreeReduceBackend final : public GpuBackend {
   public:
     using GpuBackend::GpuBackend;
 
   protected:
-    i128 run(const Progression& p, const cudaDeviceProp& prop, Stopwatch& clock,
-             Result& result) override {
-        TreeLauncher<kernels::SeriesSource> launcher(prop, kernels::TreeTuning{});
-        DeviceBuffer<i128> total(1);
-        const kernels::Stream stream;
-        EventTimer timer(stream.get());
+    // Slices pipelined (slice_schedule.hpp): compute is the wall time from
+    // the first launch to the last total, what the caller waits for; the
+    // kernels' own device time is reported beside it.
+    void run_series(const Progression& p, const cudaDeviceProp& prop, Stopwatch& clock,
+                    Result& result, Progress* progress) override {
+        const std::uint64_t slices = slice_count(p);
+        SeriesPipe pipe(prop, p, slices);
         result.seconds.setup = clock.lap();
-
-        timer.start();
-        launcher.launch(kernels::SeriesSource{p, exact_int64_block(p)}, total.get(), stream.get(),
-                        0);
-        result.seconds.compute = timer.stop();
-        describe_grid(launcher, result);
-
-        timer.start();
-        i128 sum = 0;
-        check(cudaMemcpyAsync(&sum, total.get(), sizeof sum, cudaMemcpyDeviceToHost, stream.get()),
-              "copying the sum back");
-        result.seconds.combine = timer.stop();
-        return sum;
+        result.sum = kernels::sum_slices(pipe, slices, SeriesPipe::kDepth, [&](std::uint64_t i) {
+            if (progress != nullptr) progress->advance(chunk_of(p, slices, i).count);
+            throw_if_stopped();
+        });
+        result.seconds.compute = clock.lap();
+        describe_grid(pipe.launcher(), result);
+        result.details.emplace_back("kernel_seconds", std::to_string(pipe.kernel_seconds()));
+        if (slices > 1)
+            result.details.emplace_back("slices", std::to_string(slices) + " launches, " +
+                                                      std::to_string(SeriesPipe::kDepth) +
+                                                      " queued at a time");
     }
 
     void run_array(const ArrayView& a, const cudaDeviceProp& prop, Stopwatch& clock, Result& result,
@@ -410,14 +493,11 @@ class CubBackend final : public GpuBackend {
     }
 
   protected:
-    i128 run(const Progression& p, const cudaDeviceProp&, Stopwatch& clock,
-             Result& result) override {
-        const thrust::counting_iterator<std::uint64_t> index(0);
-        if (fits_in_one_int64_block(p))
-            return reduce(thrust::make_transform_iterator(index, ElementAt{p}), std::uint64_t{0},
-                          p.count, clock, result);
-        return reduce(thrust::make_transform_iterator(index, WideElementAt{p}), i128{0}, p.count,
-                      clock, result);
+    void run_series(const Progression& p, const cudaDeviceProp&, Stopwatch& clock, Result& result,
+                    Progress* progress) override {
+        run_in_slices(p, clock, result, progress, [&](const Progression& slice, Result& part) {
+            return run_slice(slice, clock, part);
+        });
     }
 
     void run_array(const ArrayView& a, const cudaDeviceProp&, Stopwatch& clock, Result& result,
@@ -447,6 +527,15 @@ class CubBackend final : public GpuBackend {
     }
 
   private:
+    i128 run_slice(const Progression& p, Stopwatch& clock, Result& result) {
+        const thrust::counting_iterator<std::uint64_t> index(0);
+        if (fits_in_one_int64_block(p))
+            return reduce(thrust::make_transform_iterator(index, ElementAt{p}), std::uint64_t{0},
+                          p.count, clock, result);
+        return reduce(thrust::make_transform_iterator(index, WideElementAt{p}), i128{0}, p.count,
+                      clock, result);
+    }
+
     template <class F>
     void visit_integer_dtype(DType dtype, F&& f) const {
         visit_device_dtype(dtype, [&](auto t) {
@@ -524,8 +613,15 @@ class ThrustBackend final : public GpuBackend {
     std::string cannot_sum(const ArrayView&) const override { return "sums ranges only"; }
 
   protected:
-    i128 run(const Progression& p, const cudaDeviceProp&, Stopwatch& clock,
-             Result& result) override {
+    void run_series(const Progression& p, const cudaDeviceProp&, Stopwatch& clock, Result& result,
+                    Progress* progress) override {
+        run_in_slices(p, clock, result, progress, [&](const Progression& slice, Result& part) {
+            return run_slice(slice, clock, part);
+        });
+    }
+
+  private:
+    i128 run_slice(const Progression& p, Stopwatch& clock, Result& result) {
         const thrust::counting_iterator<std::uint64_t> first(0), last(p.count);
         const kernels::Stream stream;
         EventTimer timer(stream.get());
