@@ -2,17 +2,17 @@
 """What the gpusum kernels compile to, per architecture, checked against budgets.
 
 Reads the CUDA object of a build (no GPU needed) with cuobjdump and prints,
-for every tree_reduce and exact_float_reduce instantiation and every architecture in the fatbin:
-registers, stack and local memory (spills), shared memory, and for the hot
-loop (for arrays the loop with the most 16-byte loads, or for the series
-the one that adds) its instructions, elements per iteration, instructions
-per element on the common path (without the float kernel's rare flushes to
-shared memory), the operations per element on each pipe (alu, fma, fp64,
-xu, lsu) and the busiest of them, which bounds the rate when memory does
-not, the load width, and the 16-byte loads issued before the first
-instruction that uses one (the loads each thread has in flight). Fails
-when a kernel spills or is worse than scripts/sass_budget.json, which
-records today's code.
+for every tree_reduce and exact_float_reduce instantiation and every
+architecture in the fatbin: registers, stack and local memory (spills),
+shared memory, and for the hot loop (for arrays the loop with the most
+16-byte loads, or for the series the one that adds) its instructions,
+elements per iteration, instructions per element on the common path
+(without the float kernel's rare paths), the operations per element on
+each pipe (alu, fma, fp64, xu, lsu) and the busiest of them, which bounds
+the rate when memory does not, the load width, and the 16-byte loads
+issued before the first instruction that uses one (the loads each thread
+has in flight). Fails when a kernel spills or is worse than
+scripts/sass_budget.json, which records today's code.
 
 Usage: scripts/sass_check.py BUILD_DIR [--markdown] [--write-budget]
 cuobjdump and nvdisasm must be on PATH (PyPI: nvidia-cuda-cuobjdump, nvidia-cuda-nvdisasm).
@@ -54,8 +54,8 @@ def kernel_name(mangled):
         return None
     if "SeriesSource" in mangled:
         return "series"
-    if m := re.search(r"exact_float_reduceI(\w)E", mangled):
-        return "exact " + DTYPES[m.group(1)]
+    if m := re.search(r"exact_float_reduceI(\w)Lb([01])E", mangled):
+        return f"exact {DTYPES[m.group(1)]} {'sliced' if m.group(2) == '1' else 'placed'}"
     if "ArraySourceINS0_8BoolByteE" in mangled:
         return "bool"
     m = re.search(r"ArraySourceI(\w)E", mangled)
@@ -137,18 +137,35 @@ def hot_loop(code, series):
     return body
 
 
-def rare_paths(body):
-    """Addresses of code that a forward branch skips in the common case: the
-    flushes of exact_float_reduce (ranges with shared-memory atomics)."""
-    skipped = set()
-    for address, text in body:
-        m = re.search(r"@!?P\d+ BRA(?:\.U)? 0x([0-9a-f]+)", text)
-        if not m or int(m.group(1), 16) <= address:
+def common_path(body):
+    """The instructions one iteration runs when no rare path is taken. The
+    exact float kernel keeps its rare paths out of line, as calls (earlier
+    code: shared-memory atomics), behind forward branches; walking the loop
+    from its head, a forward branch is taken when the code it would skip
+    holds such a call, and followed when it is unconditional. Loops without
+    rare paths count whole."""
+
+    def rare(t):
+        return "CALL" in t or "ATOMS" in t
+
+    if not any(rare(t) for _, t in body):
+        return [t for _, t in body]
+    index = {a: i for i, (a, _) in enumerate(body)}
+    path, i = [], 0
+    while i < len(body):
+        address, text = body[i]
+        path.append(text)
+        m = re.search(r"\bBRA(?:\.U)? (?:!?U?P\d, )?0x([0-9a-f]+)", text)
+        if not m or "BRA.DIV" in text:
+            i += 1
             continue
-        span = [(a, t) for a, t in body if address < a < int(m.group(1), 16)]
-        if any("ATOMS" in t for a, t in span):
-            skipped.update(a for a, t in span)
-    return skipped
+        target = int(m.group(1), 16)
+        if target <= address or target not in index:
+            break  # the back edge, or out of the loop
+        conditional = text.startswith("@")
+        skipped = body[i + 1 : index[target]]
+        i = index[target] if not conditional or any(rare(t) for _, t in skipped) else i + 1
+    return path
 
 
 def load_bits(instruction):
@@ -235,10 +252,10 @@ def loop_facts(body, name):
     else:
         widths = [load_bits(t) for a, t in body if load_bits(t)]
         width = max(widths)
-        elements = sum(widths) // (8 * BYTES[name.split()[-1]])
-    # Per element on the path every element takes (without the rare flushes).
-    rare = rare_paths(body)
-    common = [t for a, t in body if a not in rare]
+        dtype = next(word for word in name.split() if word in BYTES)
+        elements = sum(widths) // (8 * BYTES[dtype])
+    # Per element on the path every element takes (without the rare paths).
+    common = common_path(body)
     pipes = {}
     for text in common:
         if pipe := pipe_of(text):

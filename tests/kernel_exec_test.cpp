@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -81,6 +83,15 @@ std::vector<Shape> shapes() {
 
 LaunchShape launch_shape(const Shape& s, std::uint64_t seed) {
     return LaunchShape{s.blocks, s.warps * 32, s.resident, seed};
+}
+
+// Both ways the float kernel sums: sliced (devices with full-rate FP64)
+// and placed by integers (the others).
+template <class T>
+std::vector<std::pair<const char*, void (*)(const T*, gpusum::EvenSplit, gpusum::ExactFloat*)>>
+float_kernels() {
+    return {{"sliced", gpusum::kernels::exact_float_reduce<T, true>},
+            {"placed", gpusum::kernels::exact_float_reduce<T, false>}};
 }
 
 }  // namespace
@@ -236,19 +247,103 @@ TEST_CASE_TEMPLATE("kernel harness: exact_float_reduce sums float arrays exactly
              {Shape{1, 1, 1, 1}, Shape{4, 3, 9, 2}, Shape{2, 32, 5, 1}, Shape{9, 2, 40, 3}}) {
             CAPTURE(n);
             CAPTURE(describe(shape));
-            DeviceArray<gpusum::ExactFloat> total(1);
-            cuda_host::launch(
-                launch_shape(shape, seed++), gpusum::kernels::exact_float_reduce<T>, data.data(),
-                gpusum::EvenSplit(n, gpusum::effective_chunks(n, shape.chunks)), total.get());
-            gpusum::ExactFloat sum = total[0];
-            gpusum::normalise(sum);
-            CHECK(gpusum::same_float(gpusum::rounded(sum), expected));
-            // The digits themselves, not only their rounding.
-            const gpusum::ExactFloat cpu = gpusum::sum_floats(view);
-            CHECK(std::equal(std::begin(sum.digits), std::end(sum.digits), std::begin(cpu.digits)));
-            CHECK(sum.specials == cpu.specials);
+            for (const auto& [way, kernel] : float_kernels<T>()) {
+                CAPTURE(way);
+                DeviceArray<gpusum::ExactFloat> total(1);
+                cuda_host::launch(launch_shape(shape, seed++), kernel, data.data(),
+                                  gpusum::EvenSplit(n, gpusum::effective_chunks(n, shape.chunks)),
+                                  total.get());
+                gpusum::ExactFloat sum = total[0];
+                gpusum::normalise(sum);
+                CHECK(gpusum::same_float(gpusum::rounded(sum), expected));
+                // The digits themselves, not only their rounding.
+                const gpusum::ExactFloat cpu = gpusum::sum_floats(view);
+                CHECK(std::equal(std::begin(sum.digits), std::end(sum.digits),
+                                 std::begin(cpu.digits)));
+                CHECK(sum.specials == cpu.specials);
+            }
         }
     }
+}
+
+// Both float kernels over `data` with `shape`; their digits, normalised,
+// must be the CPU's exactly (the digits of an exact total are canonical).
+template <class T>
+void check_float_kernel(const std::vector<T>& data, const Shape& shape, std::uint64_t seed) {
+    const gpusum::ArrayView view{reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                                 sizeof(T) == 4 ? gpusum::DType::float32 : gpusum::DType::float64};
+    const gpusum::ExactFloat cpu = gpusum::sum_floats(view);
+    DeviceArray<T> device(data.size());
+    std::copy(data.begin(), data.end(), device.get());
+    for (const auto& [way, kernel] : float_kernels<T>()) {
+        CAPTURE(way);
+        DeviceArray<gpusum::ExactFloat> total(1);
+        cuda_host::launch(
+            launch_shape(shape, seed), kernel, device.get(),
+            gpusum::EvenSplit(data.size(), gpusum::effective_chunks(data.size(), shape.chunks)),
+            total.get());
+        gpusum::ExactFloat sum = total[0];
+        gpusum::normalise(sum);
+        CHECK(std::equal(std::begin(sum.digits), std::end(sum.digits), std::begin(cpu.digits)));
+        CHECK(sum.specials == cpu.specials);
+        CHECK(gpusum::same_float(gpusum::rounded(sum), gpusum::check_sum_floats(view)));
+    }
+}
+
+TEST_CASE_TEMPLATE("kernel harness: exact_float_reduce on normal, straddling and wide data", T,
+                   float, double) {
+    // Per thread more than the 4096 elements between flushes of the slice
+    // sums; magnitudes that grow (the bound moves), that straddle digits,
+    // that leave bits below both grids, beyond what can be sliced, subnormal,
+    // and NaN and infinities in a vector.
+    std::mt19937_64 rng(sizeof(T) * 13);
+    std::normal_distribution<double> normal;
+    std::uniform_real_distribution<double> uniform(0, 100);
+    constexpr std::size_t n = 300'000;
+    const int widest = sizeof(T) == 4 ? 120 : 1000;
+    const std::vector<std::pair<const char*, std::function<T(std::size_t)>>> sets = {
+        {"normal", [&](std::size_t) { return static_cast<T>(normal(rng)); }},
+        {"straddling", [&](std::size_t) { return static_cast<T>(uniform(rng)); }},
+        {"one sign, near the bound",
+         [&](std::size_t) { return static_cast<T>(1.99 + uniform(rng) / 10'000); }},
+        {"growing",
+         [&](std::size_t i) {
+             return static_cast<T>(std::ldexp(normal(rng), static_cast<int>(i / 3000)));
+         }},
+        {"wide",
+         [&](std::size_t) {
+             return static_cast<T>(
+                 std::ldexp(normal(rng), static_cast<int>(rng() % (2 * widest + 1)) - widest));
+         }},
+        {"cancelling",
+         [&](std::size_t i) {
+             const double x = std::ldexp(1.0 + static_cast<double>(i % 977), 40);
+             return static_cast<T>(i % 2 == 0 ? x : -x + std::ldexp(1.0, -20));
+         }},
+        {"subnormal and huge",
+         [&](std::size_t i) {
+             return i % 5 == 0   ? std::numeric_limits<T>::denorm_min() * static_cast<T>(i % 7)
+                    : i % 5 == 1 ? std::numeric_limits<T>::max() / static_cast<T>(1 + i % 3) *
+                                       static_cast<T>(i % 2 == 0 ? 1 : -1)
+                                 : static_cast<T>(normal(rng));
+         }},
+    };
+    std::uint64_t seed = 500;
+    for (const auto& [name, make] : sets) {
+        std::vector<T> data(n);
+        for (std::size_t i = 0; i < n; ++i) data[i] = make(i);
+        CAPTURE(name);
+        for (const Shape& shape : {Shape{1, 1, 1, 1}, Shape{3, 2, 7, 2}}) {
+            CAPTURE(describe(shape));
+            check_float_kernel(data, shape, seed++);
+        }
+    }
+    // Specials inside vectors and in the head and tail.
+    std::vector<T> specials(70'001, T{1.5});
+    specials[3] = std::numeric_limits<T>::infinity();
+    specials[40'000] = -std::numeric_limits<T>::infinity();
+    specials[70'000] = std::numeric_limits<T>::quiet_NaN();
+    check_float_kernel(specials, Shape{2, 1, 3, 1}, seed++);
 }
 
 // Elements of T placed `offset` bytes past a 16-byte boundary in "device
@@ -299,15 +394,17 @@ TEST_CASE_TEMPLATE(
                 const gpusum::ArrayView view{
                     reinterpret_cast<const unsigned char*>(a.elements), n,
                     sizeof(T) == 4 ? gpusum::DType::float32 : gpusum::DType::float64};
-                DeviceArray<gpusum::ExactFloat> total(1);
-                cuda_host::launch(launch_shape(shape, seed++),
-                                  gpusum::kernels::exact_float_reduce<T>, a.elements,
-                                  gpusum::EvenSplit(n, chunks), total.get());
-                gpusum::ExactFloat sum = total[0];
-                gpusum::normalise(sum);
                 const gpusum::ExactFloat cpu = gpusum::sum_floats(view);
-                CHECK(std::equal(std::begin(sum.digits), std::end(sum.digits),
-                                 std::begin(cpu.digits)));
+                for (const auto& [way, kernel] : float_kernels<T>()) {
+                    CAPTURE(way);
+                    DeviceArray<gpusum::ExactFloat> total(1);
+                    cuda_host::launch(launch_shape(shape, seed++), kernel, a.elements,
+                                      gpusum::EvenSplit(n, chunks), total.get());
+                    gpusum::ExactFloat sum = total[0];
+                    gpusum::normalise(sum);
+                    CHECK(std::equal(std::begin(sum.digits), std::end(sum.digits),
+                                     std::begin(cpu.digits)));
+                }
             } else {
                 i128 expected = 0;
                 for (std::size_t i = 0; i < n; ++i) expected += a.elements[i];

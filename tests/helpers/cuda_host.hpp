@@ -42,6 +42,7 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline
+#define __noinline__  // inlined or not, the same result on the CPU
 #define __shared__ static
 #define __launch_bounds__(...)
 
@@ -181,6 +182,25 @@ inline uint4 __ldg(const uint4* address) {
 
 inline int __popc(unsigned x) {
     return __builtin_popcount(x);
+}
+
+// Double adds rounded to nearest, as the host's SSE2 or NEON adds are.
+inline double __dadd_rn(double a, double b) {
+    return a + b;
+}
+inline double __dsub_rn(double a, double b) {
+    return a - b;
+}
+inline double __longlong_as_double(long long bits) {
+    double x;
+    std::memcpy(&x, &bits, sizeof x);
+    return x;
+}
+inline unsigned max(unsigned a, unsigned b) {
+    return a > b ? a : b;
+}
+inline int max(int a, int b) {
+    return a > b ? a : b;
 }
 
 // The dot-product instructions, by PTX's definitions: dp4a multiplies the

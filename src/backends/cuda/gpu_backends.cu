@@ -254,22 +254,26 @@ std::uint64_t resident_blocks(const cudaDeviceProp& prop, Kernel kernel,
     return std::max<std::uint64_t>(1, std::uint64_t(prop.multiProcessorCount) * per_sm);
 }
 
-// Launches exact_float_reduce<T> over one piece, into a zeroed total.
+// Launches exact_float_reduce<T> over one piece, into a zeroed total:
+// sliced on devices with full-rate FP64, placed by integers on others.
 template <class T>
 class FloatLauncher {
   public:
     FloatLauncher(const cudaDeviceProp& prop, kernels::TreeTuning tuning)
         : tuning_(tuning),
-          max_blocks_(resident_blocks(prop, kernels::exact_float_reduce<T>, tuning)) {}
+          kernel_(kernels::full_rate_fp64(prop.major, prop.minor)
+                      ? kernels::exact_float_reduce<T, true>
+                      : kernels::exact_float_reduce<T, false>),
+          max_blocks_(resident_blocks(prop, kernel_, tuning)) {}
 
     void launch(const T* data, std::uint64_t n, ExactFloat* out, cudaStream_t stream) {
         plan_ = kernels::plan_grid(n, max_blocks_, tuning_);
         check(cudaMemsetAsync(out, 0, sizeof(ExactFloat), stream), "cudaMemsetAsync");
-        kernels::exact_float_reduce<T>
-            <<<static_cast<unsigned>(plan_.blocks), tuning_.threads_per_block, 0, stream>>>(
-                data, EvenSplit(n, plan_.chunks), out);
+        kernel_<<<static_cast<unsigned>(plan_.blocks), tuning_.threads_per_block, 0, stream>>>(
+            data, EvenSplit(n, plan_.chunks), out);
         check(cudaGetLastError(), "launching exact_float_reduce");
     }
+    bool sliced() const { return kernel_ == kernels::exact_float_reduce<T, true>; }
 
     std::uint64_t blocks() const { return plan_.blocks; }
     std::uint64_t chunks() const { return plan_.chunks; }
@@ -277,6 +281,7 @@ class FloatLauncher {
 
   private:
     kernels::TreeTuning tuning_;
+    void (*kernel_)(const T*, EvenSplit, ExactFloat*);
     std::uint64_t max_blocks_;
     kernels::GridPlan plan_;
 };
@@ -480,6 +485,10 @@ class TreeReduceBackend final : public GpuBackend {
         result.chunks = launcher.chunks();
         result.details.emplace_back("grid", std::to_string(launcher.blocks()) + " blocks x " +
                                                 std::to_string(launcher.threads()) + " threads");
+        if constexpr (requires { launcher.sliced(); })
+            result.details.emplace_back("float_sum", launcher.sliced()
+                                                         ? "sliced on FP64 grids (full-rate FP64)"
+                                                         : "placed on the digits by integers");
     }
 };
 
