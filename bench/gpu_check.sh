@@ -20,6 +20,7 @@ dry=false
 here=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+bin=$(cd "$bin" && pwd)
 exec > >(tee "$out/gpu-check.log") 2>&1
 suites="$out/suites.txt"
 : >"$suites"
@@ -178,7 +179,7 @@ if [ -d "$bin/wheels" ]; then
     '$python' -m venv --system-site-packages \"\$venv\"
     \"\$venv/bin/pip\" install -q --no-index --find-links '$bin/wheels' --no-build-isolation \
       nanobind scikit-build-core
-    CMAKE_ARGS='-DCMAKE_CUDA_ARCHITECTURES=90' \"\$venv/bin/pip\" install -q --no-index \
+    CMAKE_ARGS='-DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH=$bin/deps/usr' \"\$venv/bin/pip\" install -q --no-index \
       --no-build-isolation '$here'
     cd '$out' && \"\$venv/bin/python\" -m pytest -q -rs '$here/tests/python/test_gpu_arrays.py'
   "

@@ -2,8 +2,9 @@
 # The folder a GPU machine needs, made on a machine without a GPU: Hopper
 # machine code (sm_90), the static CUDA runtime, only the programs that run
 # there (gpusum, tests/gpu_tests, gpusum_device_bandwidth), and the wheels
-# (nanobind, scikit-build-core and what they need) that let the GPU machine
-# build the Python module offline for its own Python. Under 64 MiB, so it
+# (nanobind, scikit-build-core and what they need) and header-only packages
+# (CLI11, nlohmann-json) that let the GPU machine build the Python module
+# offline for its own Python. Under 64 MiB, so it
 # can be carried; then, there: bench/gpu_check.sh BUNDLE OUT_DIR.
 #
 # Usage: scripts/gpu_bundle.sh [BUNDLE_DIR]   (default build-gpu)
@@ -17,6 +18,12 @@ cp build-cuda/gpusum build-cuda/gpusum_device_bandwidth "$bundle/"
 cp build-cuda/tests/gpu_tests "$bundle/tests/"
 strip "$bundle/gpusum" "$bundle/gpusum_device_bandwidth" "$bundle/tests/gpu_tests"
 python3 -m pip download -q --only-binary :all: -d "$bundle/wheels" nanobind scikit-build-core
+# The header-only packages the library builds with (CLI11, nlohmann-json),
+# which a GPU machine's image lacks: found there through CMAKE_PREFIX_PATH.
+for dir in include/CLI include/nlohmann share/cmake/CLI11 share/cmake/nlohmann_json; do
+  mkdir -p "$bundle/deps/usr/$(dirname "$dir")"
+  cp -r "/usr/$dir" "$bundle/deps/usr/$dir"
+done
 size=$(du -sm "$bundle" | cut -f1)
 echo "gpu_bundle: $bundle, ${size} MiB:"
 (cd "$bundle" && find . -type f -printf '  %p %s bytes\n' | sort)
