@@ -9,12 +9,14 @@
 # divergence, deadlock or time-limit report), except those marked with the
 # reason no CPU run can tell them apart; the script fails on any other.
 # Slow: about a minute per mutant on 2 cores.
-# Usage: scripts/kernel_mutants.sh [SCRATCH_DIR [MATCH]]  (MATCH: only mutants
-# whose file:name contains it, e.g. array_plan)
+# Usage: scripts/kernel_mutants.sh [SCRATCH_DIR [MATCH [CASES]]]  (MATCH: only
+# mutants whose file:name matches this extended regex, e.g. 'array_plan|dp4a';
+# CASES: the harness cases to run, a doctest -tc filter, default all of them)
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/gpusum-mutants}
 match=${2:-}
+cases=${3:-kernel harness*}
 rm -rf "$work" && mkdir -p "$work"
 git -C "$src" ls-files -z --cached --others --exclude-standard | (cd "$src" && xargs -0 cp --parents -t "$work")
 cd "$work"
@@ -94,7 +96,7 @@ missed=0
 tried=0
 for m in "${mutants[@]}"; do
   IFS='|' read -r name expr why <<<"$m"
-  [[ $name == *"$match"* ]] || continue
+  [[ -z $match || $name =~ $match ]] || continue
   tried=$((tried + 1))
   kernel=kernels/tree_reduce.cuh
   if [[ $name == kernels/*:* ]]; then kernel=${name%%:*}; name=${name#*:}; fi
@@ -109,7 +111,7 @@ for m in "${mutants[@]}"; do
     caught=$((caught + 1))
     continue
   fi
-  if GPUSUM_HARNESS_SECONDS=20 timeout 900 build/tests/unit_tests -tc="kernel harness*" >build/mutant.log 2>&1; then
+  if GPUSUM_HARNESS_SECONDS=20 timeout 900 build/tests/unit_tests -tc="$cases" >build/mutant.log 2>&1; then
     if [ -n "$why" ]; then
       echo "NOT CAUGHT   $name: $why"
     else
