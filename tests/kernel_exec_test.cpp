@@ -86,7 +86,8 @@ LaunchShape launch_shape(const Shape& s, std::uint64_t seed) {
 }
 
 // Both ways the float kernel sums: sliced (devices with full-rate FP64)
-// and placed by integers (the others).
+// and placed by integers (the others). Callers unpack the pairs without
+// structured bindings, which clang 14 cannot capture in CAPTURE's lambda.
 template <class T>
 std::vector<std::pair<const char*, void (*)(const T*, gpusum::EvenSplit, gpusum::ExactFloat*)>>
 float_kernels() {
@@ -247,7 +248,9 @@ TEST_CASE_TEMPLATE("kernel harness: exact_float_reduce sums float arrays exactly
              {Shape{1, 1, 1, 1}, Shape{4, 3, 9, 2}, Shape{2, 32, 5, 1}, Shape{9, 2, 40, 3}}) {
             CAPTURE(n);
             CAPTURE(describe(shape));
-            for (const auto& [way, kernel] : float_kernels<T>()) {
+            for (const auto& way_kernel : float_kernels<T>()) {
+                const char* way = way_kernel.first;
+                const auto kernel = way_kernel.second;
                 CAPTURE(way);
                 DeviceArray<gpusum::ExactFloat> total(1);
                 cuda_host::launch(launch_shape(shape, seed++), kernel, data.data(),
@@ -275,7 +278,9 @@ void check_float_kernel(const std::vector<T>& data, const Shape& shape, std::uin
     const gpusum::ExactFloat cpu = gpusum::sum_floats(view);
     DeviceArray<T> device(data.size());
     std::copy(data.begin(), data.end(), device.get());
-    for (const auto& [way, kernel] : float_kernels<T>()) {
+    for (const auto& way_kernel : float_kernels<T>()) {
+        const char* way = way_kernel.first;
+        const auto kernel = way_kernel.second;
         CAPTURE(way);
         DeviceArray<gpusum::ExactFloat> total(1);
         cuda_host::launch(
@@ -329,9 +334,10 @@ TEST_CASE_TEMPLATE("kernel harness: exact_float_reduce on normal, straddling and
          }},
     };
     std::uint64_t seed = 500;
-    for (const auto& [name, make] : sets) {
+    for (const auto& set : sets) {
         std::vector<T> data(n);
-        for (std::size_t i = 0; i < n; ++i) data[i] = make(i);
+        for (std::size_t i = 0; i < n; ++i) data[i] = set.second(i);
+        const char* name = set.first;
         CAPTURE(name);
         for (const Shape& shape : {Shape{1, 1, 1, 1}, Shape{3, 2, 7, 2}}) {
             CAPTURE(describe(shape));
@@ -395,7 +401,9 @@ TEST_CASE_TEMPLATE(
                     reinterpret_cast<const unsigned char*>(a.elements), n,
                     sizeof(T) == 4 ? gpusum::DType::float32 : gpusum::DType::float64};
                 const gpusum::ExactFloat cpu = gpusum::sum_floats(view);
-                for (const auto& [way, kernel] : float_kernels<T>()) {
+                for (const auto& way_kernel : float_kernels<T>()) {
+                    const char* way = way_kernel.first;
+                    const auto kernel = way_kernel.second;
                     CAPTURE(way);
                     DeviceArray<gpusum::ExactFloat> total(1);
                     cuda_host::launch(launch_shape(shape, seed++), kernel, a.elements,

@@ -213,24 +213,23 @@ Lane harness_lane(Word word, unsigned index) {
                 sizeof lane);
     return lane;
 }
-inline int __dp4a(int a, int b, int c) {
-    for (unsigned i = 0; i < 4; ++i)
-        c += harness_lane<std::int8_t>(a, i) * harness_lane<std::int8_t>(b, i);
+// c plus the products of a's lanes (Lane) and b's low bytes (Byte), pairwise.
+template <class Lane, class Byte, class Word>
+Word harness_dot(Word a, Word b, Word c) {
+    for (unsigned i = 0; i < 4 / sizeof(Lane); ++i)
+        c += static_cast<Word>(harness_lane<Lane>(a, i) * harness_lane<Byte>(b, i));
     return c;
+}
+inline int __dp4a(int a, int b, int c) {
+    return harness_dot<std::int8_t, std::int8_t>(a, b, c);
 }
 inline unsigned __dp4a(unsigned a, unsigned b, unsigned c) {
-    for (unsigned i = 0; i < 4; ++i)
-        c += unsigned{harness_lane<std::uint8_t>(a, i)} * harness_lane<std::uint8_t>(b, i);
-    return c;
+    return harness_dot<std::uint8_t, std::uint8_t>(a, b, c);
 }
 inline int __dp2a_lo(int a, int b, int c) {
-    for (unsigned i = 0; i < 2; ++i)
-        c += harness_lane<std::int16_t>(a, i) * harness_lane<std::int8_t>(b, i);
-    return c;
+    return harness_dot<std::int16_t, std::int8_t>(a, b, c);
 }
 inline unsigned __dp2a_lo(unsigned a, unsigned b, unsigned c) {
-    for (unsigned i = 0; i < 2; ++i)
-        c += unsigned{harness_lane<std::uint16_t>(a, i)} * harness_lane<std::uint8_t>(b, i);
-    return c;
+    return harness_dot<std::uint16_t, std::uint8_t>(a, b, c);
 }
 // NOLINTEND(bugprone-reserved-identifier)
