@@ -13,7 +13,7 @@
 
 #include "helpers/npy_writer.hpp"
 #include "input/array_stream.hpp"
-#include "platform/platform.hpp"
+#include "platform/posix.hpp"
 
 using gpusum::ArrayStream;
 using gpusum::DType;

@@ -1,7 +1,5 @@
 #include "cli/command.hpp"
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
@@ -17,6 +15,7 @@
 #include "backends/cuda/cuda_backends.hpp"
 #include "backends/mpi/mpi_backend.hpp"
 #include "input/sources.hpp"
+#include "platform/platform.hpp"
 #include "report/report.hpp"
 #include "support/text.hpp"
 
@@ -115,7 +114,7 @@ void build_job(const CLI::App& app, const BackendList& backends, Command& comman
          {std::pair{"--json", command.json}, {"--compare", command.compare}})
         if (command.sum_only && on)
             throw UsageError{std::string("--sum-only: cannot be combined with ") + flag};
-    job.progress = !command.json && !command.sum_only && ::isatty(STDERR_FILENO);
+    job.progress = !command.json && !command.sum_only && platform::is_terminal(2);
 }
 
 // "all" or "0,2,3": indices, each once. Throws UsageError.

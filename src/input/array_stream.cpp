@@ -1,8 +1,5 @@
 #include "input/array_stream.hpp"
 
-#include <poll.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -30,21 +27,20 @@ constexpr int kPollMilliseconds = 100;
 class DescriptorSource final : public ByteSource {
   public:
     explicit DescriptorSource(int fd) : fd_(fd) { platform::enlarge_pipe_buffer(fd_); }
-    ~DescriptorSource() override { ::close(fd_); }
+    ~DescriptorSource() override { platform::close_descriptor(fd_); }
     DescriptorSource(const DescriptorSource&) = delete;
     DescriptorSource& operator=(const DescriptorSource&) = delete;
 
-    // Waits by poll() with a timeout rather than in read(): a writer that
-    // never writes must not keep Ctrl-C or the end of the stream waiting.
+    // Waits with a timeout rather than in read(): a writer that never
+    // writes must not keep Ctrl-C or the end of the stream waiting.
     std::size_t read(unsigned char* out, std::size_t size,
                      const std::atomic<bool>& cancelled) override {
         for (;;) {
-            pollfd ready{fd_, POLLIN, 0};
-            const int n = ::poll(&ready, 1, kPollMilliseconds);
+            const bool ready = platform::wait_readable(fd_, kPollMilliseconds);
             if (cancelled.load(std::memory_order_relaxed)) return 0;
             throw_if_stopped();
-            if (n == 0 || (n < 0 && errno == EINTR)) continue;
-            const ssize_t got = ::read(fd_, out, size);
+            if (!ready) continue;
+            const long got = platform::read_some(fd_, out, size);
             if (got >= 0) return static_cast<std::size_t>(got);
             if (errno == EINTR || errno == EAGAIN) continue;
             bad(std::string("cannot read: ") + std::strerror(errno));

@@ -1,11 +1,11 @@
 #include "input/file_guard.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <string>
+
+#include "platform/platform.hpp"
 
 namespace gpusum {
 
@@ -15,26 +15,22 @@ namespace {
 char g_message[1024];
 std::size_t g_length = 0;
 std::string g_text;
-volatile sig_atomic_t g_quiet = 0;
+std::atomic<bool> g_quiet{false};
 bool g_clear_line = false;  // stderr is a terminal: a progress bar may be on it
 
 std::atomic_flag g_reporting = ATOMIC_FLAG_INIT;
 
-void on_bus_error(int) {
+void on_file_fault() {
     // Several threads may fault at once: one reports and ends the process,
     // the others wait for that end (a lock-free flag is async-signal-safe).
-    if (g_reporting.test_and_set()) {
-        for (;;) ::pause();
-    }
-    if (g_quiet == 0) {
+    if (g_reporting.test_and_set()) platform::wait_for_exit();
+    if (!g_quiet) {
         // Clears a progress bar, then the one line; both async-signal-safe.
-        if (g_clear_line) {
-            [[maybe_unused]] const auto a = ::write(STDERR_FILENO, "\r\033[K", 4);
-        }
-        [[maybe_unused]] const auto b = ::write(STDERR_FILENO, g_message, g_length);
-        ::_exit(2);
+        if (g_clear_line) platform::write_stderr("\r\033[K", 4);
+        platform::write_stderr(g_message, g_length);
+        platform::exit_now(2);
     }
-    ::_exit(kFileChangedExit);
+    platform::exit_now(kFileChangedExit);
 }
 
 }  // namespace
@@ -48,20 +44,17 @@ FileGuard::FileGuard(const std::string& file) {
     std::string line = "gpusum: ";
     line.append(g_text).append("\n");
     g_length = std::min(line.size(), sizeof g_message);
-    g_clear_line = ::isatty(STDERR_FILENO) != 0;
+    g_clear_line = platform::is_terminal(2);
     std::memcpy(g_message, line.data(), g_length);
-    struct sigaction action {};
-    action.sa_handler = on_bus_error;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGBUS, &action, &old_);
+    platform::catch_file_faults(on_file_fault);
 }
 
 FileGuard::~FileGuard() {
-    ::sigaction(SIGBUS, &old_, nullptr);
+    platform::release_file_faults();
 }
 
 void quiet_file_faults() {
-    g_quiet = 1;
+    g_quiet = true;
 }
 
 }  // namespace gpusum

@@ -1,13 +1,13 @@
 // Mapped files that change under us. Reading a page of a mapped file that has
-// since been truncated raises SIGBUS; without a handler that kills the process
-// with no word. While a FileGuard lives, SIGBUS instead ends the process with
+// since been truncated raises SIGBUS (on Windows, where a mapped file cannot
+// be truncated, a page that cannot be read in raises an exception); without a
+// handler that kills the process with no word. While a FileGuard lives, the
+// fault instead ends the process with
 // exit 2 and one line naming the file, and process-pool workers end with
 // kFileChangedExit, which the pool turns into the same InputError. A change
 // that does not shrink the file is caught by comparing its stamps (size,
 // modification time, inode) after the run.
 #pragma once
-
-#include <signal.h>
 
 #include <string>
 
@@ -21,9 +21,6 @@ class FileGuard {
     ~FileGuard();
     FileGuard(const FileGuard&) = delete;
     FileGuard& operator=(const FileGuard&) = delete;
-
-  private:
-    struct sigaction old_ {};
 };
 
 // In a forked worker: SIGBUS ends it quietly with kFileChangedExit.

@@ -1,7 +1,5 @@
 // Compressed .npz members (np.savez_compressed): raw deflate data inflated by
 // zlib straight into the stream's pieces, never into a whole copy.
-#include <sys/mman.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 
 #include "gpusum/errors.hpp"
 #include "input/array_stream.hpp"
+#include "platform/platform.hpp"
 
 namespace gpusum {
 
@@ -20,7 +19,7 @@ class InflateSource final : public ByteSource {
     InflateSource(std::span<const unsigned char> deflated, std::uint64_t inflated_size,
                   std::uint32_t crc, bool file_mapping)
         : rest_(deflated),
-          page_(static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE))),
+          page_(platform::page_size()),
           released_(page_start(deflated.data())),
           expected_size_(inflated_size),
           expected_crc_(crc),
@@ -78,8 +77,8 @@ class InflateSource final : public ByteSource {
         if (!file_mapping_) return;
         const unsigned char* end = page_start(rest_.data());
         if (end > released_) {
-            ::madvise(const_cast<unsigned char*>(released_),
-                      static_cast<std::size_t>(end - released_), MADV_DONTNEED);
+            platform::release_pages(const_cast<unsigned char*>(released_),
+                                    static_cast<std::size_t>(end - released_));
             released_ = end;
         }
     }

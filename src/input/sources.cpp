@@ -6,11 +6,6 @@
 #include "support/stop_signals.hpp"
 #include "support/text.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -220,10 +215,8 @@ NpyHeader parse_npy_header(std::span<const unsigned char> head,
 
 namespace {
 
-void stamp_of(const struct stat& st, std::int64_t (&stamp)[3]) {
-    stamp[0] = st.st_size;
-    stamp[1] = platform::modified_ns(st);
-    stamp[2] = static_cast<std::int64_t>(st.st_ino);
+bool same_file(const platform::FileFacts& a, const platform::FileFacts& b) {
+    return a.size == b.size && a.modified_ns == b.modified_ns && a.identity == b.identity;
 }
 
 std::string short_name(const std::string& n) {
@@ -274,7 +267,7 @@ InputFile::InputFile(const std::string& name, std::optional<DType> raw_dtype) {
     std::string path = name, member;
     bool member_named = false;
     if (const auto colon = name.rfind(':');
-        colon != std::string::npos && colon > 0 && ::access(name.c_str(), F_OK) != 0) {
+        colon != std::string::npos && colon > 0 && !platform::path_exists(name)) {
         path = name.substr(0, colon);
         member = name.substr(colon + 1);
         member_named = true;
@@ -284,29 +277,25 @@ InputFile::InputFile(const std::string& name, std::optional<DType> raw_dtype) {
             "' is no .npz archive with an array '" + shortened(member) + "')");
     };
     const bool standard_input = path == "-";
-    if (standard_input && ::isatty(STDIN_FILENO))
+    if (standard_input && platform::is_terminal(0))
         bad("standard input is a terminal: pipe or redirect the data in");
-    // O_NONBLOCK: opening a FIFO must not wait for a writer before it is
-    // known to be one (a device is refused below without waiting).
-    fd_ = standard_input ? ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)
-                         : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    // no_wait: opening a FIFO must not wait for a writer before it is known
+    // to be one (a device is refused below without waiting).
+    fd_ =
+        standard_input ? platform::duplicate_standard_input() : platform::open_to_read(path, true);
     if (fd_ < 0) bad(std::string("cannot open: ") + std::strerror(errno));
-    struct stat st {};
-    const bool known = ::fstat(fd_, &st) == 0;
-    const bool regular = known && S_ISREG(st.st_mode);
-    const bool fifo = known && S_ISFIFO(st.st_mode);
+    const bool known = platform::file_facts(fd_, facts_);
+    const bool regular = known && facts_.kind == platform::FileKind::regular;
+    const bool fifo = known && facts_.kind == platform::FileKind::pipe;
     try {
-        if (regular && st.st_size > 0) {
-            size_ = static_cast<std::uint64_t>(st.st_size);
-            stamp_of(st, stamp_);
-            map_ = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
-            if (map_ == MAP_FAILED) {
-                map_ = nullptr;
-                // sysfs and some FUSE files are regular, sized 4096, and not mappable.
-                if (errno != ENODEV) bad(std::string("cannot map: ") + std::strerror(errno));
-            } else {
-                ::madvise(map_, size_, MADV_SEQUENTIAL);
-            }
+        if (regular && facts_.size > 0) {
+            size_ = facts_.size;
+            int error = 0;
+            map_ = platform::map_file(fd_, size_, error);
+            if (map_ != nullptr)
+                platform::advise_sequential(map_, size_);
+            else if (error != platform::kNotMappable)
+                bad(std::string("cannot map: ") + std::strerror(error));
         }
         if (map_ == nullptr) {
             if (!regular && !fifo && !standard_input) bad("not a regular file, a FIFO or a pipe");
@@ -315,11 +304,11 @@ InputFile::InputFile(const std::string& name, std::optional<DType> raw_dtype) {
             if (fifo && !standard_input) {
                 // Opened again, waiting for a writer: read now, a FIFO
                 // without one would end at once.
-                source = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+                source = platform::open_to_read(path, false);
                 if (source < 0) bad(std::string("cannot open: ") + std::strerror(errno));
-                ::close(fd_);
+                platform::close_descriptor(fd_);
             } else if (!standard_input) {
-                ::fcntl(fd_, F_SETFL, 0);  // blocking reads
+                platform::make_blocking(fd_);
             }
             fd_ = -1;
             stream_ = std::make_unique<ArrayStream>(descriptor_source(source), raw_dtype,
@@ -372,8 +361,8 @@ InputFile::InputFile(const std::string& name, std::optional<DType> raw_dtype) {
         }
     } catch (...) {
         stream_.reset();
-        if (map_ != nullptr) ::munmap(map_, size_);
-        if (fd_ >= 0) ::close(fd_);
+        if (map_ != nullptr) platform::unmap(map_, size_);
+        if (fd_ >= 0) platform::close_descriptor(fd_);
         throw;
     }
 }
@@ -385,17 +374,14 @@ std::optional<ArrayView> InputFile::view() const {
 
 bool InputFile::unchanged() const {
     if (map_ == nullptr) return true;  // a stream was read once: nothing to compare
-    struct stat st {};
-    std::int64_t now[3] = {};
-    if (::fstat(fd_, &st) != 0) return false;
-    stamp_of(st, now);
-    return std::equal(std::begin(now), std::end(now), std::begin(stamp_));
+    platform::FileFacts now;
+    return platform::file_facts(fd_, now) && same_file(now, facts_);
 }
 
 InputFile::~InputFile() {
     stream_.reset();
-    if (map_ != nullptr) ::munmap(map_, size_);
-    if (fd_ >= 0) ::close(fd_);
+    if (map_ != nullptr) platform::unmap(map_, size_);
+    if (fd_ >= 0) platform::close_descriptor(fd_);
 }
 
 std::uint64_t available_memory() {
@@ -412,10 +398,8 @@ HostArray::HostArray(Progression series, unsigned workers, std::uint64_t chunks,
     constexpr std::uint64_t kHugePage = 2 << 20;
     const std::uint64_t rounded = (needed + kHugePage - 1) / kHugePage * kHugePage;
     size_ = rounded + kHugePage;  // room to start on a huge-page boundary
-    map_ = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (map_ == MAP_FAILED) {
-        map_ = nullptr;
+    map_ = platform::map_memory(size_);
+    if (map_ == nullptr) {
         bad("cannot allocate " + bytes_text(static_cast<double>(needed)) + ": " +
             std::strerror(errno));
     }
@@ -444,7 +428,7 @@ HostArray::HostArray(Progression series, unsigned workers, std::uint64_t chunks,
 }
 
 HostArray::~HostArray() {
-    if (map_ != nullptr) ::munmap(map_, size_);
+    if (map_ != nullptr) platform::unmap(map_, size_);
 }
 
 }  // namespace gpusum

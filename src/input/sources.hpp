@@ -14,6 +14,7 @@
 #include "gpusum/array.hpp"
 #include "gpusum/errors.hpp"
 #include "input/array_stream.hpp"
+#include "platform/platform.hpp"
 
 namespace gpusum {
 
@@ -79,8 +80,8 @@ class InputFile {
   private:
     void* map_ = nullptr;
     std::uint64_t size_ = 0;
-    int fd_ = -1;                 // kept open for unchanged()
-    std::int64_t stamp_[3] = {};  // size, mtime (ns), inode
+    int fd_ = -1;                // kept open for unchanged()
+    platform::FileFacts facts_;  // when opened: size, modification time, identity
     ArrayView view_;
     Layout swapped_;  // big-endian .npy data: view_.layout
     std::string description_;

@@ -9,7 +9,8 @@
 #include <cerrno>
 #include <thread>
 
-#include "platform.hpp"
+#include "platform/platform.hpp"
+#include "platform/posix.hpp"
 
 namespace gpusum::platform {
 

@@ -12,7 +12,8 @@
 #include <string>
 #include <thread>
 
-#include "platform.hpp"
+#include "platform/platform.hpp"
+#include "platform/posix.hpp"
 
 namespace gpusum::platform {
 

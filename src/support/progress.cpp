@@ -1,9 +1,7 @@
 #include "support/progress.hpp"
 
+#include "platform/platform.hpp"
 #include "support/text.hpp"
-
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,14 +18,7 @@ constexpr int kMaxBarWidth = 30;
 
 void write_stderr(const std::string& text) {
     // Best effort: a progress bar that cannot be drawn is not an error.
-    [[maybe_unused]] const auto n = ::write(STDERR_FILENO, text.data(), text.size());
-}
-
-// Columns of the terminal on stderr, asked at every redraw (it may be resized).
-int terminal_columns() {
-    winsize size{};
-    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
-    return 80;
+    platform::write_stderr(text.data(), text.size());
 }
 
 // `tail` after the phase and a bar filled to `fraction` (none when the
@@ -119,12 +110,12 @@ void Progress::draw_loop() {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             std::string redraw = "\r";
             if (unit_ == Unit::bytes) {
-                redraw.append(
-                    stream_progress_line(phase_, now_done, total_, elapsed, terminal_columns()));
+                redraw.append(stream_progress_line(phase_, now_done, total_, elapsed,
+                                                   platform::terminal_columns()));
             } else {
                 const double fraction = static_cast<double>(now_done) / static_cast<double>(total_);
-                redraw.append(
-                    progress_line(phase_, fraction, elapsed, now_done > 0, terminal_columns()));
+                redraw.append(progress_line(phase_, fraction, elapsed, now_done > 0,
+                                            platform::terminal_columns()));
             }
             redraw.append("\033[K");
             write_stderr(redraw);

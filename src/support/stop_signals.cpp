@@ -1,47 +1,37 @@
 #include "support/stop_signals.hpp"
 
-#include <pthread.h>
-#include <signal.h>
-
+#include <atomic>
 #include <mutex>
 
 #include "gpusum/errors.hpp"
+#include "platform/platform.hpp"
 
 namespace gpusum {
 namespace {
 
-volatile sig_atomic_t g_stop_signal = 0;
-volatile sig_atomic_t g_continued = 0;
+// Lock-free atomics: safe to write in a signal handler.
+std::atomic<int> g_stop_signal{0};
+std::atomic<int> g_continued{0};
 
-extern "C" void on_stop_signal(int signo) {
-    g_stop_signal = signo;
+void on_stop_request(int signo) {
+    g_stop_signal.store(signo, std::memory_order_relaxed);
 }
 
-extern "C" void on_continue(int) {
-    g_continued = g_continued + 1;
+void on_continue() {
+    g_continued.fetch_add(1, std::memory_order_relaxed);
 }
 
-constexpr int kSignals[] = {SIGINT, SIGTERM, SIGCONT};
-
-// The process-wide owner: how many StopSignals are alive, and the handlers
-// that were there before the first.
+// The process-wide owner: how many StopSignals are alive (the first
+// installs the handlers, the last puts back what was there before).
 struct Owner {
     std::mutex lock;
     unsigned holders = 0;
-    struct sigaction before[3] = {};
 
-    void install() {
+    static void install() {
         g_stop_signal = 0;
-        for (int i = 0; i < 3; ++i) {
-            struct sigaction action {};
-            action.sa_handler = kSignals[i] == SIGCONT ? on_continue : on_stop_signal;
-            sigemptyset(&action.sa_mask);
-            ::sigaction(kSignals[i], &action, &before[i]);
-        }
+        platform::catch_stop_requests(on_stop_request, on_continue);
     }
-    void restore() {
-        for (int i = 0; i < 3; ++i) ::sigaction(kSignals[i], &before[i], nullptr);
-    }
+    static void restore() { platform::release_stop_requests(); }
 };
 
 Owner& owner() {
@@ -50,13 +40,13 @@ Owner& owner() {
         auto* o = new Owner;
         // A fork while a run holds the handlers: the lock is held across
         // fork, and the child, which runs no sum, gets the earlier handlers.
-        ::pthread_atfork([] { owner().lock.lock(); }, [] { owner().lock.unlock(); },
-                         [] {
-                             Owner& o = owner();
-                             if (o.holders > 0) o.restore();
-                             o.holders = 0;
-                             o.lock.unlock();
-                         });
+        platform::around_fork([] { owner().lock.lock(); }, [] { owner().lock.unlock(); },
+                              [] {
+                                  Owner& o = owner();
+                                  if (o.holders > 0) Owner::restore();
+                                  o.holders = 0;
+                                  o.lock.unlock();
+                              });
         return o;
     }();
     return *instance;
@@ -67,13 +57,13 @@ Owner& owner() {
 StopSignals::StopSignals() {
     Owner& o = owner();
     const std::lock_guard<std::mutex> held(o.lock);
-    if (o.holders++ == 0) o.install();
+    if (o.holders++ == 0) Owner::install();
 }
 
 StopSignals::~StopSignals() {
     Owner& o = owner();
     const std::lock_guard<std::mutex> held(o.lock);
-    if (--o.holders == 0) o.restore();
+    if (--o.holders == 0) Owner::restore();
 }
 
 int continued_count() noexcept {

@@ -25,7 +25,7 @@
 #include "backends/cpu/socket_io.hpp"
 #include "input/file_guard.hpp"
 #include "input/sources.hpp"
-#include "platform/platform.hpp"
+#include "platform/posix.hpp"
 #include "support/stop_signals.hpp"
 #include "support/stopwatch.hpp"
 #include "support/text.hpp"

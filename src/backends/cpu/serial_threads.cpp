@@ -2,13 +2,13 @@
 // and the GPU use, and combine the exact partial sums.
 #include <algorithm>
 #include <atomic>
-#include <latch>
 #include <system_error>
 #include <thread>
 
 #include "backends/cpu/chunk_work.hpp"
 #include "backends/cpu/cpu_backends.hpp"
 #include "platform/platform.hpp"
+#include "support/latch.hpp"
 #include "support/progress.hpp"
 #include "support/stop_signals.hpp"
 #include "support/stopwatch.hpp"
@@ -61,8 +61,8 @@ class ThreadsBackend final : public Backend {
         std::atomic<std::uint64_t> next{0};
         // The calling thread is one of the workers; the others are helpers.
         const unsigned helpers = result.workers - 1;
-        std::latch ready(helpers);
-        std::latch go(1);
+        Latch ready(helpers);
+        Latch go(1);
         std::vector<std::thread> threads;
         auto work = [&] {
             // Ctrl-C is seen between slices: every thread stops, and the

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstddef>
 
-#include "platform/platform.hpp"
+#include "platform/posix.hpp"
 
 namespace gpusum {
 
