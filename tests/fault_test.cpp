@@ -73,13 +73,13 @@ TEST_CASE("fault stress: a random worker SIGKILLed at a random moment in every r
         std::uint64_t dispatches = 0;
         bool killed = false;
         gpusum::ProcessPoolOptions options;
-        options.on_dispatch = [&](pid_t pid, std::uint64_t chunk) {
+        options.on_dispatch = [&](std::int64_t pid, std::uint64_t chunk) {
             ++dispatches;
             if (killed || chunk != kill_at) return;
             killed = true;
             // The worker is receiving, adding or replying while the parent waits.
             std::this_thread::sleep_for(delay);
-            kills += ::kill(pid, SIGKILL) == 0;
+            kills += ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
         };
         auto pool = gpusum::make_process_backend(options);
         const gpusum::Result result = pool->sum(request_for(range, workers, chunks));
@@ -103,8 +103,8 @@ TEST_CASE("a stopped worker misses its chunk deadline, is killed and its chunk r
     const int fds_before = open_fds();
     bool stopped = false;
     gpusum::ProcessPoolOptions options;
-    options.on_dispatch = [&](pid_t pid, std::uint64_t chunk) {
-        if (chunk == 5 && !stopped) stopped = ::kill(pid, SIGSTOP) == 0;
+    options.on_dispatch = [&](std::int64_t pid, std::uint64_t chunk) {
+        if (chunk == 5 && !stopped) stopped = ::kill(static_cast<pid_t>(pid), SIGSTOP) == 0;
     };
     auto pool = gpusum::make_process_backend(options);
     const gpusum::Range r{-5, 2'000'000'000, 3};
@@ -128,10 +128,10 @@ TEST_CASE("the process pool re-runs the chunk of a worker killed mid-run") {
     int kills = 0;
     std::set<std::uint64_t> killed;
     gpusum::ProcessPoolOptions options;
-    options.on_dispatch = [&](pid_t pid, std::uint64_t chunk) {
+    options.on_dispatch = [&](std::int64_t pid, std::uint64_t chunk) {
         // Kill the worker that was just given this chunk, the first time only.
         if (chunk % 10 == 3 && killed.insert(chunk).second) {
-            ::kill(pid, SIGKILL);
+            ::kill(static_cast<pid_t>(pid), SIGKILL);
             ++kills;
         }
     };
@@ -159,8 +159,8 @@ TEST_CASE("a chunk whose every worker dies or hangs fails the run instead of loo
         CAPTURE(fault.how);
         gpusum::ProcessPoolOptions options;
         options.max_attempts_per_chunk = 3;
-        options.on_dispatch = [&](pid_t pid, std::uint64_t chunk) {
-            if (chunk == 1) ::kill(pid, fault.signal);
+        options.on_dispatch = [&](std::int64_t pid, std::uint64_t chunk) {
+            if (chunk == 1) ::kill(static_cast<pid_t>(pid), fault.signal);
         };
         auto pool = gpusum::make_process_backend(options);
         // Chunks of 10^9 elements (tens of ms): the signal lands before the answer.

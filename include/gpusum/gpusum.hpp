@@ -87,6 +87,13 @@ Sum sum(DeviceArray array, const Options& options = {});
 // the rate this machine can be expected to reach, or "" for any other.
 std::string long_run_warning(Range range, const Options& options = {});
 
+// Call first in main() of a program that runs the process backend on
+// Windows: the pool starts its workers as copies of the program, in a mode
+// this serves (it then ends the process); where it was not called the
+// process backend says it is unavailable. On Linux and macOS workers are
+// forked and this does nothing.
+void serve_process_pool_worker(int argc, char** argv);
+
 // The element type each C++ type is summed as.
 template <class T>
 constexpr DType dtype_of() {

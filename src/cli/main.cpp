@@ -4,6 +4,7 @@
 #include <new>
 
 #include "cli/command.hpp"
+#include "gpusum/gpusum.hpp"
 
 namespace {
 
@@ -28,6 +29,7 @@ int run_command(int argc, char** argv) {
 // The job's own errors are reported by cli::run with their exit codes; what
 // escapes it still ends as one line and a documented code, never an abort.
 int main(int argc, char** argv) {
+    gpusum::serve_process_pool_worker(argc, argv);
     try {
         return run_command(argc, argv);
     } catch (const std::bad_alloc&) {

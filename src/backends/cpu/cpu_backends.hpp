@@ -1,7 +1,7 @@
 // The CPU backends (serial, threads, process pool) and the facts they plan by.
 #pragma once
 
-#include <sys/types.h>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -17,9 +17,10 @@ std::unique_ptr<Backend> make_serial_backend();
 std::unique_ptr<Backend> make_threads_backend();
 
 struct ProcessPoolOptions {
-    // Called in the parent right after chunk `chunk` is sent to worker `pid`.
-    // Lets tests inject faults (kill the worker) at a precise moment.
-    std::function<void(pid_t pid, std::uint64_t chunk)> on_dispatch;
+    // Called in the parent right after chunk `chunk` is sent to the worker
+    // whose process id is `pid`. Lets tests inject faults (kill the worker)
+    // at a precise moment.
+    std::function<void(std::int64_t pid, std::uint64_t chunk)> on_dispatch;
     // A chunk whose worker died is re-run; after this many failed attempts the
     // run fails instead of looping forever.
     unsigned max_attempts_per_chunk = 4;

@@ -1,31 +1,18 @@
-// The seed's ProcessPoolExecutor done right: a fixed pool of forked workers,
-// one Unix socket each, chunks handed out dynamically as a chunk index (the
-// workers already hold the series or the mapped array, inherited through
-// fork), the partial sent back as one fixed-size message. A worker that dies,
-// or sits on a chunk past its deadline, is killed and its chunks re-run by a
-// fresh worker; SIGINT/SIGTERM kill and reap every worker before the run unwinds.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// The seed's ProcessPoolExecutor done right: a fixed pool of worker
+// processes (worker_process.hpp: forked, or spawned on Windows), chunks
+// handed out dynamically as a chunk index, the partial sent back as one
+// fixed-size message. A worker that dies, or sits on a chunk past its
+// deadline, is killed and its chunks re-run by a fresh worker; a stop request
+// (Ctrl-C, SIGTERM) kills and reaps every worker before the run unwinds.
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <climits>
-#include <cstring>
 #include <deque>
 #include <exception>
 #include <map>
 
 #include "backends/cpu/chunk_work.hpp"
-#include "backends/cpu/socket_io.hpp"
+#include "backends/cpu/worker_process.hpp"
 #include "input/file_guard.hpp"
-#include "input/sources.hpp"
-#include "platform/posix.hpp"
 #include "support/stop_signals.hpp"
 #include "support/stopwatch.hpp"
 #include "support/text.hpp"
@@ -34,32 +21,10 @@ namespace gpusum {
 
 namespace {
 
-struct ChunkResult {
-    std::uint64_t chunk;
-    std::uint64_t low;  // the 128-bit integer partial, in two halves
-    std::uint64_t high;
-    ExactFloat real;
-};
-
-[[noreturn]] void worker_main(int fd, Request request, std::uint64_t chunks) {
-    quiet_file_faults();
-    request.progress = nullptr;  // the parent counts progress as results arrive
-    for (std::uint64_t index; receive_all(fd, &index, sizeof index);) {
-        if (index >= chunks) ::_exit(2);
-        const Partial partial = sum_chunk(request, chunks, index);
-        const auto bits = static_cast<u128>(partial.integer);
-        const ChunkResult message{index, static_cast<std::uint64_t>(bits),
-                                  static_cast<std::uint64_t>(bits >> 64), partial.real};
-        if (!send_all(fd, &message, sizeof message)) ::_exit(1);
-    }
-    ::_exit(0);  // the parent closed our socket: the run is over
-}
-
 using Clock = std::chrono::steady_clock;
 
 struct Worker {
-    pid_t pid = -1;
-    int fd = -1;
+    std::unique_ptr<WorkerProcess> process;
     // Chunks sent and not yet answered, in order: the front is being summed.
     std::deque<std::uint64_t> queued;
     Clock::time_point front_due;  // when the front chunk's deadline passes
@@ -68,10 +33,13 @@ struct Worker {
 class Pool {
   public:
     Pool(const Request& request, std::uint64_t chunks, unsigned asked)
-        : request_(request), chunks_(chunks), asked_(asked) {}
+        : request_(request),
+          chunks_(chunks),
+          asked_(asked),
+          launcher_(make_worker_launcher(request, chunks)) {}
     ~Pool() {
-        // Workers are idle or being abandoned: SIGKILL ends even a stopped one,
-        // so shutdown never waits on a worker, and every one is reaped.
+        // Workers are idle or being abandoned: killing ends even a stopped
+        // one, so shutdown never waits on a worker, and every one is reaped.
         for (Worker& w : workers_) end(w);
     }
     Pool(const Pool&) = delete;
@@ -79,52 +47,23 @@ class Pool {
 
     std::vector<Worker>& workers() { return workers_; }
 
-    Worker spawn() {
-        int sv[2];
-        if (!platform::socket_pair(sv))
-            throw BackendError(std::string("cannot create a worker socket: ") +
-                               std::strerror(errno));
-        const pid_t parent = ::getpid();
-        const pid_t pid = ::fork();
-        if (pid < 0) {
-            const int err = errno;
-            ::close(sv[0]);
-            ::close(sv[1]);
-            throw BackendError(std::string("fork failed: ") + std::strerror(err));
-        }
-        if (pid == 0) {
-            // No worker outlives the parent, and Ctrl-C is the parent's to handle.
-            platform::die_with_parent(parent);
-            ::signal(SIGINT, SIG_IGN);
-            ::signal(SIGTERM, SIG_DFL);
-            ::close(sv[0]);
-            // Other workers' sockets must not stay open here, or their deaths
-            // would never read as end-of-file in the parent.
-            for (const Worker& w : workers_) ::close(w.fd);
-            worker_main(sv[1], request_, chunks_);
-        }
-        ::close(sv[1]);
-        return Worker{pid, sv[0], {}, {}};
-    }
-
-    static constexpr const char* kFileChanged = "found its input file changed";
+    Worker spawn() { return Worker{launcher_->start(), {}, {}}; }
 
     // Returns how the worker ended, for messages.
     static std::string end(Worker& w) {
-        // A worker that was timed out is still alive: SIGKILL is how it ends.
-        if (w.pid <= 0) return "already ended";
-        ::close(w.fd);
-        ::kill(w.pid, SIGKILL);
-        int status = 0;
-        while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        w.pid = -1;
-        w.fd = -1;
-        if (WIFSIGNALED(status))
-            return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
-        if (WEXITSTATUS(status) == kFileChangedExit) return kFileChanged;
-        return "exited with status " + std::to_string(WEXITSTATUS(status));
+        if (!w.process) return "already ended";
+        std::string how = w.process->end();
+        w.process.reset();
+        return how;
     }
+
+    void wait(std::chrono::milliseconds timeout, std::vector<char>& ready) {
+        processes_.clear();
+        for (const Worker& w : workers_) processes_.push_back(w.process.get());
+        launcher_->wait(processes_, timeout, ready);
+    }
+
+    unsigned room() const { return launcher_->room(); }
 
     // Whether these workers can run `request` as it is cut into `chunks`:
     // the same workload (the data they inherited), the same chunks.
@@ -136,28 +75,13 @@ class Pool {
     std::string limited;  // why fewer workers started than were asked, if they did
 
   private:
-    Request request_;  // what the workers inherited when they were forked
+    Request request_;  // what the workers were started with
     std::uint64_t chunks_;
     unsigned asked_;
+    std::unique_ptr<WorkerLauncher> launcher_;
     std::vector<Worker> workers_;
+    std::vector<WorkerProcess*> processes_;  // wait()'s list, kept to reuse its memory
 };
-
-// How many workers the descriptor limit leaves room for: each holds one
-// socket in the parent, and kSpareDescriptors stay free for everything else
-// a run does (files, reports, sanitizer runtimes), so the pool never takes
-// the process to the limit.
-constexpr unsigned kSpareDescriptors = 8;
-
-unsigned workers_the_descriptor_limit_allows() {
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return UINT_MAX;
-    // The lowest free descriptor: those below it are taken.
-    const int lowest_free = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
-    if (lowest_free < 0) return 0;
-    ::close(lowest_free);
-    const auto room = static_cast<long long>(limit.rlim_cur) - lowest_free - kSpareDescriptors;
-    return room > 0 ? static_cast<unsigned>(std::min<long long>(room, UINT_MAX)) : 0;
-}
 
 // Chunks sent ahead to each worker: with one in progress and one waiting, a
 // worker never idles while the parent is scheduled to send the next index.
@@ -168,12 +92,8 @@ class ProcessBackend final : public Backend {
     explicit ProcessBackend(ProcessPoolOptions options) : options_(std::move(options)) {}
 
     std::string_view name() const override { return "process"; }
-    std::string_view summary() const override {
-        return "pool of forked worker processes, chunks dispatched over sockets";
-    }
-    Availability availability() const override {
-        return {true, std::to_string(usable_cores()) + " usable cores"};
-    }
+    std::string_view summary() const override { return worker_summary(); }
+    Availability availability() const override { return worker_availability(); }
 
     Result sum(const Request& request) override {
         Stopwatch clock;
@@ -188,7 +108,7 @@ class ProcessBackend final : public Backend {
             pool_ = std::make_unique<Pool>(request, result.chunks, asked);
             // Under a process or file limit the pool runs with the workers it
             // can start, and says so; with none it fails.
-            const unsigned room = workers_the_descriptor_limit_allows();
+            const unsigned room = pool_->room();
             if (room == 0)
                 throw BackendError("no descriptors to spare for a worker (RLIMIT_NOFILE)");
             if (room < asked)
@@ -227,7 +147,7 @@ class ProcessBackend final : public Backend {
         std::map<std::uint64_t, unsigned> failures;
         std::uint64_t next_fresh = 0;
         std::uint64_t completed = 0;
-        std::vector<pollfd> fds;
+        std::vector<char> ready;
 
         const std::uint64_t n = request.elements();
         auto chunk_elements = [&](std::uint64_t c) {
@@ -254,7 +174,7 @@ class ProcessBackend final : public Backend {
         auto replace = [&](Worker& w, std::string why) {
             std::string how = Pool::end(w);
             // Bad input, not a worker fault: re-running would fault again.
-            if (how == Pool::kFileChanged) throw InputError(file_changed_message());
+            if (how == WorkerProcess::kFileChanged) throw InputError(file_changed_message());
             if (!why.empty()) how = std::move(why);
             if (!w.queued.empty()) {
                 // Only the chunk in progress counts as failed; all are re-run.
@@ -280,7 +200,7 @@ class ProcessBackend final : public Backend {
                     } else {
                         c = next_fresh++;
                     }
-                    if (!send_all(w.fd, &c, sizeof c)) {
+                    if (!w.process->send(c)) {
                         // Never delivered, so not a retry: it simply goes first next time.
                         const bool idle = w.queued.empty();
                         const std::string how = replace(w, "");
@@ -290,28 +210,21 @@ class ProcessBackend final : public Backend {
                     }
                     w.queued.push_back(c);
                     if (w.queued.size() == 1) w.front_due = Clock::now() + deadline(c);
-                    if (options_.on_dispatch) options_.on_dispatch(w.pid, c);
+                    if (options_.on_dispatch) options_.on_dispatch(w.process->id(), c);
                 }
             }
-            fds.clear();
             // Wake for the earliest deadline, and at least every 200 ms.
             Clock::time_point wake = Clock::now() + std::chrono::milliseconds(200);
-            for (const Worker& w : pool.workers()) {
-                fds.push_back({w.fd, POLLIN, 0});
+            for (const Worker& w : pool.workers())
                 if (!w.queued.empty()) wake = std::min(wake, w.front_due);
-            }
             const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now());
-            if (::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(wait.count(), 0))) <
-                0) {
-                if (errno == EINTR) continue;
-                throw BackendError(std::string("poll failed: ") + std::strerror(errno));
-            }
-            for (std::size_t i = 0; i < fds.size(); ++i) {
-                if (fds[i].revents == 0) continue;
+            pool.wait(std::max(wait, std::chrono::milliseconds(0)), ready);
+            for (std::size_t i = 0; i < ready.size(); ++i) {
+                if (ready[i] == 0) continue;
                 Worker& w = pool.workers()[i];
                 ChunkResult message{};
-                if ((fds[i].revents & POLLIN) && receive_all(w.fd, &message, sizeof message) &&
-                    !w.queued.empty() && message.chunk == w.queued.front()) {
+                if (w.process->receive(message) && !w.queued.empty() &&
+                    message.chunk == w.queued.front()) {
                     partials[message.chunk] = {
                         static_cast<i128>((static_cast<u128>(message.high) << 64) | message.low),
                         message.real};
