@@ -2,15 +2,22 @@
 #include <exception>
 #include <iostream>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "gpusum/gpusum.hpp"
+#include "platform/platform.hpp"
 
 namespace {
 
 int run_command(int argc, char** argv) {
+    gpusum::platform::binary_stdout();
+    const std::vector<std::string> arguments = gpusum::platform::utf8_arguments(argc, argv);
+    std::vector<const char*> pointers;
+    for (const std::string& a : arguments) pointers.push_back(a.c_str());
     const gpusum::BackendList backends = gpusum::all_backends();
-    auto parsed = gpusum::cli::parse(argc, argv, backends);
+    auto parsed = gpusum::cli::parse(static_cast<int>(pointers.size()), pointers.data(), backends);
     if (const auto* command = std::get_if<gpusum::cli::Command>(&parsed))
         return gpusum::cli::run(*command, backends);
     const auto& exit = std::get<gpusum::cli::Exit>(parsed);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gpusum::platform {
 
@@ -25,6 +26,10 @@ std::uint64_t available_memory();
 bool pin_thread_to_core(unsigned core);
 
 // ---- Terminals and standard streams (fd 0, 1, 2) ----
+
+// The program's arguments in UTF-8: as given on POSIX; on Windows read
+// again from the wide command line, which holds what the ANSI one loses.
+std::vector<std::string> utf8_arguments(int argc, char** argv);
 
 bool is_terminal(int fd);
 // Columns of the terminal on stderr, asked each time (it may be resized);

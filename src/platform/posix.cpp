@@ -15,6 +15,10 @@
 
 namespace gpusum::platform {
 
+std::vector<std::string> utf8_arguments(int argc, char** argv) {
+    return {argv, argv + argc};
+}
+
 bool is_terminal(int fd) {
     return ::isatty(fd) != 0;
 }
