@@ -1,8 +1,13 @@
 // ArrayStream: the bytes of a stream handed over a piece at a time by a
 // reader thread, in order, whole, and in bounded memory.
 #include <doctest/doctest.h>
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#else
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #include <atomic>
 #include <chrono>
@@ -13,7 +18,9 @@
 
 #include "helpers/npy_writer.hpp"
 #include "input/array_stream.hpp"
+#ifndef _WIN32
 #include "platform/posix.hpp"
+#endif
 
 using gpusum::ArrayStream;
 using gpusum::DType;
@@ -23,23 +30,44 @@ namespace {
 // Writes `bytes` into a socket in writes of random sizes from its own
 // thread; the stream reads the other end. A socket rather than a pipe: a
 // write after the reader closed fails (kSendNoSignal) instead of raising
-// SIGPIPE in the test program.
+// SIGPIPE in the test program. Windows has no SIGPIPE: a pipe there.
+#ifdef _WIN32
+long send_some(int fd, const char* data, std::size_t n) {
+    return ::_write(fd, data, static_cast<unsigned>(n));
+}
+void close_end(int fd) {
+    ::_close(fd);
+}
+bool connected_pair(int (&ends)[2]) {
+    return ::_pipe(ends, 1 << 16, _O_BINARY) == 0;
+}
+#else
+long send_some(int fd, const char* data, std::size_t n) {
+    return ::send(fd, data, n, gpusum::platform::kSendNoSignal);
+}
+void close_end(int fd) {
+    ::close(fd);
+}
+bool connected_pair(int (&ends)[2]) {
+    return gpusum::platform::socket_pair(ends);
+}
+#endif
+
 class Writer {
   public:
     explicit Writer(std::string bytes) : bytes_(std::move(bytes)) {
-        REQUIRE(gpusum::platform::socket_pair(ends_));
+        REQUIRE(connected_pair(ends_));
         thread_ = std::thread([this] {
             std::mt19937 random(3);
             std::size_t at = 0;
             while (at < bytes_.size()) {
                 const std::size_t n =
                     std::min<std::size_t>(bytes_.size() - at, 1 + random() % 300'000);
-                const ssize_t sent =
-                    ::send(ends_[1], bytes_.data() + at, n, gpusum::platform::kSendNoSignal);
+                const long sent = send_some(ends_[1], bytes_.data() + at, n);
                 if (sent <= 0) break;  // the reader has gone
                 at += static_cast<std::size_t>(sent);
             }
-            ::close(ends_[1]);
+            close_end(ends_[1]);
         });
     }
     ~Writer() { thread_.join(); }

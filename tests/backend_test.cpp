@@ -1,13 +1,16 @@
 #include <doctest/doctest.h>
+#ifndef _WIN32
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 #include <system_error>
 #include <thread>
 #include <vector>
 
 #include "backends/cpu/cpu_backends.hpp"
 #include "backends/cpu/simd/loops.hpp"
+#include "helpers/platform_skip.hpp"
 #include "helpers/process_table.hpp"
 #include "helpers/reference.hpp"
 #include "helpers/request.hpp"
@@ -240,6 +243,14 @@ TEST_CASE("any exception out of a backend becomes a BackendError, interruptions 
     CHECK(as_backend_error("cuda", [] { return 42; }) == 42);
 }
 
+#ifdef _WIN32
+SKIPPED_TEST_CASE(
+    "a stop signal during a run is seen between units of work, then the old handler is back",
+    "stop requests arrive on Windows as console events, not signals raised in the process")
+SKIPPED_TEST_CASE(
+    "runs on many threads at once leave the caller's handlers installed after the last",
+    NO_POSIX_SIGNALS)
+#else
 TEST_CASE(
     "a stop signal during a run is seen between units of work, then the old handler is back") {
     struct sigaction before {};
@@ -315,6 +326,8 @@ TEST_CASE("runs on many threads at once leave the caller's handlers installed af
     }
     for (int i = 0; i < 3; ++i) ::sigaction(signals[i], &before[i], nullptr);
 }
+
+#endif
 
 namespace {
 // A CPU backend whose in-cache check is tampered with after the run: a chunk

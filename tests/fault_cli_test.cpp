@@ -3,6 +3,7 @@
 // file-descriptor limits, a parent killed outright. (fault_test.cpp holds the
 // same faults injected into the library.)
 #include <doctest/doctest.h>
+#ifndef _WIN32
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <chrono>
 #include <cmath>
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "helpers/npy_writer.hpp"
+#include "helpers/platform_skip.hpp"
 #include "helpers/process_table.hpp"
 #include "helpers/reference.hpp"
 #include "helpers/spawn.hpp"
@@ -43,7 +46,7 @@ using spawn::start;
 namespace {
 
 // Waits until the pool has started its workers.
-std::vector<pid_t> wait_for_workers(pid_t parent, std::size_t n) {
+auto wait_for_workers(decltype(Process::pid) parent, std::size_t n) -> decltype(children_of(0)) {
     for (int i = 0; i < 500; ++i) {
         auto c = children_of(parent);
         if (c.size() >= n) return c;
@@ -61,7 +64,7 @@ TEST_CASE("process pool: a worker killed mid-run is retried and the answer stays
     const auto workers = wait_for_workers(p.pid, 2);
     REQUIRE(workers.size() == 2);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    ::kill(workers[0], SIGKILL);
+    gpusum::testing::kill_process(workers[0]);
     const Finished f = finish(p);
     REQUIRE(f.code == 0);
     const auto j = nlohmann::json::parse(f.out);
@@ -69,6 +72,28 @@ TEST_CASE("process pool: a worker killed mid-run is retried and the answer stays
     CHECK(j["retried_chunks"].get<int>() >= 1);
 }
 
+#ifdef _WIN32
+SKIPPED_TEST_CASE("process pool: SIGINT and SIGTERM end every worker within a second",
+                  NO_CONSOLE_EVENTS)
+SKIPPED_TEST_CASE("serial and threads end on SIGINT and SIGTERM with the message and the exit code",
+                  NO_CONSOLE_EVENTS)
+SKIPPED_TEST_CASE(
+    "process pool: stopped and continued as a whole (Ctrl-Z, fg), no worker is blamed",
+    "Windows cannot stop and continue a process")
+SKIPPED_TEST_CASE("process pool: a stopped worker is replaced after --chunk-timeout",
+                  "Windows cannot stop a process (SIGSTOP); the unit tests time out hung workers")
+SKIPPED_TEST_CASE("a report that cannot be written is an error, a closed pipe is no crash",
+                  "Windows has no /dev/full and no SIGPIPE")
+SKIPPED_TEST_CASE("out of memory is a message and exit 2, never an abort (ulimit -v)", NO_RLIMITS)
+SKIPPED_TEST_CASE("an endless stream is summed in bounded memory until it is stopped (ulimit -v)",
+                  NO_RLIMITS)
+SKIPPED_TEST_CASE("a stream whose writer sends nothing ends on SIGINT within a second",
+                  NO_CONSOLE_EVENTS)
+SKIPPED_TEST_CASE("a process limit: --backend process exits 3 with the reason, auto still answers",
+                  NO_RLIMITS)
+SKIPPED_TEST_CASE("a file-descriptor limit: the process pool runs with the workers it can start",
+                  NO_RLIMITS)
+#else
 TEST_CASE("process pool: SIGINT and SIGTERM end every worker within a second") {
     struct Stop {
         int signal;
@@ -386,6 +411,8 @@ TEST_CASE("a file-descriptor limit: the process pool runs with the workers it ca
     CHECK(no_room.err.find("RLIMIT_NOFILE") != std::string::npos);
 }
 
+#endif
+
 TEST_CASE("process pool: no worker outlives a parent killed outright") {
     // Chunks of 2.5e12 elements, two queued on each worker: minutes of work,
     // so a worker gone within the bound was ended by the parent-death
@@ -395,15 +422,22 @@ TEST_CASE("process pool: no worker outlives a parent killed outright") {
     const auto workers = wait_for_workers(p.pid, 2);
     REQUIRE(workers.size() == 2);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // both summing
-    ::kill(p.pid, SIGKILL);
+    gpusum::testing::kill_process(p.pid);
     // Reaped, not read to the end: an orphan would hold the pipes open.
+#ifdef _WIN32
+    ::WaitForSingleObject(p.process, INFINITE);
+    ::CloseHandle(p.process);
+    ::CloseHandle(p.out);
+    ::CloseHandle(p.err);
+#else
     ::waitpid(p.pid, nullptr, 0);
     ::close(p.out);
     ::close(p.err);
+#endif
     for (int i = 0; i < 400 && (alive(workers[0]) || alive(workers[1])); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    for (pid_t w : workers) {
+    for (const auto w : workers) {
         CHECK_FALSE(alive(w));
-        if (alive(w)) ::kill(w, SIGKILL);  // an orphan: end it here
+        if (alive(w)) gpusum::testing::kill_process(w);  // an orphan: end it here
     }
 }

@@ -130,7 +130,15 @@ void wait_for_exit() {
 
 int open_to_read(const std::string& path, bool) {
     // A FIFO's writer is never waited for here: Windows has none to open by name.
-    return ::_wopen(wide(path).c_str(), _O_RDONLY | _O_BINARY | _O_NOINHERIT);
+    const std::wstring name = wide(path);
+    const int fd = ::_wopen(name.c_str(), _O_RDONLY | _O_BINARY | _O_NOINHERIT);
+    if (fd < 0 && errno == EACCES) {
+        // What a directory gives: say so rather than "Permission denied".
+        const DWORD attributes = ::GetFileAttributesW(name.c_str());
+        if (attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) != 0)
+            errno = EISDIR;
+    }
+    return fd;
 }
 
 int duplicate_standard_input() {

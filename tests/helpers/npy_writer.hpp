@@ -1,12 +1,11 @@
 // Writes .npy files the way NumPy does, so tests make their own inputs.
 #pragma once
 
-#include <stdlib.h>  // mkdtemp (glibc)
-#include <unistd.h>  // mkdtemp (macOS)
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -140,11 +139,15 @@ inline void write_file(const std::string& path, const std::string& bytes) {
     std::fclose(f);
 }
 
-// A fresh directory under /tmp for one test binary's files.
+// A fresh directory in the system's temporary folder for one test binary's
+// files, named with '/' on every system (Windows takes it too).
 inline std::string temp_dir() {
-    char tmpl[] = "/tmp/gpusum-test-XXXXXX";
-    const char* dir = ::mkdtemp(tmpl);
-    return dir != nullptr ? dir : "/tmp";
+    std::random_device random;
+    const std::filesystem::path base = std::filesystem::temp_directory_path();
+    for (;;) {
+        const std::filesystem::path dir = base / ("gpusum-test-" + std::to_string(random()));
+        if (std::filesystem::create_directory(dir)) return dir.generic_string();
+    }
 }
 
 }  // namespace testfiles

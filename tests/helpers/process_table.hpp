@@ -1,16 +1,83 @@
 // What the process table and fd table say: the evidence that a pool reaped
 // its workers, closed its sockets, and left no orphan. Linux reads /proc;
-// elsewhere (macOS) the same facts come from ps(1), which is slower.
+// macOS runs ps(1), which is slower; Windows takes a Toolhelp snapshot and
+// counts handles.
 #pragma once
-
-#include <dirent.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+// After windows.h:
+#include <tlhelp32.h>
+
+namespace gpusum::testing {
+
+struct ProcessEntry {
+    long long pid = 0;
+    long long parent = 0;
+};
+
+inline std::vector<ProcessEntry> process_table() {
+    std::vector<ProcessEntry> table;
+    const HANDLE snapshot = ::CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    PROCESSENTRY32W e{};
+    e.dwSize = sizeof e;
+    for (bool more = ::Process32FirstW(snapshot, &e) != 0; more;
+         more = ::Process32NextW(snapshot, &e) != 0)
+        table.push_back({e.th32ProcessID, e.th32ParentProcessID});
+    ::CloseHandle(snapshot);
+    return table;
+}
+
+// Children of `parent` that still run (Windows keeps no zombies).
+inline std::vector<long long> children_of(long long parent) {
+    std::vector<long long> children;
+    for (const ProcessEntry& p : process_table())
+        if (p.parent == parent) children.push_back(p.pid);
+    return children;
+}
+
+inline int child_processes() {
+    return static_cast<int>(children_of(::GetCurrentProcessId()).size());
+}
+
+inline bool alive(long long pid) {
+    const HANDLE h = ::OpenProcess(SYNCHRONIZE, FALSE, static_cast<DWORD>(pid));
+    if (h == nullptr) return false;
+    const bool running = ::WaitForSingleObject(h, 0) == WAIT_TIMEOUT;
+    ::CloseHandle(h);
+    return running;
+}
+
+// Handles open in this process: pipes, processes, threads, sections.
+inline int open_fds() {
+    DWORD count = 0;
+    ::GetProcessHandleCount(::GetCurrentProcess(), &count);
+    return static_cast<int>(count);
+}
+
+// Ends `pid` at once, as SIGKILL would.
+inline bool kill_process(long long pid) {
+    const HANDLE h = ::OpenProcess(PROCESS_TERMINATE, FALSE, static_cast<DWORD>(pid));
+    if (h == nullptr) return false;
+    const bool killed = ::TerminateProcess(h, 9) != 0;
+    ::CloseHandle(h);
+    return killed;
+}
+
+}  // namespace gpusum::testing
+#else
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace gpusum::testing {
 
@@ -100,4 +167,10 @@ inline int open_fds() {
     return count;
 }
 
+// Ends `pid` at once (SIGKILL).
+inline bool kill_process(long long pid) {
+    return ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
+}
+
 }  // namespace gpusum::testing
+#endif

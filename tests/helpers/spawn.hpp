@@ -3,11 +3,6 @@
 #pragma once
 
 #include <doctest/doctest.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -15,15 +10,41 @@
 #include <string>
 #include <vector>
 
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+
+#include <memory>
+#include <thread>
+#else
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 extern char** environ;
+#endif
 
 namespace spawn {
 
+#ifdef _WIN32
+struct Process {
+    long long pid = -1;
+    HANDLE process = nullptr;
+    HANDLE out = nullptr;  // read ends, or null
+    HANDLE err = nullptr;
+    std::shared_ptr<std::thread> feeder;  // writes stdin_bytes
+};
+#else
 struct Process {
     pid_t pid = -1;
     int out = -1;
     int err = -1;
 };
+#endif
 
 // The binary under test: the one this build made, unless GPUSUM_EXE names
 // another (the same tests, run on a copy of the build elsewhere).
@@ -41,6 +62,164 @@ struct Launch {
     std::function<void()> in_child;   // runs in the child just before exec
 };
 
+// What runs gpusum in a cross build: the emulator's command line (e.g.
+// "/usr/bin/qemu-aarch64 -L /usr/aarch64-linux-gnu"), since an emulated
+// process cannot exec a foreign binary itself; empty for a native build and
+// under wine.
+inline std::vector<std::string> launcher() {
+    std::vector<std::string> words;
+    std::string word;
+    for (const char c : std::string(GPUSUM_LAUNCHER) + ' ') {
+        if (c != ' ') {
+            word += c;
+        } else if (!word.empty()) {
+            words.push_back(word);
+            word.clear();
+        }
+    }
+    return words;
+}
+
+// How long a stopped run may take to end: within a second natively (the
+// documented promise); under an emulator every instruction is many times
+// slower, so a slice of work is too, and the bound is widened.
+inline double seconds_to_stop() {
+    return std::string(GPUSUM_LAUNCHER).empty() ? 1.0 : 3.0;
+}
+
+inline int lines(const std::string& s) {
+    int n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+struct Finished {
+    int code = -1;  // exit status, or 128 + signal
+    std::string out;
+    std::string err;
+};
+
+#ifdef _WIN32
+// One argument as Windows programs parse their command line back
+// (CommandLineToArgvW's rules: quotes, and backslashes before them doubled).
+inline std::wstring quoted(const std::string& utf8) {
+    const int n =
+        ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
+    std::wstring arg(static_cast<std::size_t>(n), L'\0');
+    ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), arg.data(), n);
+    std::wstring out = L"\"";
+    std::size_t backslashes = 0;
+    for (const wchar_t c : arg) {
+        if (c == L'\\') {
+            ++backslashes;
+            continue;
+        }
+        out.append(c == L'"' ? backslashes * 2 + 1 : backslashes, L'\\');
+        backslashes = 0;
+        out += c;
+    }
+    out.append(backslashes * 2, L'\\');
+    return out + L"\"";
+}
+
+inline bool inheritable_pipe(HANDLE& read, HANDLE& write, bool child_reads) {
+    SECURITY_ATTRIBUTES inherited{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+    if (!::CreatePipe(&read, &write, &inherited, 1 << 16)) return false;
+    ::SetHandleInformation(child_reads ? write : read, HANDLE_FLAG_INHERIT, 0);
+    return true;
+}
+
+inline Process start(const std::vector<std::string>& args, const Launch& launch = {}) {
+    REQUIRE_MESSAGE(!launch.in_child, "no code runs in a child before exec on Windows");
+    std::wstring command = quoted(launch.program.empty() ? executable() : launch.program);
+    for (const std::string& a : args) command += L" " + quoted(a);
+    HANDLE out_read = nullptr, out_write = nullptr, err_read = nullptr, err_write = nullptr;
+    HANDLE in_read = nullptr, in_write = nullptr;
+    REQUIRE(inheritable_pipe(out_read, out_write, false));
+    REQUIRE(inheritable_pipe(err_read, err_write, false));
+    SECURITY_ATTRIBUTES inherited{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+    if (!launch.stdout_path.empty()) {
+        ::CloseHandle(out_write);
+        out_write = ::CreateFileA(launch.stdout_path.c_str(), GENERIC_WRITE,
+                                  FILE_SHARE_READ | FILE_SHARE_WRITE, &inherited, OPEN_EXISTING,
+                                  FILE_ATTRIBUTE_NORMAL, nullptr);
+        REQUIRE(out_write != INVALID_HANDLE_VALUE);
+    }
+    if (!launch.stdin_bytes.empty())
+        REQUIRE(inheritable_pipe(in_read, in_write, true));
+    else
+        in_read = ::CreateFileA("NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &inherited,
+                                OPEN_EXISTING, 0, nullptr);
+    STARTUPINFOW startup{};
+    startup.cb = sizeof startup;
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdInput = in_read;
+    startup.hStdOutput = out_write;
+    startup.hStdError = err_write;
+    PROCESS_INFORMATION started{};
+    const BOOL ok = ::CreateProcessW(nullptr, command.data(), nullptr, nullptr, TRUE, 0, nullptr,
+                                     nullptr, &startup, &started);
+    ::CloseHandle(out_write);
+    ::CloseHandle(err_write);
+    ::CloseHandle(in_read);
+    REQUIRE(ok);
+    ::CloseHandle(started.hThread);
+    Process p;
+    p.pid = started.dwProcessId;
+    p.process = started.hProcess;
+    if (!launch.stdout_path.empty() || launch.stdout_reader_gone)
+        ::CloseHandle(out_read);
+    else
+        p.out = out_read;
+    p.err = err_read;
+    if (in_write != nullptr)
+        p.feeder = std::make_shared<std::thread>([in_write, bytes = launch.stdin_bytes] {
+            for (std::size_t at = 0; at < bytes.size();) {
+                DWORD wrote = 0;
+                if (!::WriteFile(
+                        in_write, bytes.data() + at,
+                        static_cast<DWORD>(std::min<std::size_t>(bytes.size() - at, 1 << 20)),
+                        &wrote, nullptr))
+                    break;
+                at += wrote;
+            }
+            ::CloseHandle(in_write);
+        });
+    return p;
+}
+
+inline Finished finish(Process p) {
+    Finished f;
+    auto drain = [](HANDLE h, std::string* sink) {
+        if (h == nullptr) return std::thread();
+        return std::thread([h, sink] {
+            char buf[4096];
+            DWORD n = 0;
+            while (::ReadFile(h, buf, sizeof buf, &n, nullptr) && n > 0) sink->append(buf, n);
+            ::CloseHandle(h);
+        });
+    };
+    std::thread out = drain(p.out, &f.out);
+    std::thread err = drain(p.err, &f.err);
+    // Nothing gpusum is asked here should take a minute: a hang is a failure.
+    const bool hung = ::WaitForSingleObject(p.process, 60'000) == WAIT_TIMEOUT;
+    if (hung) ::TerminateProcess(p.process, 137);
+    ::WaitForSingleObject(p.process, INFINITE);
+    if (out.joinable()) out.join();
+    if (err.joinable()) err.join();
+    if (p.feeder) p.feeder->join();
+    DWORD code = 0;
+    ::GetExitCodeProcess(p.process, &code);
+    ::CloseHandle(p.process);
+    if (hung) FAIL("gpusum hung and was killed");
+    f.code = static_cast<int>(code);
+    return f;
+}
+
+inline bool has_dev_full() {
+    return false;
+}
+#else
 // In a child about to exec: a pseudo-terminal as descriptor `fd` (stdin or
 // stderr), for what gpusum does differently at a terminal. Exits 125 if the
 // machine has no pseudo-terminals (callers skip then).
@@ -59,33 +238,9 @@ inline bool cloexec_pipe(int (&ends)[2]) {
            ::fcntl(ends[1], F_SETFD, FD_CLOEXEC) == 0;
 }
 
-// How long a stopped run may take to end: within a second natively (the
-// documented promise); under an emulator every instruction is many times
-// slower, so a slice of work is too, and the bound is widened.
-inline double seconds_to_stop() {
-    return std::string(GPUSUM_LAUNCHER).empty() ? 1.0 : 3.0;
-}
-
 // A device that is always full, for tests of failed writes: Linux only.
 inline bool has_dev_full() {
     return ::access("/dev/full", W_OK) == 0;
-}
-
-// What runs gpusum in a cross build: the emulator's command line (e.g.
-// "/usr/bin/qemu-aarch64 -L /usr/aarch64-linux-gnu"), since an emulated
-// process cannot exec a foreign binary itself; empty for a native build.
-inline std::vector<std::string> launcher() {
-    std::vector<std::string> words;
-    std::string word;
-    for (const char c : std::string(GPUSUM_LAUNCHER) + ' ') {
-        if (c != ' ') {
-            word += c;
-        } else if (!word.empty()) {
-            words.push_back(word);
-            word.clear();
-        }
-    }
-    return words;
 }
 
 inline Process start(const std::vector<std::string>& args, const Launch& launch = {}) {
@@ -147,12 +302,6 @@ inline Process start(const std::vector<std::string>& args, const Launch& launch 
     return p;
 }
 
-struct Finished {
-    int code = -1;  // exit status, or 128 + signal
-    std::string out;
-    std::string err;
-};
-
 inline Finished finish(Process p) {
     Finished f;
     pollfd fds[2] = {{p.out, POLLIN, 0}, {p.err, POLLIN, 0}};
@@ -185,14 +334,10 @@ inline Finished finish(Process p) {
     return f;
 }
 
+#endif
+
 inline Finished run(const std::vector<std::string>& args, const Launch& launch = {}) {
     return finish(start(args, launch));
-}
-
-inline int lines(const std::string& s) {
-    int n = 0;
-    for (char c : s) n += c == '\n';
-    return n;
 }
 
 }  // namespace spawn
