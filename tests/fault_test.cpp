@@ -107,16 +107,12 @@ TEST_CASE("fault stress: a random worker killed at a random moment in every run"
     CHECK(open_fds() == fds_before);
 }
 
-#ifdef _WIN32
-SKIPPED_TEST_CASE("a stopped worker misses its chunk deadline, is killed and its chunk re-run",
-                  NO_POSIX_SIGNALS)
-#else
 TEST_CASE("a stopped worker misses its chunk deadline, is killed and its chunk re-run") {
     const int fds_before = open_fds();
     bool stopped = false;
     gpusum::ProcessPoolOptions options;
     options.on_dispatch = [&](std::int64_t pid, std::uint64_t chunk) {
-        if (chunk == 5 && !stopped) stopped = ::kill(static_cast<pid_t>(pid), SIGSTOP) == 0;
+        if (chunk == 5 && !stopped) stopped = gpusum::testing::stop_process(pid);
     };
     auto pool = gpusum::make_process_backend(options);
     const gpusum::Range r{-5, 2'000'000'000, 3};
@@ -134,7 +130,6 @@ TEST_CASE("a stopped worker misses its chunk deadline, is killed and its chunk r
     CHECK(child_processes() == 0);
     CHECK(open_fds() == fds_before);
 }
-#endif
 
 TEST_CASE("the process pool re-runs the chunk of a worker killed mid-run") {
     const int fds_before = open_fds();
@@ -162,35 +157,34 @@ TEST_CASE("the process pool re-runs the chunk of a worker killed mid-run") {
 }
 
 TEST_CASE("a chunk whose every worker dies or hangs fails the run instead of looping") {
+    enum { kKill, kStop };
     struct Fault {
-        int signal;
+        int fault;        // kKill or kStop
         const char* how;  // what the error says of the last worker
     };
 #ifdef _WIN32
-    // A worker ended by TerminateProcess(9), as kill_process does; no stopping.
-    constexpr int kKill = 9, kStop = -1;
-    const Fault faults[] = {{kKill, "exited with status 9"}};
+    // Ended by TerminateProcess(9), as kill_process does.
+    const char* const killed = "exited with status 9";
 #else
-    constexpr int kKill = SIGKILL, kStop = SIGSTOP;
-    const Fault faults[] = {{kKill, "killed by signal 9"},
-                            {kStop, "killed: no answer within its chunk deadline of 50"}};
+    const char* const killed = "killed by signal 9";
 #endif
+    const Fault faults[] = {{kKill, killed},
+                            {kStop, "killed: no answer within its chunk deadline of 50"}};
     for (const Fault fault : faults) {
         CAPTURE(fault.how);
         gpusum::ProcessPoolOptions options;
         options.max_attempts_per_chunk = 3;
         options.on_dispatch = [&](std::int64_t pid, std::uint64_t chunk) {
             if (chunk != 1) return;
-#ifdef _WIN32
-            kill_process(pid);
-#else
-            ::kill(static_cast<pid_t>(pid), fault.signal);
-#endif
+            if (fault.fault == kKill)
+                kill_process(pid);
+            else
+                gpusum::testing::stop_process(pid);
         };
         auto pool = gpusum::make_process_backend(options);
         // Chunks of 10^9 elements (tens of ms): the signal lands before the answer.
         gpusum::Request request = request_for({0, 4'000'000'000, 1}, 2, 4);
-        if (fault.signal == kStop) request.chunk_timeout = 0.05;  // else the default
+        if (fault.fault == kStop) request.chunk_timeout = 0.05;  // else the default
         std::string message;
         try {
             pool->sum(request);

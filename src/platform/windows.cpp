@@ -17,6 +17,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 #include "platform/platform.hpp"
 #include "platform/windows.hpp"
@@ -208,6 +209,31 @@ void enlarge_pipe_buffer(int) {
     // A pipe's buffer is fixed by its creator on Windows.
 }
 
+namespace {
+
+// The file mappings behind the views map_file made, kept open so that the
+// process pool can hand a worker the file itself rather than a copy.
+struct MappedView {
+    const unsigned char* data;
+    std::uint64_t size;
+    HANDLE mapping;
+};
+std::mutex g_views_lock;
+std::vector<MappedView> g_views;
+
+}  // namespace
+
+bool file_mapping_holding(const void* data, std::uint64_t bytes, FileMappingSpan& span) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    const std::lock_guard<std::mutex> held(g_views_lock);
+    for (const MappedView& v : g_views)
+        if (p >= v.data && static_cast<std::uint64_t>(p - v.data) + bytes <= v.size) {
+            span = {v.mapping, static_cast<std::uint64_t>(p - v.data), v.size};
+            return true;
+        }
+    return false;
+}
+
 void* map_file(int fd, std::uint64_t size, int& error) {
     const HANDLE mapping =
         ::CreateFileMappingW(handle_of(fd), nullptr, PAGE_READONLY, 0, 0, nullptr);
@@ -219,9 +245,13 @@ void* map_file(int fd, std::uint64_t size, int& error) {
         return nullptr;
     }
     void* data = ::MapViewOfFile(mapping, FILE_MAP_READ, 0, 0, static_cast<SIZE_T>(size));
-    const DWORD code = ::GetLastError();
-    ::CloseHandle(mapping);  // the view keeps the mapping alive
-    if (data == nullptr) error = code == ERROR_NOT_ENOUGH_MEMORY ? ENOMEM : kNotMappable;
+    if (data == nullptr) {
+        error = ::GetLastError() == ERROR_NOT_ENOUGH_MEMORY ? ENOMEM : kNotMappable;
+        ::CloseHandle(mapping);
+        return nullptr;
+    }
+    const std::lock_guard<std::mutex> held(g_views_lock);
+    g_views.push_back({static_cast<const unsigned char*>(data), size, mapping});
     return data;
 }
 
@@ -240,10 +270,18 @@ void* map_memory(std::uint64_t size) {
 
 void unmap(void* data, std::uint64_t) {
     MEMORY_BASIC_INFORMATION info{};
-    if (::VirtualQuery(data, &info, sizeof info) != 0 && info.Type == MEM_MAPPED)
-        ::UnmapViewOfFile(data);
-    else
+    if (::VirtualQuery(data, &info, sizeof info) == 0 || info.Type != MEM_MAPPED) {
         ::VirtualFree(data, 0, MEM_RELEASE);
+        return;
+    }
+    ::UnmapViewOfFile(data);
+    const std::lock_guard<std::mutex> held(g_views_lock);
+    const auto view = std::find_if(g_views.begin(), g_views.end(),
+                                   [&](const MappedView& v) { return v.data == data; });
+    if (view != g_views.end()) {
+        ::CloseHandle(view->mapping);
+        g_views.erase(view);
+    }
 }
 
 void advise_sequential(void*, std::size_t) {

@@ -72,6 +72,24 @@ inline bool kill_process(long long pid) {
     return killed;
 }
 
+// Stops `pid` as SIGSTOP would: every thread of it suspended.
+inline bool stop_process(long long pid) {
+    const HANDLE snapshot = ::CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    THREADENTRY32 e{};
+    e.dwSize = sizeof e;
+    int stopped = 0;
+    for (bool more = ::Thread32First(snapshot, &e) != 0; more;
+         more = ::Thread32Next(snapshot, &e) != 0) {
+        if (e.th32OwnerProcessID != static_cast<DWORD>(pid)) continue;
+        const HANDLE thread = ::OpenThread(THREAD_SUSPEND_RESUME, FALSE, e.th32ThreadID);
+        if (thread == nullptr) continue;
+        stopped += ::SuspendThread(thread) != static_cast<DWORD>(-1);
+        ::CloseHandle(thread);
+    }
+    ::CloseHandle(snapshot);
+    return stopped > 0;
+}
+
 }  // namespace gpusum::testing
 #else
 #include <dirent.h>
@@ -170,6 +188,11 @@ inline int open_fds() {
 // Ends `pid` at once (SIGKILL).
 inline bool kill_process(long long pid) {
     return ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
+}
+
+// Stops `pid` until it is continued or killed (SIGSTOP).
+inline bool stop_process(long long pid) {
+    return ::kill(static_cast<pid_t>(pid), SIGSTOP) == 0;
 }
 
 }  // namespace gpusum::testing

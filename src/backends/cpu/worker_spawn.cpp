@@ -22,6 +22,7 @@
 #include "backends/cpu/worker_process.hpp"
 #include "gpusum/gpusum.hpp"
 #include "input/file_guard.hpp"
+#include "platform/platform.hpp"
 #include "platform/windows.hpp"
 
 namespace gpusum {
@@ -86,6 +87,8 @@ bool read_all(HANDLE h, void* data, std::size_t size) {
     const HANDLE in = ::GetStdHandle(STD_INPUT_HANDLE);
     const HANDLE out = ::GetStdHandle(STD_OUTPUT_HANDLE);
     ::SetConsoleCtrlHandler(nullptr, TRUE);  // Ctrl-C is the parent's to handle
+    // A page of a shared input file that cannot be read in: the parent says so.
+    platform::catch_file_faults([] { platform::exit_now(kFileChangedExit); });
     WorkerSetup setup;
     if (!read_all(in, &setup, sizeof setup) || setup.magic != kSetupMagic) ::ExitProcess(2);
     Layout layout;
@@ -327,7 +330,8 @@ class SpawnLauncher final : public WorkerLauncher {
             if (h != nullptr) ::CloseHandle(h);
     }
 
-    // Copies the bytes `view` may read into a section the workers can map.
+    // Shares the bytes `view` may read with the workers: the mapped file
+    // they lie in, or a copy in a memory section.
     void share(const ArrayView& view) {
         const auto item = static_cast<std::int64_t>(dtype_size(view.dtype));
         std::int64_t low = 0, high = 0;  // byte offsets around element [0, ..., 0]
@@ -345,26 +349,38 @@ class SpawnLauncher final : public WorkerLauncher {
             for (std::size_t d = 0; d < view.layout->shape.size(); ++d)
                 dimensions_.push_back({view.layout->shape[d], view.layout->strides[d]});
         }
-        const std::uint64_t bytes =
-            std::max<std::uint64_t>(static_cast<std::uint64_t>(high - low), 1);
-        SECURITY_ATTRIBUTES inherited{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
-        section_ = ::CreateFileMappingW(INVALID_HANDLE_VALUE, &inherited, PAGE_READWRITE,
-                                        static_cast<DWORD>(bytes >> 32), static_cast<DWORD>(bytes),
-                                        nullptr);
-        if (section_ == nullptr) fail("cannot share the array with the workers");
-        void* copy = ::MapViewOfFile(section_, FILE_MAP_WRITE, 0, 0, bytes);
-        if (copy == nullptr) fail("cannot share the array with the workers");
-        if (high > low) std::memcpy(copy, view.data + low, static_cast<std::size_t>(high - low));
-        ::UnmapViewOfFile(copy);
-        setup_.section = reinterpret_cast<std::uintptr_t>(section_);
-        setup_.section_bytes = bytes;
-        setup_.origin = static_cast<std::uint64_t>(-low);
         setup_.elements = view.count;
         setup_.first_element = view.first;
         setup_.dtype = static_cast<std::uint32_t>(view.dtype);
         setup_.dimensions = static_cast<std::uint32_t>(dimensions_.size());
         setup_.has_layout = view.layout != nullptr ? 1 : 0;
         setup_.swapped = view.swapped() ? 1 : 0;
+        const auto bytes = static_cast<std::uint64_t>(high - low);
+        platform::FileMappingSpan file;
+        if (bytes > 0 && platform::file_mapping_holding(view.data + low, bytes, file)) {
+            // The file itself: nothing is copied, and the pages the parent
+            // has read are the workers' too.
+            if (!::DuplicateHandle(::GetCurrentProcess(), file.mapping, ::GetCurrentProcess(),
+                                   &section_, FILE_MAP_READ, TRUE, 0))
+                fail("cannot share the input file with the workers");
+            setup_.section = reinterpret_cast<std::uintptr_t>(section_);
+            setup_.section_bytes = file.view_size;
+            setup_.origin = file.offset + static_cast<std::uint64_t>(-low);
+            return;
+        }
+        const std::uint64_t size = std::max<std::uint64_t>(bytes, 1);
+        SECURITY_ATTRIBUTES inherited{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+        section_ =
+            ::CreateFileMappingW(INVALID_HANDLE_VALUE, &inherited, PAGE_READWRITE,
+                                 static_cast<DWORD>(size >> 32), static_cast<DWORD>(size), nullptr);
+        if (section_ == nullptr) fail("cannot share the array with the workers");
+        void* copy = ::MapViewOfFile(section_, FILE_MAP_WRITE, 0, 0, size);
+        if (copy == nullptr) fail("cannot share the array with the workers");
+        if (bytes > 0) std::memcpy(copy, view.data + low, bytes);
+        ::UnmapViewOfFile(copy);
+        setup_.section = reinterpret_cast<std::uintptr_t>(section_);
+        setup_.section_bytes = size;
+        setup_.origin = static_cast<std::uint64_t>(-low);
     }
 
     struct Dimension {
