@@ -2,7 +2,7 @@
 # Installs what gpusum builds and tests with, if any is missing, plus any extra
 # package names given as arguments (CI's fuzzing adds clang). Debian and
 # Ubuntu: apt. macOS: Homebrew (with Xcode's command line tools for the
-# compiler). The CUDA toolkit is optional and not installed here: without
+# compiler). Windows: MSYS2's pacman, in its UCRT64 (or MINGW64) shell. The CUDA toolkit is optional and not installed here: without
 # nvcc the build is CPU-only.
 set -euo pipefail
 case "$(uname -s)" in
@@ -25,8 +25,20 @@ case "$(uname -s)" in
       exit 1
     }
     ;;
+  MINGW* | MSYS* | UCRT*)
+    command -v pacman >/dev/null || {
+      echo "install-deps: on Windows this script needs MSYS2 (https://www.msys2.org); or install" \
+        "a MinGW GCC, cmake, ninja, doctest, CLI11 and nlohmann-json another way" >&2
+      exit 1
+    }
+    prefix="${MINGW_PACKAGE_PREFIX:-mingw-w64-ucrt-x86_64}"
+    for p in gcc cmake ninja cli11 nlohmann-json doctest zlib "$@"; do
+      pacman -Q "$prefix-$p" >/dev/null 2>&1 || pacman -S --needed --noconfirm "$prefix-$p"
+    done
+    exit 0
+    ;;
   *)
-    echo "install-deps: gpusum builds on Linux and macOS (Windows: inside WSL2)" >&2
+    echo "install-deps: gpusum builds on Linux, macOS and Windows (MSYS2)" >&2
     exit 1
     ;;
 esac

@@ -15,6 +15,7 @@ int run_command(int argc, char** argv) {
     gpusum::platform::binary_stdout();
     const std::vector<std::string> arguments = gpusum::platform::utf8_arguments(argc, argv);
     std::vector<const char*> pointers;
+    pointers.reserve(arguments.size());
     for (const std::string& a : arguments) pointers.push_back(a.c_str());
     const gpusum::BackendList backends = gpusum::all_backends();
     auto parsed = gpusum::cli::parse(static_cast<int>(pointers.size()), pointers.data(), backends);

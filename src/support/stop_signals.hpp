@@ -1,7 +1,9 @@
-// SIGINT and SIGTERM during a run: routed to a flag that long-running
-// backends poll between units of work (pool results, GPU slices and pieces),
-// so they stop their workers or devices and unwind with Interrupted. SIGCONT
-// is counted, so deadlines can be restarted after the process was stopped.
+// SIGINT and SIGTERM during a run (on Windows: Ctrl-C, and Ctrl-Break or
+// closing the console, reported as those two): routed to a flag that
+// long-running backends poll between units of work (pool results, GPU slices
+// and pieces), so they stop their workers or devices and unwind with
+// Interrupted. SIGCONT is counted, so deadlines can be restarted after the
+// process was stopped.
 //
 // The handlers have one owner in the process: the first StopSignals alive
 // installs them, the last one to end restores what was there before, under a
