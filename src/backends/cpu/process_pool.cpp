@@ -225,9 +225,7 @@ class ProcessBackend final : public Backend {
                 ChunkResult message{};
                 if (w.process->receive(message) && !w.queued.empty() &&
                     message.chunk == w.queued.front()) {
-                    partials[message.chunk] = {
-                        static_cast<i128>((static_cast<u128>(message.high) << 64) | message.low),
-                        message.real};
+                    partials[message.chunk] = partial_of(message);
                     if (request.progress != nullptr)
                         request.progress->advance(chunk_elements(message.chunk));
                     w.queued.pop_front();
@@ -266,6 +264,17 @@ class ProcessBackend final : public Backend {
 };
 
 }  // namespace
+
+ChunkResult answer_chunk(const Request& request, std::uint64_t chunks, std::uint64_t index) {
+    const Partial partial = sum_chunk(request, chunks, index);
+    const auto bits = static_cast<u128>(partial.integer);
+    return {index, static_cast<std::uint64_t>(bits), static_cast<std::uint64_t>(bits >> 64),
+            partial.real};
+}
+
+Partial partial_of(const ChunkResult& message) {
+    return {static_cast<i128>((static_cast<u128>(message.high) << 64) | message.low), message.real};
+}
 
 double default_chunk_timeout(std::uint64_t chunk_elements) {
     return 10.0 + static_cast<double>(chunk_elements) / 1e7;

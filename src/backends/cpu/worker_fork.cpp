@@ -28,10 +28,7 @@ namespace {
     request.progress = nullptr;  // the parent counts progress as results arrive
     for (std::uint64_t index; receive_all(fd, &index, sizeof index);) {
         if (index >= chunks) ::_exit(2);
-        const Partial partial = sum_chunk(request, chunks, index);
-        const auto bits = static_cast<u128>(partial.integer);
-        const ChunkResult message{index, static_cast<std::uint64_t>(bits),
-                                  static_cast<std::uint64_t>(bits >> 64), partial.real};
+        const ChunkResult message = answer_chunk(request, chunks, index);
         if (!send_all(fd, &message, sizeof message)) ::_exit(1);
     }
     ::_exit(0);  // the parent closed our socket: the run is over

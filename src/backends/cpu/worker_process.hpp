@@ -24,6 +24,11 @@ struct ChunkResult {
     ExactFloat real;
 };
 
+// What a worker does with chunk `index` of `request` cut into `chunks`:
+// sums it and puts the partial into a message; and the partial read back.
+ChunkResult answer_chunk(const Request& request, std::uint64_t chunks, std::uint64_t index);
+Partial partial_of(const ChunkResult& message);
+
 class WorkerProcess {
   public:
     virtual ~WorkerProcess() = default;
