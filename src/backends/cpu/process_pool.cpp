@@ -9,6 +9,7 @@
 #include <deque>
 #include <exception>
 #include <map>
+#include <thread>
 
 #include "backends/cpu/chunk_work.hpp"
 #include "backends/cpu/worker_process.hpp"
@@ -47,7 +48,19 @@ class Pool {
 
     std::vector<Worker>& workers() { return workers_; }
 
-    Worker spawn() { return Worker{launcher_->start(), {}, {}}; }
+    // A start can fail for a moment (fork's EAGAIN, a busy system, wine's
+    // process creation under load): three tries before the failure counts.
+    Worker spawn() {
+        for (int attempt = 1;; ++attempt) {
+            try {
+                return Worker{launcher_->start(), {}, {}};
+            } catch (const BackendError&) {
+                if (attempt == kStartAttempts) throw;
+                std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+            }
+        }
+    }
+    static constexpr int kStartAttempts = 3;
 
     // Returns how the worker ended, for messages.
     static std::string end(Worker& w) {
