@@ -242,6 +242,21 @@ TEST_CASE("--input sums .npy files of every dtype exactly, on every CPU backend"
     }
 }
 
+TEST_CASE("file names are UTF-8 on every system, as given on the command line") {
+    // On Windows the arguments are read again from the wide command line and
+    // files opened through the wide API: an ANSI code page would lose these.
+    const std::string dir = testfiles::temp_dir();
+    const std::string name = dir + "/\xc3\xa9t\xc3\xa9 \xce\xb1\xce\xb2 \xe6\x95\xb0.npy";
+    const std::int32_t values[3] = {7, -2, 40};
+    testfiles::write_file(name, testfiles::npy_bytes("<i4", "(3,)", values, sizeof values));
+    for (const char* backend : {"serial", "process"}) {
+        CAPTURE(std::string(backend));
+        const Finished f = run({"--input", name, "--backend", backend, "--json"});
+        REQUIRE(f.code == 0);
+        CHECK(nlohmann::json::parse(f.out)["sum"] == "45");
+    }
+}
+
 TEST_CASE("--input float files: the exact sum, identical on every backend and worker count") {
     const std::string dir = testfiles::temp_dir();
     std::vector<float> f32(10'000);

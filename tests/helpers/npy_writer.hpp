@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -132,11 +133,10 @@ inline std::string zip_bytes(const std::vector<ZipEntry>& entries, bool zip64 = 
     return out;
 }
 
+// `path` in UTF-8, on every system (Windows: through the wide file API).
 inline void write_file(const std::string& path, const std::string& bytes) {
-    FILE* f = std::fopen(path.c_str(), "wb");
-    if (f == nullptr) return;
-    std::fwrite(bytes.data(), 1, bytes.size(), f);
-    std::fclose(f);
+    const std::u8string utf8(path.begin(), path.end());
+    std::ofstream(std::filesystem::path(utf8), std::ios::binary) << bytes;
 }
 
 // A fresh directory in the system's temporary folder for one test binary's
