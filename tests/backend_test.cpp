@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #endif
+#include <atomic>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "helpers/request.hpp"
 #include "plan/dispatch.hpp"
 #include "run/job.hpp"
+#include "support/latch.hpp"
 #include "support/progress.hpp"
 #include "support/stop_signals.hpp"
 #include "support/text.hpp"
@@ -397,4 +399,24 @@ TEST_CASE("integer arrays are checked in cache, and a lost, doubled or misplaced
     CHECK_FALSE(gpusum::tiles({{0, 5}}, 10));
     CHECK_FALSE(gpusum::tiles({{0, 10}, {10, 1}}, 10));
     CHECK(gpusum::tiles({}, 0));
+}
+
+TEST_CASE("the threads backend's latch wakes every waiter, round after round") {
+    // libstdc++ 12's std::latch lost wake-ups on MinGW: such a loop hung.
+    for (int round = 0; round < 2000; ++round) {
+        gpusum::Latch ready(2);
+        gpusum::Latch go(1);
+        std::atomic<int> started{0};
+        std::vector<std::thread> helpers;
+        for (int t = 0; t < 2; ++t)
+            helpers.emplace_back([&] {
+                ready.count_down();
+                go.wait();
+                ++started;
+            });
+        ready.wait();
+        go.count_down();
+        for (auto& h : helpers) h.join();
+        REQUIRE(started == 2);
+    }
 }
