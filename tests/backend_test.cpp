@@ -408,6 +408,7 @@ TEST_CASE("the threads backend's latch wakes every waiter, round after round") {
         gpusum::Latch go(1);
         std::atomic<int> started{0};
         std::vector<std::thread> helpers;
+        helpers.reserve(2);
         for (int t = 0; t < 2; ++t)
             helpers.emplace_back([&] {
                 ready.count_down();
