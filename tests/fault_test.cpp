@@ -199,6 +199,44 @@ TEST_CASE("a chunk whose every worker dies or hangs fails the run instead of loo
     }
 }
 
+TEST_CASE("a worker that fails to start is tried again, one that never starts fails the run") {
+    const gpusum::Range r{3, 2'000'000'000, 1};
+    SUBCASE("every other start fails once: the replacements still come, the sum is exact") {
+        int starts = 0, refused = 0;
+        bool killed = false;
+        gpusum::ProcessPoolOptions options;
+        options.before_start = [&] {
+            // The first start of each worker fails, the second goes through.
+            if (++starts % 2 == 1) {
+                ++refused;
+                throw gpusum::BackendError("no start this time");
+            }
+        };
+        options.on_dispatch = [&](std::int64_t pid, std::uint64_t chunk) {
+            if (chunk == 3 && !killed) killed = kill_process(pid);
+        };
+        auto pool = gpusum::make_process_backend(options);
+        const gpusum::Result result = pool->sum(request_for(r, 2, 20));
+        CHECK(killed);
+        CHECK(result.sum == gpusum::closed_form_sum(gpusum::to_progression(r)));
+        CHECK(result.workers == 2);
+        CHECK(refused == 3);  // two workers and one replacement, each refused once
+        CHECK(child_processes() == 0);
+    }
+    SUBCASE("no start ever succeeds: the run fails with the reason after three tries") {
+        int tries = 0;
+        gpusum::ProcessPoolOptions options;
+        options.before_start = [&] {
+            ++tries;
+            throw gpusum::BackendError("no start at all");
+        };
+        auto pool = gpusum::make_process_backend(options);
+        CHECK_THROWS_WITH_AS(pool->sum(request_for(r, 2, 20)), "no start at all",
+                             gpusum::BackendError);
+        CHECK(tries == 3);
+    }
+}
+
 TEST_CASE("the default chunk deadline grows with the chunk") {
     CHECK(gpusum::default_chunk_timeout(0) == doctest::Approx(10));
     CHECK(gpusum::default_chunk_timeout(1'000'000'000) == doctest::Approx(110));

@@ -21,6 +21,9 @@ struct ProcessPoolOptions {
     // whose process id is `pid`. Lets tests inject faults (kill the worker)
     // at a precise moment.
     std::function<void(std::int64_t pid, std::uint64_t chunk)> on_dispatch;
+    // Called before each try to start a worker; a BackendError thrown from
+    // it is taken as that start failing. Lets tests fail starts on purpose.
+    std::function<void()> before_start;
     // A chunk whose worker died is re-run; after this many failed attempts the
     // run fails instead of looping forever.
     unsigned max_attempts_per_chunk = 4;

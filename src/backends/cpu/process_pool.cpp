@@ -33,10 +33,12 @@ struct Worker {
 
 class Pool {
   public:
-    Pool(const Request& request, std::uint64_t chunks, unsigned asked)
+    Pool(const Request& request, std::uint64_t chunks, unsigned asked,
+         const ProcessPoolOptions& options)
         : request_(request),
           chunks_(chunks),
           asked_(asked),
+          options_(options),
           launcher_(make_worker_launcher(request, chunks)) {}
     ~Pool() {
         // Workers are idle or being abandoned: killing ends even a stopped
@@ -53,6 +55,7 @@ class Pool {
     Worker spawn() {
         for (int attempt = 1;; ++attempt) {
             try {
+                if (options_.before_start) options_.before_start();
                 return Worker{launcher_->start(), {}, {}};
             } catch (const BackendError&) {
                 if (attempt == kStartAttempts) throw;
@@ -91,6 +94,7 @@ class Pool {
     Request request_;  // what the workers were started with
     std::uint64_t chunks_;
     unsigned asked_;
+    const ProcessPoolOptions& options_;  // the backend's, which outlives its pools
     std::unique_ptr<WorkerLauncher> launcher_;
     std::vector<Worker> workers_;
     std::vector<WorkerProcess*> processes_;  // wait()'s list, kept to reuse its memory
@@ -118,7 +122,7 @@ class ProcessBackend final : public Backend {
         const bool reused = pool_ && pool_->serves(request, result.chunks, asked);
         if (!reused) {
             pool_.reset();
-            pool_ = std::make_unique<Pool>(request, result.chunks, asked);
+            pool_ = std::make_unique<Pool>(request, result.chunks, asked, options_);
             // Under a process or file limit the pool runs with the workers it
             // can start, and says so; with none it fails.
             const unsigned room = pool_->room();
