@@ -12,7 +12,7 @@
 namespace {
 
 int run_command(int argc, char** argv) {
-    gpusum::platform::binary_stdout();
+    gpusum::platform::prepare_standard_streams();
     const std::vector<std::string> arguments = gpusum::platform::utf8_arguments(argc, argv);
     std::vector<const char*> pointers;
     pointers.reserve(arguments.size());

@@ -37,8 +37,9 @@ bool is_terminal(int fd);
 int terminal_columns();
 // Writes to stderr at once, best effort; safe in a signal handler.
 void write_stderr(const char* text, std::size_t size);
-// Standard output in binary mode where text mode would change "\n" (Windows).
-void binary_stdout();
+// Standard output in binary mode where text mode would change "\n", and a
+// console on stderr ready for the progress bar's escape sequences (Windows).
+void prepare_standard_streams();
 // Ends the process at once with `code`, running nothing; safe in a signal
 // handler. Threads calling it while another ends the process wait for that.
 [[noreturn]] void exit_now(int code);
@@ -99,9 +100,6 @@ void advise_huge_pages(void* data, std::size_t bytes);
 // was there. One caller at a time.
 void catch_stop_requests(void (*on_stop)(int signal), void (*on_continue)());
 void release_stop_requests();
-// The numbers reported for the two kinds of stop request.
-extern const int kInterruptSignal;  // SIGINT: Ctrl-C
-extern const int kTerminateSignal;  // SIGTERM; Ctrl-Break or console close on Windows
 
 // A mapped file that fails to read (truncated under us: SIGBUS; a page that
 // cannot be brought in on Windows) calls `on_fault`, which must not return,

@@ -39,8 +39,8 @@ void write_stderr(const char* text, std::size_t size) {
     }
 }
 
-void binary_stdout() {
-    // "\n" is written as it is.
+void prepare_standard_streams() {
+    // "\n" is written as it is, and terminals take escape sequences.
 }
 
 void exit_now(int code) {
@@ -121,9 +121,6 @@ void advise_sequential(void* data, std::size_t bytes) {
 void release_pages(void* data, std::size_t bytes) {
     ::madvise(data, bytes, MADV_DONTNEED);
 }
-
-const int kInterruptSignal = SIGINT;
-const int kTerminateSignal = SIGTERM;
 
 namespace {
 

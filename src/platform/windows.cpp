@@ -15,6 +15,7 @@
 #include <bit>
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -33,6 +34,8 @@ std::wstring wide(const std::string& utf8) {
     return out;
 }
 
+namespace {
+
 std::string narrow(const std::wstring& text) {
     if (text.empty()) return {};
     const int n = ::WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()),
@@ -42,6 +45,8 @@ std::string narrow(const std::wstring& text) {
                           nullptr, nullptr);
     return out;
 }
+
+}  // namespace
 
 std::string error_text(unsigned long code) {
     wchar_t* text = nullptr;
@@ -97,20 +102,39 @@ int terminal_columns() {
     return 80;
 }
 
-void write_stderr(const char* text, std::size_t size) {
-    const HANDLE err = ::GetStdHandle(STD_ERROR_HANDLE);
+bool write_all(void* handle, const void* data, std::size_t size) {
+    const auto* p = static_cast<const char*>(data);
     while (size > 0) {
         DWORD wrote = 0;
-        if (!::WriteFile(err, text, static_cast<DWORD>(std::min<std::size_t>(size, 1 << 20)),
+        if (!::WriteFile(handle, p, static_cast<DWORD>(std::min<std::size_t>(size, 1 << 30)),
                          &wrote, nullptr) ||
             wrote == 0)
-            return;
-        text += wrote;
+            return false;
+        p += wrote;
         size -= wrote;
     }
+    return true;
 }
 
-void binary_stdout() {
+bool read_all(void* handle, void* data, std::size_t size) {
+    auto* p = static_cast<char*>(data);
+    while (size > 0) {
+        DWORD got = 0;
+        if (!::ReadFile(handle, p, static_cast<DWORD>(std::min<std::size_t>(size, 1 << 30)), &got,
+                        nullptr) ||
+            got == 0)
+            return false;
+        p += got;
+        size -= got;
+    }
+    return true;
+}
+
+void write_stderr(const char* text, std::size_t size) {
+    write_all(::GetStdHandle(STD_ERROR_HANDLE), text, size);  // best effort
+}
+
+void prepare_standard_streams() {
     // Text mode would write "\r\n" for "\n".
     ::_setmode(1, _O_BINARY);
     // The progress bar redraws with "\r" and ESC [ K: a console takes those
@@ -269,19 +293,17 @@ void* map_memory(std::uint64_t size) {
 }
 
 void unmap(void* data, std::uint64_t) {
-    MEMORY_BASIC_INFORMATION info{};
-    if (::VirtualQuery(data, &info, sizeof info) == 0 || info.Type != MEM_MAPPED) {
+    // A view of a file is in g_views; anything else came from map_memory.
+    const std::lock_guard<std::mutex> held(g_views_lock);
+    const auto view = std::find_if(g_views.begin(), g_views.end(),
+                                   [&](const MappedView& v) { return v.data == data; });
+    if (view == g_views.end()) {
         ::VirtualFree(data, 0, MEM_RELEASE);
         return;
     }
     ::UnmapViewOfFile(data);
-    const std::lock_guard<std::mutex> held(g_views_lock);
-    const auto view = std::find_if(g_views.begin(), g_views.end(),
-                                   [&](const MappedView& v) { return v.data == data; });
-    if (view != g_views.end()) {
-        ::CloseHandle(view->mapping);
-        g_views.erase(view);
-    }
+    ::CloseHandle(view->mapping);
+    g_views.erase(view);
 }
 
 void advise_sequential(void*, std::size_t) {
@@ -297,10 +319,6 @@ void advise_huge_pages(void*, std::size_t) {
     // Large pages need a privilege users do not have by default.
 }
 
-// Windows's C runtime numbers SIGINT and SIGTERM as POSIX does: exits 130, 143.
-const int kInterruptSignal = 2;
-const int kTerminateSignal = 15;
-
 namespace {
 
 std::atomic<void (*)(int)> g_on_stop{nullptr};
@@ -309,10 +327,10 @@ BOOL WINAPI on_console_event(DWORD event) {
     void (*on_stop)(int) = g_on_stop.load();
     if (on_stop == nullptr) return FALSE;
     if (event == CTRL_C_EVENT) {
-        on_stop(kInterruptSignal);
+        on_stop(SIGINT);  // numbered as on POSIX by the C runtime: exit 130
         return TRUE;
     }
-    on_stop(kTerminateSignal);
+    on_stop(SIGTERM);  // exit 143
     if (event == CTRL_BREAK_EVENT) return TRUE;
     // Closing the console, logging off, shutting down: Windows ends the
     // process when this returns, so it waits while the run unwinds and

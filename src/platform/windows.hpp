@@ -2,15 +2,20 @@
 // process pool); windows.cpp implements it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 namespace gpusum::platform {
 
 std::wstring wide(const std::string& utf8);
-std::string narrow(const std::wstring& text);
 // The system's message for a GetLastError() code, in UTF-8.
 std::string error_text(unsigned long code);
+
+// Whole transfers on a HANDLE (a pipe, a file, a console): false when the
+// other end is gone or the transfer fails part way.
+bool write_all(void* handle, const void* data, std::size_t size);
+bool read_all(void* handle, void* data, std::size_t size);
 
 // The file mapping (a HANDLE) behind a view map_file made that holds
 // [data, data + bytes): where in the view the bytes start, and the view's size.

@@ -3,7 +3,8 @@
 // How they start is the platform's: forked on Linux and macOS
 // (worker_fork.cpp: they inherit the request and the array), spawned on
 // Windows (worker_spawn.cpp: the same program started in worker mode, sent
-// the request over a pipe, the array shared as a read-only memory section).
+// the request over a pipe, the array shared read-only as its file's mapping
+// or a memory section).
 #pragma once
 
 #include <chrono>

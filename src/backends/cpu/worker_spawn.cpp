@@ -1,8 +1,9 @@
 // The process pool's workers on Windows, which cannot fork: each is this
 // program started again in worker mode (serve_process_pool_worker), told the
 // request over its standard input, answering on its standard output. An
-// array is copied once per pool into a memory section the workers map
-// read-only. Workers belong to a job object that kills them when this
+// array in a mapped file is shared as that file's mapping, any other is
+// copied once per pool into a memory section; workers map either read-only.
+// Workers belong to a job object that kills them when this
 // process ends, however it ends; a thread per worker turns its answers into
 // messages the scheduler waits on.
 #ifndef NOMINMAX
@@ -55,33 +56,8 @@ struct WorkerSetup {
     std::uint32_t swapped = 0;
 };
 
-bool write_all(HANDLE h, const void* data, std::size_t size) {
-    const auto* p = static_cast<const char*>(data);
-    while (size > 0) {
-        DWORD wrote = 0;
-        if (!::WriteFile(h, p, static_cast<DWORD>(std::min<std::size_t>(size, 1 << 30)), &wrote,
-                         nullptr) ||
-            wrote == 0)
-            return false;
-        p += wrote;
-        size -= wrote;
-    }
-    return true;
-}
-
-bool read_all(HANDLE h, void* data, std::size_t size) {
-    auto* p = static_cast<char*>(data);
-    while (size > 0) {
-        DWORD got = 0;
-        if (!::ReadFile(h, p, static_cast<DWORD>(std::min<std::size_t>(size, 1 << 30)), &got,
-                        nullptr) ||
-            got == 0)
-            return false;
-        p += got;
-        size -= got;
-    }
-    return true;
-}
+using platform::read_all;
+using platform::write_all;
 
 [[noreturn]] void worker_main() {
     const HANDLE in = ::GetStdHandle(STD_INPUT_HANDLE);
@@ -220,7 +196,7 @@ class SpawnedWorker final : public WorkerProcess {
     std::thread reader_;
 };
 
-// A pipe whose one end (`child_end`) a worker inherits; the other stays here.
+// A pipe between this process and a worker: one end inherited by the worker.
 struct Pipe {
     HANDLE read = nullptr;
     HANDLE write = nullptr;
@@ -393,7 +369,7 @@ class SpawnLauncher final : public WorkerLauncher {
 }  // namespace
 
 std::unique_ptr<WorkerLauncher> make_worker_launcher(const Request& request, std::uint64_t chunks) {
-    if (!g_serves_workers) throw BackendError(std::string(worker_availability().reason));
+    if (!g_serves_workers) throw BackendError(worker_availability().reason);
     return std::make_unique<SpawnLauncher>(request, chunks);
 }
 
