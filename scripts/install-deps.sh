@@ -2,8 +2,9 @@
 # Installs what gpusum builds and tests with, if any is missing, plus any extra
 # package names given as arguments (CI's fuzzing adds clang). Debian and
 # Ubuntu: apt. macOS: Homebrew (with Xcode's command line tools for the
-# compiler). Windows: MSYS2's pacman, in its UCRT64 (or MINGW64) shell. The CUDA toolkit is optional and not installed here: without
-# nvcc the build is CPU-only.
+# compiler). Windows: MSYS2's pacman, in its UCRT64 (or MINGW64) shell. The
+# CUDA toolkit is optional and not installed here: without nvcc the build is
+# CPU-only.
 set -euo pipefail
 case "$(uname -s)" in
   Darwin)

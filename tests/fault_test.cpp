@@ -31,6 +31,7 @@ using gpusum::testing::child_processes;
 using gpusum::testing::kill_process;
 using gpusum::testing::open_fds;
 using gpusum::testing::request_for;
+using gpusum::testing::stop_process;
 
 namespace {
 
@@ -112,7 +113,7 @@ TEST_CASE("a stopped worker misses its chunk deadline, is killed and its chunk r
     bool stopped = false;
     gpusum::ProcessPoolOptions options;
     options.on_dispatch = [&](std::int64_t pid, std::uint64_t chunk) {
-        if (chunk == 5 && !stopped) stopped = gpusum::testing::stop_process(pid);
+        if (chunk == 5 && !stopped) stopped = stop_process(pid);
     };
     auto pool = gpusum::make_process_backend(options);
     const gpusum::Range r{-5, 2'000'000'000, 3};
@@ -179,7 +180,7 @@ TEST_CASE("a chunk whose every worker dies or hangs fails the run instead of loo
             if (fault.fault == kKill)
                 kill_process(pid);
             else
-                gpusum::testing::stop_process(pid);
+                stop_process(pid);
         };
         auto pool = gpusum::make_process_backend(options);
         // Chunks of 10^9 elements (tens of ms): the signal lands before the answer.

@@ -209,8 +209,7 @@ inline Finished finish(Process p, const Launch& launch = {}) {
     std::thread err = drain(p.err, &f.err);
     // Nothing gpusum is asked here should take a minute: a hang is a failure.
     const bool hung = ::WaitForSingleObject(p.process, 60'000) == WAIT_TIMEOUT;
-    f.launcher_hung = hung && launch.hang_is_launchers &&
-                      launch.hang_is_launchers(static_cast<long long>(::GetProcessId(p.process)));
+    f.launcher_hung = hung && launch.hang_is_launchers && launch.hang_is_launchers(p.pid);
     if (hung) ::TerminateProcess(p.process, 137);
     ::WaitForSingleObject(p.process, INFINITE);
     if (out.joinable()) out.join();
